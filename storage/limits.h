@@ -1,0 +1,39 @@
+// Every bound the storage engine enforces, in one place. Units are last in each name.
+// Input past a bound is refused with Status::LimitExceeded or InvalidArgument before anything
+// is allocated or changed. The server's own limits (frames, connections, buffers) live in
+// server/limits.h; these are the ones that belong to the data.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace podium::storage {
+
+// Product ids (stock counters, integer sorted-set members) are non-negative 63-bit integers:
+// the top bit is the tag that tells an inline integer member from a string member.
+inline constexpr uint64_t kProductIdMax = (uint64_t{1} << 63) - 1;
+
+// Stock counters.
+inline constexpr int64_t kStockUnitsMax = 1'000'000'000'000;  // per counter, 10^12 units
+inline constexpr size_t kStockCountersMax = size_t{1} << 26;  // 67M products per table
+
+// Keys and values of records.
+inline constexpr size_t kKeySizeBytesMax = 1024;
+inline constexpr size_t kValueSizeBytesMax = size_t{8} << 20;  // 8 MiB
+inline constexpr int64_t kTtlMsMax = int64_t{100} * 365 * 24 * 3600 * 1000;  // 100 years
+
+// Expiry sweeps: how many keys one sweep call may look at. Bounds the pause it causes.
+inline constexpr size_t kExpirySweepKeysPerCallMax = 1024;
+
+// Sorted sets.
+inline constexpr size_t kMemberSizeBytesMax = 1024;
+inline constexpr size_t kSortedSetMembersMax = (size_t{1} << 31) - 1;  // rank spans are 32-bit
+inline constexpr size_t kSortedSetNodeEntries = 30;  // entries per unrolled skip-list node
+inline constexpr int kSortedSetLevelsMax = 16;       // 4^16 nodes, far past kSortedSetMembersMax
+
+static_assert(kMemberSizeBytesMax <= kKeySizeBytesMax, "a member fits wherever a key does");
+static_assert(kSortedSetNodeEntries >= 4 && kSortedSetNodeEntries <= 255,
+              "node entry counts are stored in one byte and nodes split in halves");
+static_assert(kStockUnitsMax < INT64_MAX / 2, "adding two counters' worth never overflows int64");
+
+}  // namespace podium::storage
