@@ -1,0 +1,72 @@
+// Sorted-set members, and how a set stores them in eight bytes.
+//
+// Most members are product ids. A member whose bytes are the canonical decimal form of an
+// integer in [0, kProductIdMax] ("0", "42", not "042" or "+42") is kept as that integer, inline
+// in a 64-bit word with the top bit clear: no allocation, no pointer to chase. Any other byte
+// string lives in a heap block the set owns, and the word holds its address with the top bit
+// set. Canonicalisation happens once, in MemberKey::FromBytes, so the same bytes always take the
+// same form, hash the same, and compare the same.
+//
+// Order is Redis's: members of equal score sort by their bytes, lexicographically ("10" < "9").
+// Integer members are compared in that order without rendering them to text.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "storage/limits.h"
+
+namespace podium::storage {
+
+// A non-owning view of a member, cheap to copy. For a string member the bytes must outlive it.
+class MemberKey {
+ public:
+  // Canonical decimal integers in [0, kProductIdMax] become integer members.
+  static MemberKey FromBytes(std::string_view bytes);
+  static MemberKey FromInteger(uint64_t value);  // value <= kProductIdMax
+  // For bytes already known not to be a canonical integer (a stored string member).
+  static MemberKey FromNonIntegerBytes(std::string_view bytes) { return {0, bytes, false}; }
+
+  bool is_integer() const { return is_integer_; }
+  uint64_t integer() const { return integer_; }    // only when is_integer()
+  std::string_view bytes() const { return bytes_; }  // only when !is_integer()
+  size_t size_bytes() const;                       // length of the member's text
+
+  uint64_t Hash() const;
+  void AppendTo(std::string* out) const;  // the member's bytes (integers in decimal)
+  std::string ToString() const;
+
+ private:
+  MemberKey(uint64_t integer, std::string_view bytes, bool is_integer)
+      : integer_(integer), bytes_(bytes), is_integer_(is_integer) {}
+
+  uint64_t integer_;
+  std::string_view bytes_;
+  bool is_integer_;
+};
+
+// <0, 0, >0 as a's bytes sort before, equal to, or after b's.
+int CompareMembers(const MemberKey& a, const MemberKey& b);
+inline bool operator==(const MemberKey& a, const MemberKey& b) {
+  return CompareMembers(a, b) == 0;
+}
+
+// The stored form: an inline integer (top bit clear) or a tagged pointer to an owned block of
+// [uint32 length][bytes]. The owner calls FreeMemberWord exactly once per StoreMember.
+using MemberWord = uint64_t;
+inline constexpr MemberWord kMemberStringTag = uint64_t{1} << 63;
+
+MemberWord StoreMember(const MemberKey& key);
+void FreeMemberWord(MemberWord word);
+MemberKey ViewMember(MemberWord word);
+// Bytes a stored member owns on the heap (0 for integers).
+size_t MemberHeapBytes(MemberWord word);
+
+inline bool MemberWordEquals(MemberWord word, const MemberKey& key) {
+  if (key.is_integer()) return word == key.integer();
+  if ((word & kMemberStringTag) == 0) return false;
+  return ViewMember(word).bytes() == key.bytes();
+}
+
+}  // namespace podium::storage
