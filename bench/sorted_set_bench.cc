@@ -1,0 +1,121 @@
+// Sorted-set microbenchmarks on a 1M-member board of integer members (product ids), the shape
+// a "popular today" board has. Results and targets: docs/benchmarks.md.
+#include <benchmark/benchmark.h>
+
+#include <memory>
+
+#include "bench/workload.h"
+#include "storage/sorted_set.h"
+
+namespace podium::bench {
+namespace {
+
+using storage::MemberKey;
+using storage::Order;
+using storage::SortedSet;
+
+constexpr uint64_t kBoardMembers = 1'000'000;
+constexpr size_t kSampleCount = 1 << 20;
+
+// One board shared by the benchmarks that do not grow it: members 0..1M-1 with scores spread
+// like a day's ranking (a few large, most small).
+SortedSet& Board() {
+  static SortedSet* board = [] {
+    auto* set = new SortedSet();
+    std::mt19937_64 random(1);
+    std::exponential_distribution<double> scores(0.01);
+    for (uint64_t id = 0; id < kBoardMembers; ++id) {
+      CHECK(set->Set(MemberKey::FromInteger(id), std::floor(scores(random) * 10) / 10).ok());
+    }
+    return set;
+  }();
+  return *board;
+}
+
+void IncrementLoop(benchmark::State& state, const std::vector<uint64_t>& ids) {
+  SortedSet& board = Board();
+  size_t next = 0;
+  for (auto _ : state) {
+    auto score = board.IncrementBy(MemberKey::FromInteger(ids[next]), 1.0);
+    benchmark::DoNotOptimize(score);
+    next = (next + 1) & (kSampleCount - 1);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_IncrementUniform(benchmark::State& state) {
+  static const std::vector<uint64_t> ids = UniformIds(kSampleCount, kBoardMembers, 2);
+  IncrementLoop(state, ids);
+}
+BENCHMARK(BM_IncrementUniform);
+
+void BM_IncrementZipf(benchmark::State& state) {
+  static const std::vector<uint64_t> ids = ZipfIds(kSampleCount, kBoardMembers, 0.99, 3);
+  IncrementLoop(state, ids);
+}
+BENCHMARK(BM_IncrementZipf);
+
+void BM_Top20(benchmark::State& state) {
+  SortedSet& board = Board();
+  for (auto _ : state) {
+    double sum = 0;
+    board.RangeByRank(0, 19, Order::kDescending,
+                      [&sum](const MemberKey& member, double score) {
+                        sum += score + static_cast<double>(member.integer());
+                      });
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_Top20);
+
+void BM_RankLookup(benchmark::State& state) {
+  static const std::vector<uint64_t> ids = UniformIds(kSampleCount, kBoardMembers, 4);
+  SortedSet& board = Board();
+  size_t next = 0;
+  for (auto _ : state) {
+    auto rank = board.Rank(MemberKey::FromInteger(ids[next]), Order::kDescending);
+    benchmark::DoNotOptimize(rank);
+    next = (next + 1) & (kSampleCount - 1);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RankLookup);
+
+void BM_ScoreLookup(benchmark::State& state) {
+  static const std::vector<uint64_t> ids = UniformIds(kSampleCount, kBoardMembers, 5);
+  SortedSet& board = Board();
+  size_t next = 0;
+  for (auto _ : state) {
+    auto score = board.Score(MemberKey::FromInteger(ids[next]));
+    benchmark::DoNotOptimize(score);
+    next = (next + 1) & (kSampleCount - 1);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ScoreLookup);
+
+// New members into a set that already holds 1M: ids above the board's, random scores.
+void BM_Insert(benchmark::State& state) {
+  static const std::vector<uint64_t> scores = UniformIds(kSampleCount, 100'000, 6);
+  SortedSet& board = Board();
+  uint64_t next_id = kBoardMembers + 1'000'000'000ull * state.thread_index();
+  size_t next = 0;
+  std::vector<uint64_t> added;
+  for (auto _ : state) {
+    auto result = board.Set(MemberKey::FromInteger(next_id), scores[next] / 10.0);
+    benchmark::DoNotOptimize(result);
+    added.push_back(next_id++);
+    next = (next + 1) & (kSampleCount - 1);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.PauseTiming();
+  for (uint64_t id : added) board.Remove(MemberKey::FromInteger(id));  // keep the board at 1M
+  state.ResumeTiming();
+}
+BENCHMARK(BM_Insert);
+
+}  // namespace
+}  // namespace podium::bench
+
+BENCHMARK_MAIN();
