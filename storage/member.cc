@@ -1,6 +1,5 @@
 #include "storage/member.h"
 
-#include <bit>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
@@ -11,47 +10,8 @@
 namespace podium::storage {
 namespace {
 
-constexpr int kIntegerDigitsMax = 19;  // kProductIdMax has 19 decimal digits
-
-constexpr uint64_t kPowersOf10[kIntegerDigitsMax + 1] = {
-    1ull,
-    10ull,
-    100ull,
-    1000ull,
-    10000ull,
-    100000ull,
-    1000000ull,
-    10000000ull,
-    100000000ull,
-    1000000000ull,
-    10000000000ull,
-    100000000000ull,
-    1000000000000ull,
-    10000000000000ull,
-    100000000000000ull,
-    1000000000000000ull,
-    10000000000000000ull,
-    100000000000000000ull,
-    1000000000000000000ull,
-    10000000000000000000ull,
-};
-
-int DecimalDigits(uint64_t value) {
-  int digits = 1;
-  while (digits < kIntegerDigitsMax + 1 && value >= kPowersOf10[digits]) ++digits;
-  return digits;
-}
-
-// Lexicographic order of the decimal texts of a and b. If a has fewer digits, pad it with
-// zeros to b's length: a*10^k < b means a's text sorts first; a*10^k == b means a's text is a
-// prefix of b's, which also sorts first. Both fit in 64 bits since b < 10^19.
-int CompareIntegersAsText(uint64_t a, uint64_t b) {
-  const int digits_a = DecimalDigits(a);
-  const int digits_b = DecimalDigits(b);
-  if (digits_a == digits_b) return a < b ? -1 : (a > b ? 1 : 0);
-  if (digits_a < digits_b) return a * kPowersOf10[digits_b - digits_a] <= b ? -1 : 1;
-  return b * kPowersOf10[digits_a - digits_b] <= a ? 1 : -1;
-}
+using member_internal::DecimalDigits;
+using member_internal::kIntegerDigitsMax;
 
 int CompareBytes(std::string_view a, std::string_view b) {
   const int c = a.compare(b);

@@ -11,6 +11,7 @@
 // Integer members are compared in that order without rendering them to text.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -45,6 +46,51 @@ class MemberKey {
   std::string_view bytes_;
   bool is_integer_;
 };
+
+namespace member_internal {
+inline constexpr int kIntegerDigitsMax = 19;  // kProductIdMax has 19 decimal digits
+inline constexpr uint64_t kPowersOf10[kIntegerDigitsMax + 1] = {
+    1ull,
+    10ull,
+    100ull,
+    1000ull,
+    10000ull,
+    100000ull,
+    1000000ull,
+    10000000ull,
+    100000000ull,
+    1000000000ull,
+    10000000000ull,
+    100000000000ull,
+    1000000000000ull,
+    10000000000000ull,
+    100000000000000ull,
+    1000000000000000ull,
+    10000000000000000ull,
+    100000000000000000ull,
+    1000000000000000000ull,
+    10000000000000000000ull,
+};
+
+// Decimal digits of value: log10 estimated from the bit length (1233/4096 ~ log10(2)).
+inline int DecimalDigits(uint64_t value) {
+  const int estimate = ((64 - std::countl_zero(value | 1)) * 1233) >> 12;
+  return estimate + 1 - (estimate > 0 && value < kPowersOf10[estimate]);
+}
+}  // namespace member_internal
+
+// Lexicographic order of the decimal texts of a and b. If a has fewer digits, pad it with
+// zeros to b's length: a*10^k < b means a's text sorts first; a*10^k == b means a's text is a
+// prefix of b's, which also sorts first. Both fit in 64 bits since b < 10^19.
+inline int CompareIntegersAsText(uint64_t a, uint64_t b) {
+  using member_internal::DecimalDigits;
+  using member_internal::kPowersOf10;
+  const int digits_a = DecimalDigits(a);
+  const int digits_b = DecimalDigits(b);
+  if (digits_a == digits_b) return a < b ? -1 : (a > b ? 1 : 0);
+  if (digits_a < digits_b) return a * kPowersOf10[digits_b - digits_a] <= b ? -1 : 1;
+  return b * kPowersOf10[digits_a - digits_b] <= a ? 1 : -1;
+}
 
 // <0, 0, >0 as a's bytes sort before, equal to, or after b's.
 int CompareMembers(const MemberKey& a, const MemberKey& b);

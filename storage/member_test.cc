@@ -60,6 +60,22 @@ TEST(MemberKeyTest, OrderIsLexicographicOnBytes) {
   }
 }
 
+// Digit counting at every power of ten, where an estimate from the bit length can be off.
+TEST(MemberKeyTest, OrderAtPowersOfTen) {
+  std::vector<uint64_t> values = {0, 1, 9, kProductIdMax};
+  for (uint64_t power = 10; power <= 1000000000000000000ull; power *= 10) {
+    values.insert(values.end(), {power - 1, power, power + 1});
+  }
+  for (uint64_t a : values) {
+    EXPECT_EQ(MemberKey::FromInteger(a).size_bytes(), std::to_string(a).size()) << a;
+    for (uint64_t b : values) {
+      ASSERT_EQ(CompareMembers(MemberKey::FromInteger(a), MemberKey::FromInteger(b)),
+                Sign(std::to_string(a).compare(std::to_string(b))))
+          << a << " vs " << b;
+    }
+  }
+}
+
 TEST(MemberWordTest, StoreViewAndFree) {
   const MemberWord integer = StoreMember(MemberKey::FromBytes("77"));
   EXPECT_EQ(integer, 77u);

@@ -89,9 +89,8 @@ int SortedSet::RandomLevel() {
 int SortedSet::Compare(const Entry& entry, double score, const MemberKey& member) {
   if (entry.score < score) return -1;
   if (entry.score > score) return 1;
-  if (member.is_integer() && (entry.member & kMemberStringTag) == 0 &&
-      entry.member == member.integer()) {
-    return 0;
+  if (member.is_integer() && (entry.member & kMemberStringTag) == 0) {
+    return CompareIntegersAsText(entry.member, member.integer());
   }
   return CompareMembers(ViewMember(entry.member), member);
 }
