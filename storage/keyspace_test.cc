@@ -1,0 +1,100 @@
+#include "storage/keyspace.h"
+
+#include <gtest/gtest.h>
+
+namespace podium::storage {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;
+
+SortedSet* Zset(Keyspace& keys, std::string_view key, int64_t now = kNow) {
+  Result<SortedSet*> set = keys.FindOrCreateSortedSet(key, now);
+  EXPECT_TRUE(set.ok());
+  return set.ok() ? *set : nullptr;
+}
+
+TEST(KeyspaceTest, OneValuePerKeyAndWrongType) {
+  Keyspace keys;
+  ASSERT_TRUE(keys.SetString("s", "v", kNow, std::nullopt).ok());
+  ASSERT_TRUE(Zset(keys, "z")->Set(MemberKey::FromInteger(1), 2).ok());
+  EXPECT_EQ(keys.Type("s", kNow), KeyType::kString);
+  EXPECT_EQ(keys.Type("z", kNow), KeyType::kSortedSet);
+  EXPECT_EQ(keys.Type("none", kNow), KeyType::kNone);
+  EXPECT_EQ(keys.FindSortedSet("s", kNow).status().code(), StatusCode::kWrongType);
+  EXPECT_EQ(keys.FindOrCreateSortedSet("s", kNow).status().code(), StatusCode::kWrongType);
+  EXPECT_EQ(keys.CheckString("z", kNow).code(), StatusCode::kWrongType);
+  EXPECT_TRUE(keys.CheckString("s", kNow).ok());
+  EXPECT_EQ(*keys.FindSortedSet("none", kNow), nullptr);
+  // SET replaces a sorted set.
+  ASSERT_TRUE(keys.SetString("z", "now a string", kNow, std::nullopt).ok());
+  EXPECT_EQ(keys.Type("z", kNow), KeyType::kString);
+  EXPECT_EQ(keys.sorted_set_count(), 0u);
+}
+
+TEST(KeyspaceTest, BadStringInputKeepsTheSortedSet) {
+  Keyspace keys;
+  ASSERT_TRUE(Zset(keys, "z")->Set(MemberKey::FromInteger(1), 2).ok());
+  EXPECT_FALSE(keys.SetString("z", std::string(kValueSizeBytesMax + 1, 'x'), kNow, {}).ok());
+  EXPECT_EQ(keys.Type("z", kNow), KeyType::kSortedSet);
+}
+
+TEST(KeyspaceTest, EmptySortedSetDisappears) {
+  Keyspace keys;
+  SortedSet* set = Zset(keys, "z");
+  ASSERT_TRUE(set->Set(MemberKey::FromInteger(1), 2).ok());
+  ASSERT_TRUE(set->Remove(MemberKey::FromInteger(1)));
+  keys.DropIfEmpty("z");
+  EXPECT_FALSE(keys.Exists("z", kNow));
+}
+
+TEST(KeyspaceTest, SortedSetsExpireLazilyAndBySweep) {
+  Keyspace keys;
+  ASSERT_TRUE(Zset(keys, "a")->Set(MemberKey::FromInteger(1), 1).ok());
+  ASSERT_TRUE(Zset(keys, "b")->Set(MemberKey::FromInteger(1), 1).ok());
+  ASSERT_TRUE(*keys.Expire("a", 100, kNow));
+  ASSERT_TRUE(*keys.Expire("b", 100, kNow));
+  EXPECT_EQ(keys.TtlMs("a", kNow + 40), 60);
+  EXPECT_TRUE(keys.Exists("a", kNow + 99));
+  EXPECT_FALSE(keys.Exists("a", kNow + 100));  // lazily
+  EXPECT_EQ(keys.TtlMs("a", kNow + 100), -2);
+  EXPECT_EQ(keys.sorted_set_count(), 1u);
+  EXPECT_EQ(keys.SweepExpired(kNow + 100, 10), 1u);  // "b" by the sweep
+  EXPECT_EQ(keys.sorted_set_count(), 0u);
+}
+
+TEST(KeyspaceTest, ExpirePersistAndDeleteCoverBothTypes) {
+  Keyspace keys;
+  ASSERT_TRUE(keys.SetString("s", "v", kNow, std::nullopt).ok());
+  ASSERT_TRUE(Zset(keys, "z")->Set(MemberKey::FromInteger(1), 1).ok());
+  for (const char* key : {"s", "z"}) {
+    EXPECT_EQ(keys.TtlMs(key, kNow), -1);
+    EXPECT_TRUE(*keys.Expire(key, 5000, kNow));
+    EXPECT_EQ(keys.TtlMs(key, kNow), 5000);
+    EXPECT_TRUE(keys.Persist(key, kNow));
+    EXPECT_EQ(keys.TtlMs(key, kNow), -1);
+    EXPECT_EQ(keys.Expire(key, kTtlMsMax + 1, kNow).status().code(), StatusCode::kLimitExceeded);
+    EXPECT_EQ(keys.TtlMs(key, kNow), -1);
+    EXPECT_TRUE(keys.Delete(key, kNow));
+    EXPECT_FALSE(keys.Delete(key, kNow));
+  }
+  EXPECT_FALSE(*keys.Expire("missing", 10, kNow));
+  ASSERT_TRUE(Zset(keys, "z")->Set(MemberKey::FromInteger(1), 1).ok());
+  EXPECT_TRUE(*keys.Expire("z", 0, kNow));  // non-positive TTL deletes, as in Redis
+  EXPECT_FALSE(keys.Exists("z", kNow));
+}
+
+TEST(KeyspaceTest, ReplaceSortedSetSwapsInOneStep) {
+  Keyspace keys;
+  ASSERT_TRUE(keys.SetString("dst", "old", kNow, 1000).ok());
+  auto built = std::make_unique<SortedSet>();
+  ASSERT_TRUE(built->Set(MemberKey::FromInteger(7), 3).ok());
+  keys.ReplaceSortedSet("dst", std::move(built), kNow);
+  EXPECT_EQ(keys.Type("dst", kNow), KeyType::kSortedSet);
+  EXPECT_EQ(keys.TtlMs("dst", kNow), -1);
+  EXPECT_EQ((*keys.FindSortedSet("dst", kNow))->Score(MemberKey::FromInteger(7)), 3.0);
+  keys.ReplaceSortedSet("dst", std::make_unique<SortedSet>(), kNow);
+  EXPECT_FALSE(keys.Exists("dst", kNow));
+}
+
+}  // namespace
+}  // namespace podium::storage
