@@ -12,7 +12,7 @@ namespace {
 // "-9223372036854775808": the longest decimal int64.
 constexpr size_t kInt64DecimalCharsMax = 20;
 // Bytes a std::string keeps inside itself (small-string optimization); longer strings allocate.
-constexpr size_t kStringInlineCapacityBytes = std::string().capacity();
+const size_t kStringInlineCapacityBytes = std::string().capacity();
 // Per record outside key and value bytes: the node (next pointer, cached hash, key, record)
 // and an estimate of the allocator's per-allocation overhead.
 constexpr size_t kAllocationOverheadBytes = 16;
