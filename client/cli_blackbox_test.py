@@ -1,0 +1,125 @@
+#!/usr/bin/python3
+"""podium-cli against the real podium-server: one-shot commands in both protocols, --raw,
+piped stdin, and a connection failure. Usage: cli_blackbox_test.py PODIUM_CLI PODIUM_SERVER
+
+Starts the server on a free port with a temporary data directory, waits for it by polling a
+connect (with a deadline, no fixed sleep), and stops it with SIGTERM.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+START_DEADLINE_S = 20
+STOP_DEADLINE_S = 10
+COMMAND_TIMEOUT_S = 10
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_listening(server, port):
+    deadline = time.monotonic() + START_DEADLINE_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"podium-server exited with {server.returncode} before listening")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.02)  # a poll interval, not a guess at the start-up time
+    raise RuntimeError(f"podium-server did not listen on {port} within {START_DEADLINE_S} s")
+
+
+class Checker:
+    def __init__(self, cli, port):
+        self.cli = cli
+        self.server = f"127.0.0.1:{port}"
+        self.failures = 0
+
+    def run(self, args, stdin=None, server=None):
+        return subprocess.run([self.cli, "--server", server or self.server] + args,
+                              input=stdin, capture_output=True, text=True,
+                              timeout=COMMAND_TIMEOUT_S)
+
+    def expect(self, args, stdout, stdin=None, exit_code=0):
+        result = self.run(args, stdin)
+        if result.stdout != stdout or result.returncode != exit_code:
+            self.failures += 1
+            print(f"FAIL podium-cli {' '.join(args)}\n  expected exit {exit_code}, stdout "
+                  f"{stdout!r}\n  got exit {result.returncode}, stdout {result.stdout!r}, "
+                  f"stderr {result.stderr!r}")
+        else:
+            print(f"ok   podium-cli {' '.join(args)}")
+
+
+def check(cli, port):
+    c = Checker(cli, port)
+    c.expect(["PING"], "PONG\n")
+    c.expect(["SET", "k", "v"], "OK\n")
+    c.expect(["GET", "k"], '"v"\n')
+    c.expect(["GET", "missing"], "(nil)\n")
+    c.expect(["ZADD", "b", "1", "a"], "(integer) 1\n")
+    c.expect(["ZADD", "b", "2.5", "c"], "(integer) 1\n")
+    c.expect(["ZREVRANGE", "b", "0", "-1", "WITHSCORES"], '1) "c"\n2) "2.5"\n3) "a"\n4) "1"\n')
+    c.expect(["--resp", "ZREVRANGE", "b", "0", "-1", "WITHSCORES"],
+             '1) "c"\n2) "2.5"\n3) "a"\n4) "1"\n')
+    c.expect(["--raw", "ZREVRANGE", "b", "0", "-1", "WITHSCORES"], "c\n2.5\na\n1\n")
+    # Arguments that look like flags stay arguments.
+    c.expect(["ZRANGEBYSCORE", "b", "-inf", "+inf"], '1) "a"\n2) "c"\n')
+    c.expect(["ZINCRBY", "b", "-0.5", "a"], '"0.5"\n')
+    # Error replies print as redis-cli prints them and still exit 0, as redis-cli does.
+    c.expect(["NOSUCH", "x"], "(error) ERR unknown command 'NOSUCH'\n")
+    c.expect(["INCR", "k"], "(error) ERR value is not an integer or out of range\n")
+    # Commands from a pipe, one per line, with redis-cli's quoting.
+    c.expect([], 'PONG\nOK\n"hello\\nworld"\n(integer) 2\nInvalid argument(s)\n',
+             stdin='PING\nSET "a key" "hello\\nworld"\n\nGET \'a key\'\nZCARD b\nGET "open\n')
+    c.expect(["--resp"], "PONG\n(integer) 2\n", stdin="PING\nZCARD b\n")
+
+    # Nobody listens on a fresh port: exit 1 with a message on stderr.
+    result = c.run(["PING"], server=f"127.0.0.1:{free_port()}")
+    if result.returncode != 1 or result.stdout or "Could not connect" not in result.stderr:
+        c.failures += 1
+        print(f"FAIL connection failure: exit {result.returncode}, stdout {result.stdout!r}, "
+              f"stderr {result.stderr!r}")
+    else:
+        print("ok   connection failure exits 1")
+    return c.failures
+
+
+def main():
+    cli, server_binary = sys.argv[1], sys.argv[2]
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="podium_cli_blackbox_") as data_dir:
+        log_path = os.path.join(data_dir, "server.log")
+        with open(log_path, "w") as log:
+            server = subprocess.Popen([server_binary, "--port", str(port), "--threads", "1",
+                                       "--data_dir", data_dir], stdout=log, stderr=log)
+        failures = 1  # until check() says otherwise
+        try:
+            wait_until_listening(server, port)
+            failures = check(cli, port)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=STOP_DEADLINE_S)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+                print("podium-server did not stop on SIGTERM; killed")
+                failures = max(failures, 1)
+        if failures:
+            with open(log_path) as log:
+                print("--- podium-server log ---\n" + log.read())
+    print(f"{failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+// TcpSocket: the client's TCP connection. The descriptor is non-blocking underneath so that
+// every wait is a poll() with a bound (the connect timeout, the I/O timeout). It offers both
+// the non-blocking steps (SendSome, ReceiveSome, Wait), from which Client builds its pipelined
+// exchange (reading replies while it is still writing requests, so that neither side can
+// block the other on full socket buffers), and blocking helpers for short exchanges.
+//
+// Ownership: owns the descriptor, closes it on Close() and destruction; movable, not copyable.
+// Thread-safety: none; one thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "client/result.h"
+
+namespace podium::client {
+
+class TcpSocket {
+ public:
+  TcpSocket() = default;
+  ~TcpSocket() { Close(); }
+  TcpSocket(TcpSocket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  TcpSocket& operator=(TcpSocket&& other) noexcept;
+  TcpSocket(const TcpSocket&) = delete;
+  TcpSocket& operator=(const TcpSocket&) = delete;
+
+  // Resolves `host` (blocking, getaddrinfo) and connects to the first address that accepts,
+  // all within timeout_ms; sets TCP_NODELAY. Errors: kConnectFailed (unknown host, refused,
+  // unreachable), kTimeout.
+  static Result<TcpSocket> Connect(const std::string& host, uint16_t port, int64_t timeout_ms);
+
+  bool is_open() const { return fd_ >= 0; }
+  void Close();
+
+  // Non-blocking steps. SendSome sends what the kernel takes now (*sent_bytes, maybe 0);
+  // ReceiveSome appends what has arrived, at most kReceiveChunkBytes (*received_bytes, maybe
+  // 0). Errors: kClosed (end of stream, reset, broken pipe), kIoError.
+  Status SendSome(std::string_view data, size_t* sent_bytes);
+  Status ReceiveSome(std::string* buffer, size_t* received_bytes);
+  // Waits until the socket is readable, or writable when `want_write`, or has an error, for at
+  // most timeout_ms (0: forever). Errors: kTimeout, kIoError.
+  Status Wait(bool want_write, int64_t timeout_ms);
+
+  // Blocking helpers: send all of `data`; receive at least one byte. Each wait is at most
+  // timeout_ms (0: forever); errors as above.
+  Status SendAll(std::string_view data, int64_t timeout_ms);
+  Status Receive(int64_t timeout_ms, std::string* buffer);
+
+ private:
+  explicit TcpSocket(int fd) : fd_(fd) {}
+
+  int fd_ = -1;
+};
+
+}  // namespace podium::client
