@@ -1,0 +1,317 @@
+#include "server/connection.h"
+
+#include <glog/logging.h>
+
+#include "protocol/binary_reply_writer.h"
+#include "protocol/handshake.h"
+#include "protocol/resp_reply_writer.h"
+#include "server/arguments.h"
+#include "server/command_table.h"
+#include "server/event_loop.h"
+#include "server/limits.h"
+
+namespace podium::server {
+namespace {
+
+// Bytes of an unknown command's arguments quoted back in its error, as Redis does.
+constexpr size_t kUnknownCommandEchoBytesMax = 128;
+
+Connection* Of(uv_handle_t* handle) { return static_cast<Connection*>(handle->data); }
+
+std::string UnknownCommandMessage(const protocol::Request& request) {
+  if (request.name.empty()) {
+    return "unknown command opcode " + std::to_string(static_cast<int>(request.opcode));
+  }
+  std::string message = "unknown command '";
+  message.append(request.name.substr(0, kUnknownCommandEchoBytesMax));
+  message += "', with args beginning with: ";
+  for (const protocol::Argument& argument : request.args) {
+    if (message.size() > 2 * kUnknownCommandEchoBytesMax) break;
+    if (argument.type != protocol::ArgumentType::kBytes) continue;
+    message += "'";
+    message.append(argument.bytes.substr(0, kUnknownCommandEchoBytesMax));
+    message += "' ";
+  }
+  return message;
+}
+
+}  // namespace
+
+Connection::Connection(EventLoop* loop, uint64_t id) : loop_(loop) {
+  CHECK_EQ(uv_tcp_init(loop->uv(), &tcp_), 0);
+  tcp_.data = this;
+  write_request_.data = this;
+  session_.client_id = id;
+  session_.loop_index = loop->index();
+  session_.authenticated = loop->info().settings.requirepass.empty();
+}
+
+void Connection::Start(int64_t now_ms) {
+  last_request_ms_ = now_ms;
+  uv_tcp_nodelay(&tcp_, 1);
+  CHECK_EQ(uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead), 0);
+  reading_ = true;
+}
+
+void Connection::Close() {
+  if (state_ == State::kClosing) return;
+  state_ = State::kClosing;
+  if (reading_) uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  reading_ = false;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), OnClose);
+}
+
+void Connection::OnClose(uv_handle_t* handle) {
+  Connection* connection = Of(handle);
+  if (connection->waiting_) {  // a worker still runs its command; OnDeferredDone deletes it
+    connection->closed_waiting_ = true;
+    return;
+  }
+  connection->loop_->RemoveConnection(connection);  // deletes it
+}
+
+bool Connection::CloseIfIdleOrStalled(int64_t now_ms, int64_t idle_ms_max) {
+  if (state_ == State::kClosing) return false;
+  const bool stalled = paused_ && now_ms - paused_since_ms_ > kOutputStallMsMax;
+  const bool idle = idle_ms_max > 0 && !paused_ && now_ms - last_request_ms_ > idle_ms_max;
+  if (!stalled && !idle) return false;
+  LOG(INFO) << "closing client " << id() << (stalled ? ": replies unread" : ": idle");
+  Close();
+  return true;
+}
+
+void Connection::OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buffer) {
+  *buffer = uv_buf_init(Of(handle)->loop_->read_buffer(), kReadChunkBytes);
+}
+
+void Connection::OnRead(uv_stream_t* stream, ssize_t bytes, const uv_buf_t* buffer) {
+  Connection* connection = Of(reinterpret_cast<uv_handle_t*>(stream));
+  if (bytes < 0) {  // EOF or a reset: nothing more will come
+    connection->Close();
+    return;
+  }
+  if (bytes > 0) connection->OnBytes(std::string_view(buffer->base, static_cast<size_t>(bytes)));
+}
+
+// Decodes from the read buffer directly when nothing is pending; keeps only the undecoded tail.
+void Connection::OnBytes(std::string_view bytes) {
+  now_ms_ = loop_->NowMs();
+  if (input_.empty()) {
+    const size_t consumed = Process(bytes);
+    if (state_ != State::kClosing && consumed < bytes.size()) input_.assign(bytes.substr(consumed));
+  } else {
+    input_.append(bytes);
+    input_.erase(0, Process(input_));
+  }
+  Flush();
+}
+
+size_t Connection::Process(std::string_view input) {
+  const bool password_set = !loop_->info().settings.requirepass.empty();
+  size_t offset = 0;
+  while (state_ != State::kClosing && !paused_ && !waiting_ && !close_after_flush_ &&
+         offset < input.size()) {
+    const std::string_view rest = input.substr(offset);
+    if (state_ == State::kNew) {
+      const bool binary = protocol::DetectProtocol(rest) == protocol::WireProtocol::kBinary;
+      state_ = binary ? State::kHandshake : State::kResp;
+      if (binary) {
+        writer_ = std::make_unique<protocol::BinaryReplyWriter>(&output_);
+      } else {
+        writer_ = std::make_unique<protocol::RespReplyWriter>(&output_);
+      }
+      continue;
+    }
+    if (state_ == State::kHandshake) {
+      size_t used = 0;
+      if (!ProcessHandshake(rest, &used)) break;
+      offset += used;
+      continue;
+    }
+    const size_t size_max = !password_set || session_.authenticated
+                                ? protocol::kRequestSizeBytesMax
+                                : protocol::kUnauthenticatedRequestSizeBytesMax;
+    const protocol::DecodeResult result =
+        state_ == State::kResp ? resp_decoder_.Decode(rest, size_max, &request_)
+                               : binary_decoder_.Decode(rest, size_max, &request_);
+    offset += result.consumed_bytes();
+    if (result.need_more()) break;
+    if (result.error()) {
+      ReplyProtocolError(result.error_message());
+      break;
+    }
+    last_request_ms_ = now_ms_;
+    Execute(request_);
+    if (session_.close_after_reply) close_after_flush_ = true;
+    if (output_pending_bytes() > kOutputBytesMax) {
+      LOG(WARNING) << "closing client " << id() << ": " << output_pending_bytes()
+                   << " bytes of replies queued";
+      Close();
+    } else if (output_pending_bytes() > kOutputPauseBytes) {
+      paused_ = true;
+      paused_since_ms_ = now_ms_;
+    }
+  }
+  if ((paused_ || waiting_ || close_after_flush_) && reading_) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+  return offset;
+}
+
+bool Connection::ProcessHandshake(std::string_view input, size_t* consumed) {
+  protocol::ClientHello hello;
+  const protocol::DecodeResult result = protocol::DecodeClientHello(input, &hello);
+  if (result.need_more()) return false;
+  protocol::ServerHello answer;
+  if (result.error()) {
+    answer.status = protocol::StatusCode::kProtocol;
+  } else {
+    answer = protocol::AnswerClientHello(hello);
+  }
+  protocol::AppendServerHello(answer, &output_);
+  *consumed = result.error() ? input.size() : result.consumed_bytes();
+  if (answer.status != protocol::StatusCode::kOk) {
+    loop_->info().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+    close_after_flush_ = true;
+  } else {
+    state_ = State::kBinary;
+  }
+  return true;
+}
+
+void Connection::Execute(const protocol::Request& request) {
+  const CommandTable& table = CommandTable::Get();
+  const CommandSpec* spec = table.Find(request.opcode);
+  protocol::ReplyWriter& reply = *writer_;
+  reply.BeginReply(request.request_id);
+  if (spec == nullptr) {
+    reply.Error(protocol::StatusCode::kUnknownCommand, UnknownCommandMessage(request));
+  } else if (!session_.authenticated && (spec->flags & kCommandNoAuth) == 0) {
+    reply.Error(protocol::StatusCode::kNoAuth, "Authentication required.");
+  } else if (!CommandTable::ArityOk(*spec, request.args.size())) {
+    ReplyArityError(reply, CommandTable::NameOf(*spec));
+  } else {
+    CommandContext context{loop_->db(), request, reply, session_, loop_->info(), now_ms_};
+    spec->handler(context);
+    if (context.deferred != nullptr) {
+      StartDeferred(spec, std::move(context.deferred));
+      return;  // the reply is written when the work is done
+    }
+    loop_->info().CountCall(loop_->index(), table.IndexOf(spec));
+  }
+  reply.EndReply();
+}
+
+namespace {
+struct DeferredRun {
+  uv_work_t request;
+  Connection* connection;
+  const CommandSpec* spec;
+  std::unique_ptr<DeferredCommand> command;
+};
+}  // namespace
+
+void Connection::StartDeferred(const CommandSpec* spec, std::unique_ptr<DeferredCommand> command) {
+  DCHECK(!waiting_);
+  auto* run = new DeferredRun{{}, this, spec, std::move(command)};
+  run->request.data = run;
+  waiting_ = true;
+  CHECK_EQ(uv_queue_work(loop_->uv(), &run->request, OnDeferredWork, OnDeferredDone), 0);
+}
+
+void Connection::OnDeferredWork(uv_work_t* request) {
+  static_cast<DeferredRun*>(request->data)->command->work();
+}
+
+void Connection::OnDeferredDone(uv_work_t* request, int) {
+  std::unique_ptr<DeferredRun> run(static_cast<DeferredRun*>(request->data));
+  Connection* connection = run->connection;
+  connection->waiting_ = false;
+  if (connection->closed_waiting_) {
+    connection->loop_->RemoveConnection(connection);
+    return;
+  }
+  connection->now_ms_ = connection->loop_->NowMs();
+  protocol::Request none;
+  CommandContext context{connection->loop_->db(), none,
+                         *connection->writer_, connection->session_,
+                         connection->loop_->info(), connection->now_ms_};
+  run->command->finish(context);
+  connection->writer_->EndReply();
+  connection->loop_->info().CountCall(connection->loop_->index(),
+                                      CommandTable::Get().IndexOf(run->spec));
+  if (connection->state_ == State::kClosing) return;
+  connection->Resume();
+  connection->Flush();
+}
+
+void Connection::ReplyProtocolError(const std::string& message) {
+  loop_->info().protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  writer_->BeginReply(0);
+  writer_->Error(protocol::StatusCode::kProtocol, message);
+  writer_->EndReply();
+  close_after_flush_ = true;
+}
+
+// Hands queued replies to the kernel. When the kernel takes them all at once, a connection
+// paused for back-pressure resumes here (no write callback will come to resume it), decoding
+// the requests it held back; that repeats until the input is used up or the kernel pushes back.
+void Connection::Flush() {
+  while (state_ != State::kClosing && !write_in_flight_ && !output_.empty()) {
+    uv_buf_t buffer = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
+    auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+    int written = uv_try_write(stream, &buffer, 1);
+    if (written == UV_EAGAIN) written = 0;
+    if (written < 0) {
+      Close();
+      return;
+    }
+    output_.erase(0, static_cast<size_t>(written));
+    if (!output_.empty()) {
+      writing_.swap(output_);
+      buffer = uv_buf_init(writing_.data(), static_cast<unsigned>(writing_.size()));
+      CHECK_EQ(uv_write(&write_request_, stream, &buffer, 1, OnWrite), 0);
+      write_in_flight_ = true;
+      return;
+    }
+    if (output_.capacity() > kOutputPauseBytes) std::string().swap(output_);
+    ResumeIfDrained();
+  }
+  if (close_after_flush_ && state_ != State::kClosing && !write_in_flight_ && output_.empty()) {
+    Close();
+  }
+}
+
+void Connection::OnWrite(uv_write_t* request, int status) {
+  Connection* connection = static_cast<Connection*>(request->data);
+  connection->write_in_flight_ = false;
+  connection->writing_.clear();
+  if (connection->writing_.capacity() > kOutputPauseBytes) std::string().swap(connection->writing_);
+  if (status < 0) {
+    connection->Close();
+    return;
+  }
+  connection->ResumeIfDrained();
+  connection->Flush();
+}
+
+// Once the queued replies have gone out, decode what was held back and read again.
+void Connection::ResumeIfDrained() {
+  if (!paused_ || state_ == State::kClosing || output_pending_bytes() > kOutputPauseBytes / 2) {
+    return;
+  }
+  paused_ = false;
+  Resume();
+}
+
+void Connection::Resume() {
+  now_ms_ = loop_->NowMs();
+  input_.erase(0, Process(input_));
+  if (!paused_ && !waiting_ && !close_after_flush_ && state_ != State::kClosing && !reading_) {
+    CHECK_EQ(uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead), 0);
+    reading_ = true;
+  }
+}
+
+}  // namespace podium::server

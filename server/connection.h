@@ -1,0 +1,103 @@
+// Connection: one client socket on one event loop, for its whole life.
+//
+// Bytes in: libuv reads into the loop's shared read buffer. Requests are decoded straight from
+// it; only an incomplete tail is copied into the connection's own input buffer, so a client
+// that sends whole requests costs no copy. The first byte decides the protocol (0xB0: binary,
+// which starts with an 8-byte handshake; anything else: RESP), and one decoder serves the
+// connection from then on.
+//
+// Bytes out: every reply is appended to output_ through the protocol's ReplyWriter, in request
+// order. After a batch, Flush hands the buffer to the kernel (uv_try_write, then uv_write for
+// what did not fit). While more than kOutputPauseBytes wait, the connection stops decoding and
+// stops reading its socket, so a pipelining client that does not read its replies is held by
+// TCP flow control instead of by server memory; it is disconnected if it stays so for
+// kOutputStallMsMax or its queued replies pass kOutputBytesMax.
+//
+// A malformed request gets an error reply (when the stream allows one) and the connection is
+// closed after that reply is written. Nothing here blocks: commands are short by contract.
+//
+// Thread-safety: owned by its EventLoop's thread; no other thread touches it.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "protocol/binary_request_decoder.h"
+#include "protocol/reply_writer.h"
+#include "protocol/request.h"
+#include "protocol/resp_request_decoder.h"
+#include "server/command.h"
+
+namespace podium::server {
+
+class EventLoop;
+
+class Connection {
+ public:
+  Connection(EventLoop* loop, uint64_t id);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  uv_tcp_t* tcp() { return &tcp_; }
+  uint64_t id() const { return session_.client_id; }
+
+  // Begins reading. Call once, after uv_accept succeeded.
+  void Start(int64_t now_ms);
+  // Closes the socket; the loop deletes the connection when libuv is done with it.
+  void Close();
+  // For the loop's periodic check: closes the connection if it has been idle (no request) for
+  // idle_ms_max (0: never) or its replies have been stalled too long. Returns true if closed.
+  bool CloseIfIdleOrStalled(int64_t now_ms, int64_t idle_ms_max);
+
+ private:
+  enum class State : uint8_t { kNew, kHandshake, kBinary, kResp, kClosing };
+
+  static void OnAlloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buffer);
+  static void OnRead(uv_stream_t* stream, ssize_t bytes, const uv_buf_t* buffer);
+  static void OnWrite(uv_write_t* request, int status);
+  static void OnClose(uv_handle_t* handle);
+
+  void OnBytes(std::string_view bytes);
+  // Decodes and runs requests from `input` until it is used up, the connection pauses, or it
+  // closes. Returns the bytes consumed.
+  size_t Process(std::string_view input);
+  bool ProcessHandshake(std::string_view input, size_t* consumed);
+  void Execute(const protocol::Request& request);
+  void StartDeferred(const CommandSpec* spec, std::unique_ptr<DeferredCommand> command);
+  static void OnDeferredWork(uv_work_t* request);
+  static void OnDeferredDone(uv_work_t* request, int status);
+  // Decodes what waited in input_ (after a pause or a deferred command) and reads again.
+  void Resume();
+  void ReplyProtocolError(const std::string& message);
+  void ResumeIfDrained();
+  void Flush();
+  size_t output_pending_bytes() const { return output_.size() + writing_.size(); }
+
+  EventLoop* const loop_;
+  uv_tcp_t tcp_;
+  uv_write_t write_request_;
+  State state_ = State::kNew;
+  bool reading_ = false;
+  bool paused_ = false;             // stopped decoding: too many replies queued
+  bool close_after_flush_ = false;  // QUIT or a protocol error: close once replies are out
+  bool write_in_flight_ = false;
+  bool waiting_ = false;         // a deferred command's work is running
+  bool closed_waiting_ = false;  // closed while waiting: the work's completion deletes it
+  std::string input_;    // received bytes not yet decoded (an incomplete request)
+  std::string output_;   // replies not yet handed to libuv
+  std::string writing_;  // replies in an in-flight uv_write
+  protocol::RespRequestDecoder resp_decoder_;
+  protocol::BinaryRequestDecoder binary_decoder_;
+  std::unique_ptr<protocol::ReplyWriter> writer_;
+  protocol::Request request_;
+  Session session_;
+  int64_t now_ms_ = 0;            // Unix ms, read once per read event
+  int64_t last_request_ms_ = 0;
+  int64_t paused_since_ms_ = 0;
+};
+
+}  // namespace podium::server

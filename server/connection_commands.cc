@@ -1,0 +1,251 @@
+// The connection family: PING, AUTH, INFO, COMMAND, QUIT.
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include <unistd.h>
+
+#include "server/arguments.h"
+#include "server/command_table.h"
+#include "server/database.h"
+#include "server/memory_stats.h"
+#include "server/server_info.h"
+
+namespace podium::server {
+namespace {
+
+using protocol::Opcode;
+using protocol::StatusCode;
+
+constexpr std::string_view kVersion = "0.1.0";
+
+std::string_view BytesArgument(const CommandContext& context, size_t index) {
+  const protocol::Argument& argument = context.arg(index);
+  return argument.type == protocol::ArgumentType::kBytes ? argument.bytes : std::string_view();
+}
+
+// Compares every byte whatever the first difference, so the time taken says nothing about how
+// much of a guess was right.
+bool SecretEquals(std::string_view a, std::string_view b) {
+  unsigned char difference = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    difference |= static_cast<unsigned char>(a[i] ^ b[i % std::max<size_t>(b.size(), 1)]);
+  }
+  return difference == 0;
+}
+
+void PingCommand(CommandContext& context) {
+  if (context.argc() > 1) {
+    ReplyArityError(context.reply, "ping");
+    return;
+  }
+  if (context.argc() == 0) {
+    context.reply.SimpleString("PONG");
+  } else {
+    context.reply.Bytes(BytesArgument(context, 0));
+  }
+}
+
+void AuthCommand(CommandContext& context) {
+  const std::string& password = context.server.settings.requirepass;
+  if (password.empty()) {
+    context.reply.Error(StatusCode::kErr,
+                        "AUTH <password> called without any password configured for the default "
+                        "user. Are you sure your configuration is correct?");
+    return;
+  }
+  if (context.argc() > 2) {
+    ReplySyntaxError(context);
+    return;
+  }
+  if (context.argc() == 2 && !ArgumentIs(context, 0, "default")) {
+    context.reply.Error(StatusCode::kErr, "invalid username-password pair or user is disabled.");
+    return;
+  }
+  if (!SecretEquals(BytesArgument(context, context.argc() - 1), password)) {
+    context.reply.Error(StatusCode::kErr, "invalid username-password pair or user is disabled.");
+    return;
+  }
+  context.session.authenticated = true;
+  context.reply.Ok();
+}
+
+std::string LowerCase(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return lower;
+}
+
+void EchoCommand(CommandContext& context) { context.reply.Bytes(BytesArgument(context, 0)); }
+
+// CONFIG GET for the settings Redis tools read at start (redis-benchmark asks for "save" and
+// "appendonly"). Patterns are matched exactly, not as globs; the password is never shown.
+void ConfigCommand(CommandContext& context) {
+  if (!ArgumentIs(context, 0, "GET") || context.argc() != 2) {
+    context.reply.Error(StatusCode::kErr, "only CONFIG GET <parameter> is supported");
+    return;
+  }
+  const ServerSettings& settings = context.server.settings;
+  const std::pair<std::string_view, std::string> kParameters[] = {
+      {"save", ""},
+      {"appendonly", "no"},
+      {"port", std::to_string(settings.port)},
+      {"bind", settings.bind},
+      {"maxclients", std::to_string(settings.clients_max)},
+      {"timeout", std::to_string(settings.idle_timeout_ms / 1000)},
+      {"io-threads", std::to_string(settings.threads)},
+  };
+  const std::string wanted = LowerCase(BytesArgument(context, 1));
+  for (const auto& [name, value] : kParameters) {
+    if (name != wanted) continue;
+    context.reply.ArrayHeader(2);
+    context.reply.Bytes(name);
+    context.reply.Bytes(value);
+    return;
+  }
+  context.reply.ArrayHeader(0);
+}
+
+void QuitCommand(CommandContext& context) {
+  context.session.close_after_reply = true;
+  context.reply.Ok();
+}
+
+
+void AppendInfoLine(std::string* out, std::string_view key, const std::string& value) {
+  out->append(key).append(":").append(value).append("\r\n");
+}
+
+void AppendInfoSections(CommandContext& context, std::string_view section, std::string* out) {
+  const auto wants = [&](std::string_view name) {
+    return section.empty() || section == "all" || section == "everything" || section == name;
+  };
+  ServerInfo& server = context.server;
+  if (wants("server")) {
+    out->append("# Server\r\n");
+    AppendInfoLine(out, "podium_version", std::string(kVersion));
+    AppendInfoLine(out, "redis_version", "7.0.0");  // what Redis tools check for features
+    AppendInfoLine(out, "process_id", std::to_string(::getpid()));
+    AppendInfoLine(out, "tcp_port", std::to_string(server.settings.port));
+    AppendInfoLine(out, "io_threads", std::to_string(server.settings.threads));
+    const int64_t uptime_ms = context.now_ms - server.start_ms;
+    AppendInfoLine(out, "uptime_in_seconds", std::to_string(uptime_ms / 1000));
+    AppendInfoLine(out, "uptime_in_days", std::to_string(uptime_ms / 86'400'000));
+    out->append("\r\n");
+  }
+  if (wants("clients")) {
+    out->append("# Clients\r\n");
+    AppendInfoLine(out, "connected_clients", std::to_string(server.clients_connected.load()));
+    AppendInfoLine(out, "maxclients", std::to_string(server.settings.clients_max));
+    AppendInfoLine(out, "rejected_connections", std::to_string(server.clients_rejected.load()));
+    out->append("\r\n");
+  }
+  if (wants("memory")) {
+    const MemoryStats memory = ReadMemoryStats();
+    out->append("# Memory\r\n");
+    AppendInfoLine(out, "used_memory", std::to_string(memory.allocated_bytes));
+    AppendInfoLine(out, "used_memory_rss", std::to_string(memory.resident_bytes));
+    AppendInfoLine(out, "mem_allocator", memory.available ? "jemalloc" : "libc");
+    out->append("\r\n");
+  }
+  if (wants("stats")) {
+    out->append("# Stats\r\n");
+    AppendInfoLine(out, "total_connections_received", std::to_string(server.clients_total.load()));
+    AppendInfoLine(out, "total_commands_processed", std::to_string(server.TotalCalls()));
+    AppendInfoLine(out, "total_protocol_errors", std::to_string(server.protocol_errors.load()));
+    out->append("\r\n");
+  }
+  if (wants("commandstats")) {
+    out->append("# Commandstats\r\n");
+    const CommandTable& table = CommandTable::Get();
+    for (const CommandSpec& spec : table.all()) {
+      const uint64_t calls = server.Calls(table.IndexOf(&spec));
+      if (calls == 0) continue;
+      AppendInfoLine(out, "cmdstat_" + LowerCase(CommandTable::NameOf(spec)),
+                     "calls=" + std::to_string(calls));
+    }
+    out->append("\r\n");
+  }
+  if (wants("keyspace")) {
+    size_t strings = 0;
+    size_t sorted_sets = 0;
+    for (size_t shard = 0; shard < Database::kShardCount; ++shard) {
+      context.db.WithShard(shard, [&](storage::Keyspace& keys) {
+        strings += keys.string_count();
+        sorted_sets += keys.sorted_set_count();
+      });
+    }
+    out->append("# Keyspace\r\n");
+    AppendInfoLine(out, "db0", "keys=" + std::to_string(strings + sorted_sets) + ",expires=0");
+    AppendInfoLine(out, "keys_string", std::to_string(strings));
+    AppendInfoLine(out, "keys_zset", std::to_string(sorted_sets));
+    AppendInfoLine(out, "stock_counters", std::to_string(context.db.stock().size()));
+    out->append("\r\n");
+  }
+}
+
+void InfoCommand(CommandContext& context) {
+  const std::string section = context.argc() > 0 ? LowerCase(BytesArgument(context, 0)) : "";
+  std::string text;
+  AppendInfoSections(context, section, &text);
+  context.reply.Bytes(text);
+}
+
+// COMMAND's classic six-field entry: name, arity, flags, first key, last key, step.
+void ReplyCommandEntry(CommandContext& context, const CommandSpec& spec) {
+  context.reply.ArrayHeader(6);
+  context.reply.Bytes(LowerCase(CommandTable::NameOf(spec)));
+  context.reply.Integer(spec.arity);
+  const std::pair<uint32_t, std::string_view> kFlagNames[] = {
+      {kCommandWrite, "write"}, {kCommandReadOnly, "readonly"},
+      {kCommandNoAuth, "no_auth"}, {kCommandFast, "fast"}};
+  size_t flag_count = 0;
+  for (const auto& [flag, name] : kFlagNames) flag_count += (spec.flags & flag) != 0;
+  context.reply.ArrayHeader(flag_count);
+  for (const auto& [flag, name] : kFlagNames) {
+    if (spec.flags & flag) context.reply.SimpleString(name);
+  }
+  context.reply.Integer(spec.first_key);
+  context.reply.Integer(spec.last_key);
+  context.reply.Integer(spec.key_step);
+}
+
+void CommandCommand(CommandContext& context) {
+  const CommandTable& table = CommandTable::Get();
+  if (context.argc() == 0) {
+    context.reply.ArrayHeader(table.size());
+    for (const CommandSpec& spec : table.all()) ReplyCommandEntry(context, spec);
+  } else if (ArgumentIs(context, 0, "COUNT") && context.argc() == 1) {
+    context.reply.Integer(static_cast<int64_t>(table.size()));
+  } else if (ArgumentIs(context, 0, "INFO")) {
+    context.reply.ArrayHeader(context.argc() - 1);
+    for (size_t i = 1; i < context.argc(); ++i) {
+      const protocol::CommandName* name = protocol::FindCommand(BytesArgument(context, i));
+      const CommandSpec* spec = name != nullptr ? table.Find(name->opcode) : nullptr;
+      if (spec == nullptr) {
+        context.reply.Nil();
+      } else {
+        ReplyCommandEntry(context, *spec);
+      }
+    }
+  } else if (ArgumentIs(context, 0, "DOCS")) {
+    context.reply.ArrayHeader(0);  // no documentation over the wire: docs/protocol.md has it
+  } else {
+    context.reply.Error(StatusCode::kErr, "unknown subcommand or wrong number of arguments for "
+                                          "'COMMAND'");
+  }
+}
+
+}  // namespace
+
+void RegisterConnectionCommands(CommandRegistry& registry) {
+  registry.Add({Opcode::kPing, -1, kCommandNoAuth | kCommandFast, 0, 0, 0, PingCommand});
+  registry.Add({Opcode::kAuth, -2, kCommandNoAuth | kCommandFast, 0, 0, 0, AuthCommand});
+  registry.Add({Opcode::kQuit, -1, kCommandNoAuth | kCommandFast, 0, 0, 0, QuitCommand});
+  registry.Add({Opcode::kEcho, 2, kCommandFast, 0, 0, 0, EchoCommand});
+  registry.Add({Opcode::kConfig, -2, kCommandReadOnly, 0, 0, 0, ConfigCommand});
+  registry.Add({Opcode::kInfo, -1, kCommandReadOnly, 0, 0, 0, InfoCommand});
+  registry.Add({Opcode::kCommand, -1, kCommandReadOnly, 0, 0, 0, CommandCommand});
+}
+
+}  // namespace podium::server

@@ -1,0 +1,162 @@
+#include "server/event_loop.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <vector>
+
+#include <glog/logging.h>
+
+#include "server/connection.h"
+#include "server/limits.h"
+
+namespace podium::server {
+namespace {
+
+constexpr int kListenBacklog = 511;  // Redis's tcp-backlog default
+constexpr std::string_view kMaxClientsError = "-ERR max number of clients reached\r\n";
+
+EventLoop* Of(uv_handle_t* handle) { return static_cast<EventLoop*>(handle->data); }
+
+template <typename Handle>
+uv_handle_t* AsHandle(Handle* handle) {
+  return reinterpret_cast<uv_handle_t*>(handle);
+}
+
+}  // namespace
+
+EventLoop::EventLoop(int index, Database& db, ServerInfo& info)
+    : index_(index), db_(db), info_(info), read_buffer_(new char[kReadChunkBytes]) {
+  CHECK_EQ(uv_loop_init(&loop_), 0);
+  loop_.data = this;
+  CHECK_EQ(uv_timer_init(&loop_, &sweep_timer_), 0);
+  CHECK_EQ(uv_timer_init(&loop_, &check_timer_), 0);
+  CHECK_EQ(uv_async_init(&loop_, &stop_async_, OnStop), 0);
+  sweep_timer_.data = check_timer_.data = stop_async_.data = this;
+}
+
+EventLoop::~EventLoop() {
+  CHECK(!thread_.joinable()) << "Join before destroying an event loop";
+  CHECK_EQ(uv_loop_close(&loop_), 0) << "handles still open";
+}
+
+std::string EventLoop::Listen(const std::string& host, int port) {
+  sockaddr_in address{};
+  if (uv_ip4_addr(host.c_str(), port, &address) != 0) return "bad address " + host;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  const int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    const std::string error = std::strerror(errno);
+    ::close(fd);
+    return "cannot bind " + host + ":" + std::to_string(port) + ": " + error;
+  }
+  CHECK_EQ(uv_tcp_init(&loop_, &listener_), 0);
+  listener_.data = this;
+  listening_ = true;
+  CHECK_EQ(uv_tcp_open(&listener_, fd), 0);
+  const int status = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), kListenBacklog,
+                               OnConnection);
+  if (status != 0) return std::string("listen: ") + uv_strerror(status);
+  return "";
+}
+
+void EventLoop::Start() {
+  CHECK_EQ(uv_timer_start(&sweep_timer_, OnSweepTimer, kExpirySweepIntervalMs,
+                          kExpirySweepIntervalMs),
+           0);
+  CHECK_EQ(uv_timer_start(&check_timer_, OnCheckTimer, kConnectionCheckIntervalMs,
+                          kConnectionCheckIntervalMs),
+           0);
+  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+}
+
+void EventLoop::Stop() { uv_async_send(&stop_async_); }
+
+void EventLoop::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void EventLoop::OnStop(uv_async_t* async) {
+  EventLoop* loop = Of(AsHandle(async));
+  if (loop->listening_) uv_close(AsHandle(&loop->listener_), nullptr);
+  uv_close(AsHandle(&loop->sweep_timer_), nullptr);
+  uv_close(AsHandle(&loop->check_timer_), nullptr);
+  uv_close(AsHandle(&loop->stop_async_), nullptr);
+  const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
+  for (Connection* connection : open) connection->Close();
+}
+
+int64_t EventLoop::NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void EventLoop::OnConnection(uv_stream_t* listener, int status) {
+  EventLoop* loop = Of(AsHandle(listener));
+  if (status != 0) {
+    LOG(WARNING) << "accept: " << uv_strerror(status);
+    return;
+  }
+  const uint64_t id = loop->info_.next_client_id.fetch_add(1, std::memory_order_relaxed);
+  auto* connection = new Connection(loop, id);
+  loop->connections_.insert(connection);
+  loop->info_.clients_connected.fetch_add(1, std::memory_order_relaxed);
+  if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(connection->tcp())) != 0) {
+    connection->Close();
+    return;
+  }
+  loop->info_.clients_total.fetch_add(1, std::memory_order_relaxed);
+  if (loop->info_.clients_connected.load(std::memory_order_relaxed) >
+      loop->info_.settings.clients_max) {
+    loop->Reject(connection);
+    return;
+  }
+  connection->Start(NowMs());
+}
+
+// Past --maxclients: one error line, as Redis sends it, then close.
+void EventLoop::Reject(Connection* connection) {
+  info_.clients_rejected.fetch_add(1, std::memory_order_relaxed);
+  uv_buf_t buffer =
+      uv_buf_init(const_cast<char*>(kMaxClientsError.data()), kMaxClientsError.size());
+  uv_try_write(reinterpret_cast<uv_stream_t*>(connection->tcp()), &buffer, 1);
+  connection->Close();
+}
+
+void EventLoop::RemoveConnection(Connection* connection) {
+  CHECK_EQ(connections_.erase(connection), 1u);
+  info_.clients_connected.fetch_sub(1, std::memory_order_relaxed);
+  delete connection;
+}
+
+// Each loop sweeps the shards s with s % threads == index, so every shard has one sweeper.
+void EventLoop::OnSweepTimer(uv_timer_t* timer) {
+  EventLoop* loop = Of(AsHandle(timer));
+  const int64_t now_ms = NowMs();
+  const auto loops = static_cast<size_t>(std::max(loop->info_.settings.threads, 1));
+  for (size_t shard = static_cast<size_t>(loop->index_); shard < Database::kShardCount;
+       shard += loops) {
+    loop->db_.WithShard(shard, [&](storage::Keyspace& keys) {
+      return keys.SweepExpired(now_ms, kExpirySweepKeysPerShard);
+    });
+  }
+}
+
+void EventLoop::OnCheckTimer(uv_timer_t* timer) {
+  EventLoop* loop = Of(AsHandle(timer));
+  const int64_t now_ms = NowMs();
+  const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
+  for (Connection* connection : open) {
+    connection->CloseIfIdleOrStalled(now_ms, loop->info_.settings.idle_timeout_ms);
+  }
+}
+
+}  // namespace podium::server

@@ -1,0 +1,71 @@
+// EventLoop: one I/O thread running one libuv loop, with its own listening socket.
+//
+// Every loop binds the same address with SO_REUSEPORT, so the kernel spreads new connections
+// over the loops and no loop hands a connection to another; a connection then lives on the
+// loop that accepted it. (libuv 1.44 has no UV_TCP_REUSEPORT, so the loop makes the socket
+// itself and gives it to uv_tcp_open.) Each loop also runs two timers: the expiry sweep of its
+// share of the database's shards, and the check that closes idle or stalled clients.
+//
+// Thread-safety: Start/Stop/Join are called from the main thread; everything else runs on the
+// loop's own thread. Stop is the only cross-thread call (a uv_async).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_set>
+
+#include "server/database.h"
+#include "server/server_info.h"
+
+namespace podium::server {
+
+class Connection;
+
+class EventLoop {
+ public:
+  EventLoop(int index, Database& db, ServerInfo& info);
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Binds and listens; on failure returns a message naming the address and the OS error.
+  std::string Listen(const std::string& host, int port);
+  void Start();  // runs the loop on a new thread
+  void Stop();   // any thread: closes every handle; the loop's thread then ends
+  void Join();
+
+  // For connections, on the loop's thread.
+  uv_loop_t* uv() { return &loop_; }
+  int index() const { return index_; }
+  Database& db() { return db_; }
+  ServerInfo& info() { return info_; }
+  char* read_buffer() { return read_buffer_.get(); }
+  void RemoveConnection(Connection* connection);
+  static int64_t NowMs();  // Unix milliseconds
+
+ private:
+  static void OnConnection(uv_stream_t* listener, int status);
+  static void OnSweepTimer(uv_timer_t* timer);
+  static void OnCheckTimer(uv_timer_t* timer);
+  static void OnStop(uv_async_t* async);
+  void Reject(Connection* connection);
+
+  const int index_;
+  Database& db_;
+  ServerInfo& info_;
+  uv_loop_t loop_;
+  uv_tcp_t listener_;
+  bool listening_ = false;
+  uv_timer_t sweep_timer_;
+  uv_timer_t check_timer_;
+  uv_async_t stop_async_;
+  std::thread thread_;
+  std::unordered_set<Connection*> connections_;
+  std::unique_ptr<char[]> read_buffer_;
+};
+
+}  // namespace podium::server

@@ -1,0 +1,36 @@
+// The server's own bounds (the data's are in storage/limits.h, the wire's in protocol/limits.h).
+// Units are last in each name. Settings a deployment may want to change are flags (main.cc)
+// whose defaults are these constants.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "protocol/limits.h"
+
+namespace podium::server {
+
+// Bytes one read from a socket may bring in (one per-loop buffer of this size).
+inline constexpr size_t kReadChunkBytes = size_t{64} << 10;
+
+// Replies queued for one client before the server stops decoding that client's further
+// requests (pipelining back-pressure): its input waits in the kernel until it reads.
+inline constexpr size_t kOutputPauseBytes = size_t{1} << 20;
+// Replies queued for one client past which it is disconnected: a client that asks for more
+// than it reads. At least the largest reply, so any one reply fits.
+inline constexpr size_t kOutputBytesMax = protocol::kReplySizeBytesMax + kOutputPauseBytes;
+// A client whose replies stay paused (it does not read) this long is disconnected.
+inline constexpr int64_t kOutputStallMsMax = 30'000;
+
+// Connections across all loops, unless --maxclients says otherwise.
+inline constexpr size_t kClientsMaxDefault = 10'000;
+
+// Housekeeping timers, per loop.
+inline constexpr int64_t kExpirySweepIntervalMs = 100;
+inline constexpr size_t kExpirySweepKeysPerShard = 256;  // per sweep, per shard
+inline constexpr int64_t kConnectionCheckIntervalMs = 1000;
+
+static_assert(kOutputPauseBytes < kOutputBytesMax);
+static_assert(kExpirySweepKeysPerShard <= 1024, "a sweep of one shard stays well under 1 ms");
+
+}  // namespace podium::server

@@ -1,0 +1,17 @@
+// Heap figures for INFO: jemalloc's own counters when the server runs on jemalloc (normal
+// builds), zero under the sanitizers, which replace the allocator.
+#pragma once
+
+#include <cstddef>
+
+namespace podium::server {
+
+struct MemoryStats {
+  size_t allocated_bytes = 0;  // bytes the program holds (jemalloc "stats.allocated")
+  size_t resident_bytes = 0;   // bytes of physical memory jemalloc maps ("stats.resident")
+  bool available = false;
+};
+
+MemoryStats ReadMemoryStats();
+
+}  // namespace podium::server

@@ -1,0 +1,31 @@
+// Server: the event loops of one podium-server and the state they share.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "server/database.h"
+#include "server/event_loop.h"
+#include "server/server_info.h"
+
+namespace podium::server {
+
+class Server {
+ public:
+  explicit Server(ServerSettings settings);
+  ~Server();
+
+  // Binds every loop's socket and starts the loops. Returns "" or why it could not.
+  std::string Start();
+  // Closes every connection and listener and waits for the loops to end.
+  void Stop();
+
+ private:
+  Database db_;
+  ServerInfo info_;
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  bool started_ = false;
+};
+
+}  // namespace podium::server

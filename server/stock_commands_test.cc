@@ -1,0 +1,113 @@
+// Stock commands, in-process: exact RESP replies, the "-SOLDOUT <available>" contract, and
+// that bad input changes no counter.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "server/command_test_util.h"
+#include "storage/limits.h"
+
+namespace podium::server {
+namespace {
+
+using testing::BytesArg;
+using testing::CommandHarness;
+using testing::Float64Arg;
+using testing::Int64Arg;
+using testing::kRespNil;
+using testing::kRespNotInteger;
+using testing::RespArity;
+using testing::RespError;
+using testing::RespInt;
+
+const std::string kBadProduct = RespError("ERR product id must be an integer in [0, 2^63-1]");
+
+class StockCommandsTest : public ::testing::Test {
+ protected:
+  std::string Run(std::initializer_list<std::string_view> words) { return harness_.Run(words); }
+
+  CommandHarness harness_;
+};
+
+TEST_F(StockCommandsTest, SetGetAdd) {
+  EXPECT_EQ(Run({"STOCK.GET", "7"}), kRespNil);  // no counter: nil, as GET of a missing key
+  EXPECT_EQ(Run({"STOCK.SET", "7", "10"}), RespInt(10));
+  EXPECT_EQ(Run({"STOCK.GET", "7"}), RespInt(10));
+  EXPECT_EQ(Run({"STOCK.ADD", "7", "5"}), RespInt(15));
+  EXPECT_EQ(Run({"STOCK.SET", "7", "0"}), RespInt(0));
+  EXPECT_EQ(Run({"STOCK.GET", "7"}), RespInt(0));
+  EXPECT_EQ(Run({"STOCK.ADD", "8", "3"}), RespInt(3));  // a restock creates the counter
+  EXPECT_EQ(Run({"STOCK.GET", "8"}), RespInt(3));
+  EXPECT_EQ(Run({"stock.get", "9223372036854775807"}), kRespNil);
+}
+
+TEST_F(StockCommandsTest, ReserveAndRelease) {
+  ASSERT_EQ(Run({"STOCK.SET", "1", "5"}), RespInt(5));
+  EXPECT_EQ(Run({"STOCK.RESERVE", "1", "2"}), RespInt(3));
+  EXPECT_EQ(Run({"STOCK.RESERVE", "1", "4"}), "-SOLDOUT 3\r\n");
+  EXPECT_EQ(Run({"STOCK.GET", "1"}), RespInt(3));
+  EXPECT_EQ(Run({"STOCK.RESERVE", "1", "3"}), RespInt(0));
+  EXPECT_EQ(Run({"STOCK.RESERVE", "1", "1"}), "-SOLDOUT 0\r\n");
+  EXPECT_EQ(Run({"STOCK.RELEASE", "1", "2"}), RespInt(2));
+  EXPECT_EQ(Run({"STOCK.GET", "1"}), RespInt(2));
+}
+
+TEST_F(StockCommandsTest, UnknownProduct) {
+  EXPECT_EQ(Run({"STOCK.RESERVE", "99", "1"}),
+            RespError("NOTFOUND no stock counter for product 99"));
+  EXPECT_EQ(Run({"STOCK.RELEASE", "99", "1"}),
+            RespError("NOTFOUND no stock counter for product 99"));
+  EXPECT_EQ(Run({"STOCK.GET", "99"}), kRespNil);  // neither call created it
+}
+
+TEST_F(StockCommandsTest, BinaryArguments) {
+  EXPECT_EQ(harness_.RunArgs("STOCK.SET", {Int64Arg(1001), Int64Arg(3)}), RespInt(3));
+  EXPECT_EQ(harness_.RunArgs("STOCK.RESERVE", {Int64Arg(1001), Int64Arg(5)}), "-SOLDOUT 3\r\n");
+  EXPECT_EQ(harness_.RunArgs("STOCK.RESERVE", {BytesArg("1001"), Int64Arg(1)}), RespInt(2));
+  EXPECT_EQ(harness_.RunArgs("STOCK.ADD", {Int64Arg(1001), Float64Arg(1.0)}), kRespNotInteger);
+  EXPECT_EQ(harness_.RunArgs("STOCK.GET", {Float64Arg(1001)}), kBadProduct);
+  EXPECT_EQ(harness_.RunArgs("STOCK.GET", {Int64Arg(1001)}), RespInt(2));
+}
+
+TEST_F(StockCommandsTest, BadInputChangesNothing) {
+  ASSERT_EQ(Run({"STOCK.SET", "1", "5"}), RespInt(5));
+  EXPECT_EQ(Run({"STOCK.SET", "-1", "5"}), kBadProduct);
+  EXPECT_EQ(Run({"STOCK.SET", "abc", "5"}), kBadProduct);
+  EXPECT_EQ(Run({"STOCK.SET", "9223372036854775808", "5"}), kBadProduct);
+  EXPECT_EQ(Run({"STOCK.SET", "1", "five"}), kRespNotInteger);
+  EXPECT_EQ(Run({"STOCK.SET", "1", "1.5"}), kRespNotInteger);
+  EXPECT_EQ(Run({"STOCK.SET", "1", "-1"}),
+            RespError("ERR units -1 out of range [0, 1000000000000]"));
+  EXPECT_EQ(Run({"STOCK.SET", "1", "1000000000001"}),
+            RespError("ERR units 1000000000001 out of range [0, 1000000000000]"));
+  EXPECT_EQ(Run({"STOCK.ADD", "1", "0"}), RespError("ERR units 0 out of range [1, 1000000000000]"));
+  EXPECT_EQ(Run({"STOCK.RESERVE", "1", "0"}),
+            RespError("ERR units 0 out of range [1, 1000000000000]"));
+  EXPECT_EQ(Run({"STOCK.RESERVE", "1", "-2"}),
+            RespError("ERR units -2 out of range [1, 1000000000000]"));
+  EXPECT_EQ(Run({"STOCK.RELEASE", "1", "-2"}),
+            RespError("ERR units -2 out of range [1, 1000000000000]"));
+  EXPECT_EQ(Run({"STOCK.GET", "1"}), RespInt(5));
+  EXPECT_EQ(Run({"STOCK.GET", "2"}), kRespNil);  // failed SETs created nothing
+}
+
+TEST_F(StockCommandsTest, UnitsLimit) {
+  const std::string max = std::to_string(storage::kStockUnitsMax);
+  ASSERT_EQ(Run({"STOCK.SET", "1", max}), RespInt(storage::kStockUnitsMax));
+  const std::string limit_error = RespError(
+      "LIMIT product 1 has 1000000000000 units; adding 1 would pass kStockUnitsMax "
+      "(1000000000000)");
+  EXPECT_EQ(Run({"STOCK.ADD", "1", "1"}), limit_error);
+  EXPECT_EQ(Run({"STOCK.RELEASE", "1", "1"}), limit_error);
+  EXPECT_EQ(Run({"STOCK.GET", "1"}), RespInt(storage::kStockUnitsMax));
+}
+
+TEST_F(StockCommandsTest, Arity) {
+  EXPECT_EQ(Run({"STOCK.SET", "1"}), RespArity("stock.set"));
+  EXPECT_EQ(Run({"STOCK.GET"}), RespArity("stock.get"));
+  EXPECT_EQ(Run({"STOCK.GET", "1", "2"}), RespArity("stock.get"));
+  EXPECT_EQ(Run({"STOCK.RESERVE", "1", "2", "3"}), RespArity("stock.reserve"));
+}
+
+}  // namespace
+}  // namespace podium::server
