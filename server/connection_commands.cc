@@ -169,14 +169,18 @@ void AppendInfoSections(CommandContext& context, std::string_view section, std::
   if (wants("keyspace")) {
     size_t strings = 0;
     size_t sorted_sets = 0;
+    size_t expiring = 0;
     for (size_t shard = 0; shard < Database::kShardCount; ++shard) {
       context.db.WithShard(shard, [&](storage::Keyspace& keys) {
         strings += keys.string_count();
         sorted_sets += keys.sorted_set_count();
+        expiring += keys.expiring_count();
       });
     }
     out->append("# Keyspace\r\n");
-    AppendInfoLine(out, "db0", "keys=" + std::to_string(strings + sorted_sets) + ",expires=0");
+    AppendInfoLine(out, "db0",
+                   "keys=" + std::to_string(strings + sorted_sets) +
+                       ",expires=" + std::to_string(expiring));
     AppendInfoLine(out, "keys_string", std::to_string(strings));
     AppendInfoLine(out, "keys_zset", std::to_string(sorted_sets));
     AppendInfoLine(out, "stock_counters", std::to_string(context.db.stock().size()));

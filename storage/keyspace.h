@@ -65,6 +65,8 @@ class Keyspace {
 
   size_t string_count() const { return strings_.size(); }
   size_t sorted_set_count() const { return sorted_sets_.size(); }
+  // Keys of either type with a TTL (expired ones not yet removed included).
+  size_t expiring_count() const { return strings_.keys_with_ttl() + sorted_set_expiry_.size(); }
 
  private:
   struct KeyHash {
