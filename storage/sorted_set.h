@@ -6,7 +6,7 @@
 // bytes per member. Podium keeps the skip list and its spans but unrolls it: each node holds up
 // to kSortedSetNodeEntries (score, member) entries in order, so the per-member cost is the entry
 // (16 bytes: a double and a MemberWord, see member.h) plus a share of the node header, and the
-// skip list has ~25x fewer nodes to walk. Spans count entries, not nodes, so ranks stay
+// skip list has ~100x fewer nodes to walk. Spans count entries, not nodes, so ranks stay
 // O(log n). The hash index (member_index.h) maps a member to its node in eight bytes.
 //
 // Node policy. An insert into a full node first tries to hand an entry to the next node; only
