@@ -215,7 +215,11 @@ class InfoTest(unittest.TestCase):
                 lambda: (lambda f: f if f.get("connected_clients") == "3" else None)(info()),
                 5.0, "connected_clients:3 with three clients open")
             baseline_memory = int(fields["used_memory"])
-            self.assertGreater(baseline_memory, 0)
+            # Sanitizer builds replace jemalloc and report no heap figures (mem_allocator:libc);
+            # the Release run of this test checks them.
+            memory_measured = fields["mem_allocator"] == "jemalloc"
+            if memory_measured:
+                self.assertGreater(baseline_memory, 0)
             self.assertEqual(fields["keys_string"], "0")
             self.assertEqual(fields["keys_zset"], "0")
 
@@ -254,8 +258,9 @@ class InfoTest(unittest.TestCase):
             fields = info()
             self.assertEqual(fields["keys_zset"], "4")
             self.assertTrue(fields.get("cmdstat_zadd", "").startswith("calls=13"), fields)
-            self.assertGreater(int(fields["used_memory"]), baseline_memory + 100_000 * 8,
-                               "100k members must show in used_memory")
+            if memory_measured:
+                self.assertGreater(int(fields["used_memory"]), baseline_memory + 100_000 * 8,
+                                   "100k members must show in used_memory")
             client.close()
             raw.close()
 
