@@ -95,6 +95,36 @@ void Keyspace::ReplaceSortedSet(std::string_view key, std::unique_ptr<SortedSet>
   sorted_sets_.emplace(std::string(key), std::move(set));
 }
 
+Status Keyspace::RestoreString(std::string_view key, std::string_view value,
+                               std::optional<int64_t> deadline_ms) {
+  if (sorted_sets_.find(key) != sorted_sets_.end()) {
+    return Status::InvalidArgument("key already present");
+  }
+  return strings_.Restore(key, value, deadline_ms);
+}
+
+Status Keyspace::RestoreSortedSet(std::string_view key, std::unique_ptr<SortedSet> set,
+                                  std::optional<int64_t> deadline_ms) {
+  CHECK(set != nullptr);
+  if (set->size() == 0) return Status::InvalidArgument("an empty sorted set is not a key");
+  if (key.empty() || key.size() > kKeySizeBytesMax) {
+    return Status::InvalidArgument("key must be 1 to " + std::to_string(kKeySizeBytesMax) +
+                                   " bytes");
+  }
+  if (deadline_ms.has_value() &&
+      (*deadline_ms < 0 || *deadline_ms > RecordStore::kNowMsMax + kTtlMsMax)) {
+    return Status::InvalidArgument("deadline " + std::to_string(*deadline_ms) + " out of range");
+  }
+  // Any record, live or expired, counts: RecordStore::Restore refuses the same.
+  if (sorted_sets_.find(key) != sorted_sets_.end() || strings_.HoldsRecord(key)) {
+    return Status::InvalidArgument("key already present");
+  }
+  auto [it, inserted] = sorted_sets_.emplace(std::string(key), std::move(set));
+  CHECK(inserted);
+  if (deadline_ms.has_value()) sorted_set_expiry_.Set(it->first, *deadline_ms);
+  return Status::Ok();
+}
+
 bool Keyspace::Delete(std::string_view key, int64_t now_ms) {
   if (strings_.Delete(key, now_ms)) return true;
   auto it = FindLiveSortedSet(key, now_ms);

@@ -63,6 +63,30 @@ class Keyspace {
   // Removes expired keys of both types, looking at no more than max_keys of each per call.
   size_t SweepExpired(int64_t now_ms, size_t max_keys);
 
+  // Snapshots. Visit every key of one type, expired ones not yet removed included, in no
+  // particular order, changing nothing: visitor(key, value, deadline_ms) for strings (see
+  // RecordStore::ForEach), visitor(key, const SortedSet&, deadline_ms) for sorted sets.
+  // deadline_ms is absolute, nullopt for no TTL. The visitor must not change this keyspace.
+  template <typename Visitor>
+  void ForEachString(Visitor&& visitor) const {
+    strings_.ForEach(visitor);
+  }
+  template <typename Visitor>
+  void ForEachSortedSet(Visitor&& visitor) const {
+    for (const auto& [key, set] : sorted_sets_) {
+      visitor(std::string_view(key), static_cast<const SortedSet&>(*set),
+              sorted_set_expiry_.Deadline(key));
+    }
+  }
+
+  // Loading a snapshot: adds a key that holds nothing yet (not even an expired value) with an
+  // absolute deadline, which may lie in the past. InvalidArgument, nothing changed, if the key
+  // is present, the set is empty, or the key or deadline is out of range (RecordStore::Restore).
+  Status RestoreString(std::string_view key, std::string_view value,
+                       std::optional<int64_t> deadline_ms);
+  Status RestoreSortedSet(std::string_view key, std::unique_ptr<SortedSet> set,
+                          std::optional<int64_t> deadline_ms);
+
   size_t string_count() const { return strings_.size(); }
   size_t sorted_set_count() const { return sorted_sets_.size(); }
   // Keys of either type with a TTL (expired ones not yet removed included).

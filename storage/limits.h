@@ -39,4 +39,26 @@ static_assert(kSortedSetNodeEntries >= 4 && kSortedSetNodeEntries <= 255,
               "node entry counts are stored in one byte and nodes split in halves");
 static_assert(kStockUnitsMax < INT64_MAX / 2, "adding two counters' worth never overflows int64");
 
+// Snapshots (docs/snapshot_format.md). One block of section content, before compression: the
+// writer's only buffer and the most a loader decompresses at once. 64 KiB is LZ4's match window.
+inline constexpr size_t kSnapshotBlockBytesMax = size_t{64} << 10;
+// A snapshot directory listing stops here: far more files than retention ever keeps.
+inline constexpr size_t kSnapshotFilesListedMax = 4096;
+
+static_assert(kSnapshotBlockBytesMax <= (size_t{1} << 30), "block lengths fit the u32 fields");
+
+// Write-ahead log (docs/wal_format.md). A record, header included, is at most 16 MiB: a SET of
+// the largest value with the largest key fits with room to spare. A segment is at most 64 MiB;
+// the writer starts a new one before an append would pass that.
+inline constexpr size_t kWalRecordBytesMax = size_t{16} << 20;
+inline constexpr uint64_t kWalSegmentBytesMax = uint64_t{64} << 20;
+// A WAL directory listing stops here: far more segments than retention ever keeps.
+inline constexpr size_t kWalSegmentsListedMax = 65536;
+
+static_assert(kWalRecordBytesMax >= kValueSizeBytesMax + kKeySizeBytesMax + 4096,
+              "the largest record value fits one WAL record with its key and framing");
+static_assert(kWalSegmentBytesMax >= 2 * kWalRecordBytesMax,
+              "a record always fits an empty segment, with room for others");
+static_assert(kWalRecordBytesMax <= UINT32_MAX, "record lengths fit the u32 length field");
+
 }  // namespace podium::storage

@@ -116,6 +116,22 @@ Status RecordStore::Set(std::string_view key, std::string_view value, int64_t no
   return Status::Ok();
 }
 
+Status RecordStore::Restore(std::string_view key, std::string_view value,
+                            std::optional<int64_t> deadline_ms) {
+  if (Status status = ValidateKey(key); !status.ok()) return status;
+  if (Status status = ValidateValue(value); !status.ok()) return status;
+  if (deadline_ms.has_value() && (*deadline_ms < 0 || *deadline_ms > kNowMsMax + kTtlMsMax)) {
+    return Status::InvalidArgument("deadline " + std::to_string(*deadline_ms) + " out of range");
+  }
+  if (records_.find(key) != records_.end()) {
+    return Status::InvalidArgument("key already present");
+  }
+  auto it = Insert(key, value);
+  SetDeadline(it, deadline_ms.value_or(kNoDeadline));
+  DCHECK_EQ(it->second.deadline_ms, deadline_ms.value_or(kNoDeadline));
+  return Status::Ok();
+}
+
 bool RecordStore::Delete(std::string_view key, int64_t now_ms) {
   DcheckNow(now_ms);
   auto it = records_.find(key);

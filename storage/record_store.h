@@ -123,6 +123,27 @@ class RecordStore {
   // The earliest deadline of any key, or nullopt: tells the owner when a sweep has work.
   std::optional<int64_t> EarliestDeadline() const { return expiry_.EarliestDeadline(); }
 
+  // Snapshots. Calls visitor(key, value, deadline_ms) for every record, expired ones not yet
+  // removed included, in no particular order; deadline_ms is absolute, nullopt for no TTL.
+  // Changes nothing; the views are valid during the call. The visitor must not change the store.
+  template <typename Visitor>
+  void ForEach(Visitor&& visitor) const {
+    for (const auto& [key, record] : records_) {
+      visitor(std::string_view(key), std::string_view(record.value),
+              record.deadline_ms == kNoDeadline ? std::nullopt
+                                                : std::optional<int64_t>(record.deadline_ms));
+    }
+  }
+
+  // Whether the map holds a record for `key`, live or expired; changes nothing.
+  bool HoldsRecord(std::string_view key) const { return records_.find(key) != records_.end(); }
+
+  // Loading a snapshot: adds `key` with an absolute deadline (nullopt: no TTL), which may lie in
+  // the past (the key then expires on first touch or sweep, as it would have). Errors, nothing
+  // changed: InvalidArgument if the key is already present (expired or not) or the deadline is
+  // negative or past kNowMsMax + kTtlMsMax; the key and value errors of Set().
+  Status Restore(std::string_view key, std::string_view value, std::optional<int64_t> deadline_ms);
+
   // Live keys plus expired keys not yet removed.
   size_t size() const { return records_.size(); }
   // Keys with a TTL (live or not yet removed).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every protocol fuzz target for <seconds> each on a scratch copy of its seed corpus
-# (protocol/fuzz/corpus/<target>/, which stays unchanged), and fails if any target finds a
-# crash, a failed invariant, a leak or a timeout.
+# Runs every fuzz target (the protocol decoders and storage/fuzz/fuzz_wal_reader) for <seconds>
+# each on a scratch copy of its seed corpus (<folder>/fuzz/corpus/<target>/, which stays
+# unchanged), and fails if any target finds a crash, a failed invariant, a leak or a timeout.
 #
 # The targets need clang (libFuzzer). Build them first, e.g. from the repository root:
 #   CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja \
@@ -19,14 +19,19 @@ fi
 build_dir=$(cd "$1" && pwd)
 seconds=$2
 here=$(cd "$(dirname "$0")" && pwd)
-targets=(fuzz_binary_request fuzz_resp_request fuzz_binary_reply fuzz_resp_reply)
+repo=$(cd "$here/../.." && pwd)
+# <folder>/fuzz/<target>, relative to both the repository and the build directory.
+targets=(protocol/fuzz/fuzz_binary_request protocol/fuzz/fuzz_resp_request
+         protocol/fuzz/fuzz_binary_reply protocol/fuzz/fuzz_resp_reply
+         storage/fuzz/fuzz_wal_reader)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 failed=0
-for target in "${targets[@]}"; do
-  binary="$build_dir/protocol/fuzz/$target"
+for target_path in "${targets[@]}"; do
+  target=$(basename "$target_path")
+  binary="$build_dir/$target_path"
   if [[ ! -x "$binary" ]]; then
     echo "missing $binary: build the podium_fuzzers target first" >&2
     exit 2
@@ -34,7 +39,7 @@ for target in "${targets[@]}"; do
   corpus="$scratch/$target"
   artifacts="$build_dir/fuzz-artifacts/$target"
   mkdir -p "$corpus" "$artifacts"
-  cp "$here/corpus/$target/"* "$corpus/"
+  cp "$repo/$(dirname "$target_path")/corpus/$target/"* "$corpus/"
   log="$scratch/$target.log"
   options=(-max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048
            -artifact_prefix="$artifacts/")

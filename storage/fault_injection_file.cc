@@ -1,0 +1,236 @@
+#include "storage/fault_injection_file.h"
+
+#include <algorithm>
+
+namespace podium::storage {
+namespace {
+
+using FileState = FaultInjectionEnv::FileState;
+
+std::string ParentDir(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+class MemoryWritableFile final : public WritableFile {
+ public:
+  MemoryWritableFile(std::shared_ptr<FileState> state, FaultInjectionEnv::DeviceState* device)
+      : state_(std::move(state)), device_(device), generation_(device->generation) {}
+
+  Status Append(std::string_view data) override {
+    CheckUsable();
+    Status status = device_->TakeOperation();
+    if (status.ok()) state_->contents.append(data);
+    return status;
+  }
+  Status Flush() override {
+    CheckUsable();
+    return Status::Ok();
+  }
+  Status Sync() override {
+    CheckUsable();
+    Status status = device_->TakeOperation();
+    if (!status.ok()) return status;
+    ++device_->sync_calls;
+    state_->synced_bytes = state_->contents.size();
+    return Status::Ok();
+  }
+  Status Close() override {
+    CheckUsable();
+    closed_ = true;
+    return Status::Ok();
+  }
+  uint64_t size() const override { return state_->contents.size(); }
+
+ private:
+  void CheckUsable() const {
+    CHECK(!closed_) << "use of a closed file";
+    CHECK_EQ(generation_, device_->generation) << "use of a file opened before a crash";
+  }
+
+  const std::shared_ptr<FileState> state_;
+  FaultInjectionEnv::DeviceState* const device_;
+  const uint64_t generation_;
+  bool closed_ = false;
+};
+
+class MemoryRandomAccessFile final : public RandomAccessFile {
+ public:
+  explicit MemoryRandomAccessFile(std::shared_ptr<FileState> state) : state_(std::move(state)) {}
+
+  Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    const std::string& contents = state_->contents;
+    if (offset >= contents.size()) {
+      out->clear();
+      return Status::Ok();
+    }
+    out->assign(contents, offset, std::min<uint64_t>(n, contents.size() - offset));
+    return Status::Ok();
+  }
+
+ private:
+  const std::shared_ptr<FileState> state_;
+};
+
+class MemorySequentialFile final : public SequentialFile {
+ public:
+  explicit MemorySequentialFile(std::shared_ptr<FileState> state) : file_(std::move(state)) {}
+
+  Status Read(size_t n, std::string* out) override {
+    Status status = file_.Read(position_, n, out);
+    position_ += out->size();
+    return status;
+  }
+
+ private:
+  MemoryRandomAccessFile file_;
+  uint64_t position_ = 0;
+};
+
+}  // namespace
+
+Status FaultInjectionEnv::DeviceState::TakeOperation() {
+  if (!operations_left.has_value()) return Status::Ok();
+  if (*operations_left == 0) return Status::IoError("simulated crash: the machine is down");
+  --*operations_left;
+  return Status::Ok();
+}
+
+std::shared_ptr<FileState> FaultInjectionEnv::Find(const std::string& path) const {
+  auto it = files_.find(path);
+  return it == files_.end() ? nullptr : it->second;
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenWritable(const std::string& path,
+                                                                      bool truncate) {
+  if (dirs_.count(ParentDir(path)) == 0) return Status::IoError("no directory for " + path);
+  Status status = device_.TakeOperation();
+  if (!status.ok()) return status;
+  std::shared_ptr<FileState>& state = files_[path];
+  if (state == nullptr) state = std::make_shared<FileState>();
+  if (truncate) {
+    state->contents.clear();
+    state->synced_bytes = 0;  // a truncating open is durable at once (see the header)
+  }
+  return std::unique_ptr<WritableFile>(new MemoryWritableFile(state, &device_));
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const std::string& path) {
+  return OpenWritable(path, /*truncate=*/true);
+}
+
+Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
+    const std::string& path) {
+  return OpenWritable(path, /*truncate=*/false);
+}
+
+Result<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
+    const std::string& path) {
+  std::shared_ptr<FileState> state = Find(path);
+  if (state == nullptr) return Status::IoError("no such file " + path);
+  return std::unique_ptr<SequentialFile>(new MemorySequentialFile(std::move(state)));
+}
+
+Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(
+    const std::string& path) {
+  std::shared_ptr<FileState> state = Find(path);
+  if (state == nullptr) return Status::IoError("no such file " + path);
+  return std::unique_ptr<RandomAccessFile>(new MemoryRandomAccessFile(std::move(state)));
+}
+
+Result<std::vector<std::string>> FaultInjectionEnv::GetChildren(const std::string& dir) {
+  if (dirs_.count(dir) == 0) return Status::IoError("no such directory " + dir);
+  std::vector<std::string> names;
+  for (const auto& [path, state] : files_) {
+    if (ParentDir(path) == dir) names.push_back(path.substr(dir.size() + 1));
+  }
+  return names;
+}
+
+Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  Status status = device_.TakeOperation();
+  if (!status.ok()) return status;
+  if (files_.erase(path) == 0) return Status::IoError("no such file " + path);
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  Status status = device_.TakeOperation();
+  if (!status.ok()) return status;
+  auto it = files_.find(from);
+  if (it == files_.end()) return Status::IoError("no such file " + from);
+  std::shared_ptr<FileState> state = it->second;
+  files_.erase(it);
+  files_[to] = std::move(state);
+  return Status::Ok();
+}
+
+Result<uint64_t> FaultInjectionEnv::FileSize(const std::string& path) {
+  std::shared_ptr<FileState> state = Find(path);
+  if (state == nullptr) return Status::IoError("no such file " + path);
+  return static_cast<uint64_t>(state->contents.size());
+}
+
+Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
+  std::shared_ptr<FileState> state = Find(path);
+  if (state == nullptr) return Status::IoError("no such file " + path);
+  CHECK_LE(size, state->contents.size()) << "Truncate only shrinks " << path;
+  Status status = device_.TakeOperation();
+  if (!status.ok()) return status;
+  state->contents.resize(size);
+  state->synced_bytes = size;  // Truncate makes the new size durable; the rest was synced too
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::CreateDir(const std::string& dir) {
+  dirs_.insert(dir);
+  return Status::Ok();
+}
+
+Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  if (dirs_.count(dir) == 0) return Status::IoError("no such directory " + dir);
+  Status status = device_.TakeOperation();
+  if (!status.ok()) return status;
+  ++device_.sync_calls;
+  for (auto& [path, state] : files_) {
+    if (ParentDir(path) == dir) state->entry_durable = true;
+  }
+  return Status::Ok();
+}
+
+void FaultInjectionEnv::SimulateCrash(const CrashPolicy& policy) {
+  ++device_.generation;
+  device_.operations_left.reset();
+  for (auto it = files_.begin(); it != files_.end();) {
+    FileState& state = *it->second;
+    if (!state.entry_durable) {
+      it = files_.erase(it);
+      continue;
+    }
+    CHECK_LE(state.synced_bytes, state.contents.size());
+    const uint64_t unsynced = state.contents.size() - state.synced_bytes;
+    UnsyncedSurvival survival;
+    if (unsynced > 0 && policy) survival = policy(it->first, unsynced);
+    CHECK_LE(survival.bytes_kept + survival.zero_bytes, unsynced) << it->first;
+    state.contents.resize(state.synced_bytes + survival.bytes_kept);
+    state.contents.append(survival.zero_bytes, '\0');
+    state.synced_bytes = state.contents.size();
+    ++it;
+  }
+}
+
+std::string& FaultInjectionEnv::MutableContents(const std::string& path) {
+  std::shared_ptr<FileState> state = Find(path);
+  CHECK(state != nullptr) << "no such file " << path;
+  return state->contents;
+}
+
+uint64_t FaultInjectionEnv::SyncedBytes(const std::string& path) const {
+  std::shared_ptr<FileState> state = Find(path);
+  CHECK(state != nullptr) << "no such file " << path;
+  return state->synced_bytes;
+}
+
+bool FaultInjectionEnv::FileExists(const std::string& path) const { return Find(path) != nullptr; }
+
+}  // namespace podium::storage

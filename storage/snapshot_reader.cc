@@ -1,0 +1,363 @@
+#include "storage/snapshot_reader.h"
+
+#include <lz4.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "storage/limits.h"
+#include "storage/snapshot_format.h"
+
+namespace podium::storage {
+
+namespace sf = snapshot_format;
+
+namespace {
+
+constexpr size_t kCompressedBlockBytesMax = LZ4_COMPRESSBOUND(kSnapshotBlockBytesMax);
+
+// Reads one file front to back: raw bytes (all through the file checksum), and section content
+// through blocks. Every error names the file and an offset.
+class Reader {
+ public:
+  Reader(std::string path, std::unique_ptr<SequentialFile> file)
+      : path_(std::move(path)), file_(std::move(file)), hash_(XXH3_createState()) {
+    CHECK(hash_ != nullptr) << "out of memory";
+    CHECK_EQ(XXH3_64bits_reset(hash_), XXH_OK);
+  }
+  ~Reader() { XXH3_freeState(hash_); }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  uint64_t offset() const { return offset_; }
+  uint64_t Digest() const { return XXH3_64bits_digest(hash_); }
+
+  Status Corrupt(std::string_view what, uint64_t offset) const {
+    return Status::Corruption("snapshot " + path_ + ": " + std::string(what) + " at offset " +
+                              std::to_string(offset));
+  }
+  // An error inside section content: names the block it is in and the position there.
+  Status CorruptEntry(std::string_view what) const {
+    return Corrupt(
+        std::string(what) + " (content position " + std::to_string(block_pos_) + " of the block)",
+        block_offset_);
+  }
+
+  // Exactly n raw bytes, or a truncation error. n is always a small fixed size or a block.
+  Status ReadRaw(size_t n, std::string* out) {
+    if (Status status = file_->Read(n, out); !status.ok()) return status;
+    CHECK_LE(out->size(), n);
+    if (out->size() < n)
+      return Corrupt("truncated file: wanted " + std::to_string(n) + " bytes, found " +
+                         std::to_string(out->size()),
+                     offset_);
+    CHECK_EQ(XXH3_64bits_update(hash_, out->data(), out->size()), XXH_OK);
+    offset_ += n;
+    return Status::Ok();
+  }
+  Status AtEndOfFile() {
+    std::string rest;
+    if (Status status = file_->Read(1, &rest); !status.ok()) return status;
+    if (!rest.empty()) return Corrupt("bytes after the footer", offset_);
+    return Status::Ok();
+  }
+
+  // Starts reading a section's content; the type byte was read by the caller.
+  void StartSection() {
+    block_.clear();
+    block_pos_ = 0;
+    section_ended_ = false;
+  }
+  // True when the section's content is exhausted (reading its terminator if needed).
+  Result<bool> AtSectionEnd() {
+    if (block_pos_ == block_.size() && !section_ended_) {
+      if (Status status = NextBlock(); !status.ok()) return status;
+    }
+    return section_ended_;
+  }
+  // n content bytes appended to *out, across blocks; never allocates ahead of the bytes read.
+  Status ReadContent(size_t n, std::string* out) {
+    while (n > 0) {
+      Result<bool> ended = AtSectionEnd();
+      if (!ended.ok()) return ended.status();
+      if (*ended) return CorruptEntry("section ends inside an entry");
+      const size_t take = std::min(n, block_.size() - block_pos_);
+      out->append(block_, block_pos_, take);
+      block_pos_ += take;
+      n -= take;
+    }
+    return Status::Ok();
+  }
+  Status ReadFixed(size_t n, char* out) {
+    scratch_.clear();
+    if (Status status = ReadContent(n, &scratch_); !status.ok()) return status;
+    std::copy(scratch_.begin(), scratch_.end(), out);
+    return Status::Ok();
+  }
+  Status ReadU32(uint32_t* value) {
+    char bytes[4];
+    if (Status status = ReadFixed(4, bytes); !status.ok()) return status;
+    *value = sf::LoadU32(bytes);
+    return Status::Ok();
+  }
+  Status ReadU64(uint64_t* value) {
+    char bytes[8];
+    if (Status status = ReadFixed(8, bytes); !status.ok()) return status;
+    *value = sf::LoadU64(bytes);
+    return Status::Ok();
+  }
+  Status ReadByte(uint8_t* byte) {
+    if (block_pos_ < block_.size()) {  // the common case: no block boundary
+      *byte = static_cast<uint8_t>(block_[block_pos_++]);
+      return Status::Ok();
+    }
+    char byte_char;
+    if (Status status = ReadFixed(1, &byte_char); !status.ok()) return status;
+    *byte = static_cast<uint8_t>(byte_char);
+    return Status::Ok();
+  }
+  Status ReadVarint(uint64_t* value) {
+    *value = 0;
+    for (size_t i = 0; i < sf::kVarintBytesMax; ++i) {
+      uint8_t byte = 0;
+      if (Status status = ReadByte(&byte); !status.ok()) return status;
+      if (i == sf::kVarintBytesMax - 1 && byte > 1) return CorruptEntry("varint overflows");
+      *value |= uint64_t{byte & 0x7Fu} << (7 * i);
+      if ((byte & 0x80) == 0) return Status::Ok();
+    }
+    return CorruptEntry("varint longer than 10 bytes");
+  }
+
+ private:
+  Status NextBlock() {
+    const uint64_t header_offset = offset_;
+    if (Status status = ReadRaw(sf::kBlockHeaderBytes, &raw_); !status.ok()) return status;
+    const uint32_t uncompressed = sf::LoadU32(raw_.data());
+    const uint32_t compressed = sf::LoadU32(raw_.data() + 4);
+    const uint64_t checksum = sf::LoadU64(raw_.data() + 8);
+    block_offset_ = header_offset;
+    block_.clear();
+    block_pos_ = 0;
+    if (uncompressed == 0) {
+      if (compressed != 0 || checksum != 0) return Corrupt("bad section terminator", header_offset);
+      section_ended_ = true;
+      return Status::Ok();
+    }
+    if (uncompressed > kSnapshotBlockBytesMax || compressed == 0 ||
+        compressed > static_cast<uint32_t>(LZ4_compressBound(static_cast<int>(uncompressed)))) {
+      return Corrupt("block lengths out of range (" + std::to_string(uncompressed) + ", " +
+                         std::to_string(compressed) + ")",
+                     header_offset);
+    }
+    if (Status status = ReadRaw(compressed, &raw_); !status.ok()) return status;
+    if (XXH3_64bits(raw_.data(), raw_.size()) != checksum) {
+      return Corrupt("block checksum mismatch", header_offset);
+    }
+    block_.resize(uncompressed);
+    const int produced = LZ4_decompress_safe(
+        raw_.data(), block_.data(), static_cast<int>(compressed), static_cast<int>(uncompressed));
+    if (produced != static_cast<int>(uncompressed)) {
+      return Corrupt("block does not decompress to its length", header_offset);
+    }
+    return Status::Ok();
+  }
+
+  const std::string path_;
+  std::unique_ptr<SequentialFile> file_;
+  XXH3_state_t* hash_;
+  uint64_t offset_ = 0;
+  std::string raw_;      // one block header or compressed block
+  std::string block_;    // the current block's content
+  std::string scratch_;  // one fixed-size field
+  size_t block_pos_ = 0;
+  uint64_t block_offset_ = 0;  // file offset of the current block's header
+  bool section_ended_ = false;
+};
+
+Status ReadDeadline(Reader& reader, std::optional<int64_t>* deadline_ms) {
+  uint64_t raw = 0;
+  if (Status status = reader.ReadU64(&raw); !status.ok()) return status;
+  const auto deadline = static_cast<int64_t>(raw);
+  if (deadline < sf::kNoDeadline) return reader.CorruptEntry("negative deadline");
+  *deadline_ms = deadline == sf::kNoDeadline ? std::nullopt : std::optional<int64_t>(deadline);
+  return Status::Ok();
+}
+
+Status ReadKey(Reader& reader, std::string* key) {
+  uint32_t size = 0;
+  if (Status status = reader.ReadU32(&size); !status.ok()) return status;
+  if (size == 0 || size > kKeySizeBytesMax) return reader.CorruptEntry("key length out of range");
+  key->clear();
+  return reader.ReadContent(size, key);
+}
+
+Status ReadStockSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* count) {
+  char entry[sf::kStockEntryBytes];
+  for (;;) {
+    Result<bool> ended = reader.AtSectionEnd();
+    if (!ended.ok()) return ended.status();
+    if (*ended) return Status::Ok();
+    if (Status status = reader.ReadFixed(sizeof(entry), entry); !status.ok()) return status;
+    const uint64_t product = sf::LoadU64(entry);
+    const auto units = static_cast<int64_t>(sf::LoadU64(entry + 8));
+    if (product > kProductIdMax) return reader.CorruptEntry("product id out of range");
+    if (units < 0 || units > kStockUnitsMax) return reader.CorruptEntry("units out of range");
+    if (Status status = visitor->OnStock(product, units); !status.ok()) {
+      return reader.CorruptEntry(status.message());
+    }
+    ++*count;
+  }
+}
+
+Status ReadStringSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* count) {
+  std::string key;
+  std::string value;
+  for (;;) {
+    Result<bool> ended = reader.AtSectionEnd();
+    if (!ended.ok()) return ended.status();
+    if (*ended) return Status::Ok();
+    if (Status status = ReadKey(reader, &key); !status.ok()) return status;
+    uint32_t size = 0;
+    if (Status status = reader.ReadU32(&size); !status.ok()) return status;
+    if (size > kValueSizeBytesMax) return reader.CorruptEntry("value length out of range");
+    value.clear();
+    if (Status status = reader.ReadContent(size, &value); !status.ok()) return status;
+    std::optional<int64_t> deadline_ms;
+    if (Status status = ReadDeadline(reader, &deadline_ms); !status.ok()) return status;
+    if (Status status = visitor->OnString(key, value, deadline_ms); !status.ok()) {
+      return reader.CorruptEntry(status.message());
+    }
+    ++*count;
+  }
+}
+
+Status ReadMembers(Reader& reader, uint64_t members, SortedSet* set) {
+  std::string bytes;
+  uint64_t previous_key = sf::kFirstScoreKey;
+  for (uint64_t i = 0; i < members; ++i) {
+    uint64_t head = 0;
+    if (Status status = reader.ReadVarint(&head); !status.ok()) return status;
+    MemberKey member = MemberKey::FromInteger(0);
+    if ((head & 1) == 0) {
+      member = MemberKey::FromInteger(head >> 1);  // at most 2^63 - 1 == kProductIdMax
+    } else {
+      if ((head >> 1) > kMemberSizeBytesMax) return reader.CorruptEntry("member too long");
+      bytes.clear();
+      if (Status status = reader.ReadContent(head >> 1, &bytes); !status.ok()) return status;
+      member = MemberKey::FromBytes(bytes);
+    }
+    uint64_t delta = 0;
+    if (Status status = reader.ReadVarint(&delta); !status.ok()) return status;
+    previous_key += sf::UnZigZag(delta);
+    const double score = sf::ScoreFromKey(previous_key);
+    if (std::isnan(score)) return reader.CorruptEntry("NaN score");
+    Result<bool> added = set->Set(member, score);
+    if (!added.ok()) return reader.CorruptEntry(added.status().message());
+    if (!*added) return reader.CorruptEntry("member appears twice in a sorted set");
+  }
+  return Status::Ok();
+}
+
+Status ReadSortedSetSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* count,
+                            uint64_t* member_count) {
+  std::string key;
+  for (;;) {
+    Result<bool> ended = reader.AtSectionEnd();
+    if (!ended.ok()) return ended.status();
+    if (*ended) return Status::Ok();
+    if (Status status = ReadKey(reader, &key); !status.ok()) return status;
+    std::optional<int64_t> deadline_ms;
+    if (Status status = ReadDeadline(reader, &deadline_ms); !status.ok()) return status;
+    uint64_t members = 0;
+    if (Status status = reader.ReadU64(&members); !status.ok()) return status;
+    if (members == 0 || members > kSortedSetMembersMax) {
+      return reader.CorruptEntry("member count out of range");
+    }
+    auto set = std::make_unique<SortedSet>();
+    if (Status status = ReadMembers(reader, members, set.get()); !status.ok()) return status;
+    if (Status status = visitor->OnSortedSet(key, deadline_ms, std::move(set)); !status.ok()) {
+      return reader.CorruptEntry(status.message());
+    }
+    ++*count;
+    *member_count += members;
+  }
+}
+
+Status ReadHeader(Reader& reader, SnapshotInfo* info) {
+  std::string header;
+  if (Status status = reader.ReadRaw(sf::kHeaderBytes, &header); !status.ok()) return status;
+  if (!std::equal(std::begin(sf::kMagic), std::end(sf::kMagic), header.begin())) {
+    return reader.Corrupt("not a snapshot (bad magic)", 0);
+  }
+  if (sf::LoadU64(header.data() + sf::kHeaderChecksumOffset) !=
+      XXH3_64bits(header.data(), sf::kHeaderChecksumOffset)) {
+    return reader.Corrupt("header checksum mismatch", 0);
+  }
+  const uint16_t version = sf::LoadU16(header.data() + 4);
+  if (version != sf::kVersion) {
+    return reader.Corrupt("unsupported format version " + std::to_string(version), 4);
+  }
+  if (sf::LoadU16(header.data() + 6) != 0) return reader.Corrupt("reserved field not 0", 6);
+  info->wal_sequence = sf::LoadU64(header.data() + 8);
+  info->created_unix_ms = static_cast<int64_t>(sf::LoadU64(header.data() + 16));
+  return Status::Ok();
+}
+
+Status ExpectSectionType(Reader& reader, sf::SectionType type) {
+  std::string byte;
+  const uint64_t offset = reader.offset();
+  if (Status status = reader.ReadRaw(1, &byte); !status.ok()) return status;
+  if (static_cast<uint8_t>(byte[0]) != static_cast<uint8_t>(type)) {
+    return reader.Corrupt("expected section type " + std::to_string(static_cast<int>(type)) +
+                              ", found " + std::to_string(static_cast<uint8_t>(byte[0])),
+                          offset);
+  }
+  reader.StartSection();
+  return Status::Ok();
+}
+
+Status ReadFooter(Reader& reader, const SnapshotInfo& read) {
+  const uint64_t offset = reader.offset();
+  std::string counts;
+  if (Status status = reader.ReadRaw(4 * 8, &counts); !status.ok()) return status;
+  if (sf::LoadU64(counts.data()) != read.stock_counters ||
+      sf::LoadU64(counts.data() + 8) != read.strings ||
+      sf::LoadU64(counts.data() + 16) != read.sorted_sets ||
+      sf::LoadU64(counts.data() + 24) != read.sorted_set_members) {
+    return reader.Corrupt("footer counts differ from the entries read", offset);
+  }
+  const uint64_t expected = reader.Digest();
+  std::string checksum;
+  if (Status status = reader.ReadRaw(8, &checksum); !status.ok()) return status;
+  if (sf::LoadU64(checksum.data()) != expected) {
+    return reader.Corrupt("file checksum mismatch", offset + 4 * 8);
+  }
+  return reader.AtEndOfFile();
+}
+
+}  // namespace
+
+Result<SnapshotInfo> ReadSnapshot(Env* env, const std::string& path, SnapshotVisitor* visitor) {
+  CHECK(env != nullptr && visitor != nullptr);
+  Result<std::unique_ptr<SequentialFile>> file = env->NewSequentialFile(path);
+  if (!file.ok()) return file.status();
+  Reader reader(path, std::move(file).value());
+  SnapshotInfo info;
+  if (Status status = ReadHeader(reader, &info); !status.ok()) return status;
+  Status status = ExpectSectionType(reader, sf::SectionType::kStock);
+  if (status.ok()) status = ReadStockSection(reader, visitor, &info.stock_counters);
+  if (status.ok()) status = ExpectSectionType(reader, sf::SectionType::kStrings);
+  if (status.ok()) status = ReadStringSection(reader, visitor, &info.strings);
+  if (status.ok()) status = ExpectSectionType(reader, sf::SectionType::kSortedSets);
+  if (status.ok()) {
+    status = ReadSortedSetSection(reader, visitor, &info.sorted_sets, &info.sorted_set_members);
+  }
+  if (status.ok()) status = ExpectSectionType(reader, sf::SectionType::kEnd);
+  if (status.ok()) status = ReadFooter(reader, info);
+  if (!status.ok()) return status;
+  info.file_bytes = reader.offset();
+  return info;
+}
+
+}  // namespace podium::storage

@@ -1,0 +1,204 @@
+#include "storage/wal_reader.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "storage/limits.h"
+#include "storage/wal_format.h"
+
+namespace podium::storage {
+
+Result<std::unique_ptr<WalReader>> WalReader::Open(Env* env, std::string dir,
+                                                   WalReaderOptions options) {
+  CHECK(env != nullptr);
+  Result<std::vector<std::string>> names = env->GetChildren(dir);
+  if (!names.ok()) return names.status();
+  std::vector<Segment> segments;
+  for (const std::string& name : *names) {
+    const std::optional<uint64_t> first_sequence = ParseWalSegmentFileName(name);
+    if (!first_sequence.has_value()) continue;
+    if (segments.size() == kWalSegmentsListedMax) {
+      return Status::LimitExceeded("more than kWalSegmentsListedMax WAL segments in " + dir);
+    }
+    Result<uint64_t> size_bytes = env->FileSize(JoinPath(dir, name));
+    if (!size_bytes.ok()) return size_bytes.status();
+    segments.push_back(Segment{*first_sequence, name, *size_bytes});
+  }
+  std::sort(segments.begin(), segments.end(),
+            [](const Segment& a, const Segment& b) { return a.first_sequence < b.first_sequence; });
+  return std::unique_ptr<WalReader>(
+      new WalReader(env, std::move(dir), options, std::move(segments)));
+}
+
+WalReader::WalReader(Env* env, std::string dir, WalReaderOptions options,
+                     std::vector<Segment> segments)
+    : env_(env), dir_(std::move(dir)), options_(options), segments_(std::move(segments)) {}
+
+WalReader::~WalReader() = default;
+
+Result<bool> WalReader::Next(WalRecord* record) {
+  CHECK(record != nullptr);
+  if (!error_.ok()) return error_;
+  while (!ended_) {
+    if (segment_index_ == segments_.size()) {
+      ended_ = true;  // every segment read to its end: a clean end
+      break;
+    }
+    if (file_ == nullptr) {
+      Result<bool> opened = OpenSegment();
+      if (!opened.ok() || !*opened) return opened;
+    }
+    if (offset_ == segment().size_bytes) {
+      file_.reset();
+      ++segment_index_;
+      continue;
+    }
+    return ReadRecord(record);
+  }
+  return false;
+}
+
+// Opens the current segment and checks its header. false: the log ended there.
+Result<bool> WalReader::OpenSegment() {
+  CHECK(file_ == nullptr);
+  const Segment& current = segment();
+  if (current.size_bytes > kWalSegmentBytesMax) {
+    return Stop(0, "segment larger than kWalSegmentBytesMax");
+  }
+  if (current.size_bytes < kWalSegmentHeaderBytes) {
+    return BadRecord(0, "segment header cut short");
+  }
+  Result<std::unique_ptr<RandomAccessFile>> file =
+      env_->NewRandomAccessFile(JoinPath(dir_, current.name));
+  if (!file.ok()) return error_ = file.status();
+  file_ = std::move(file).value();
+  offset_ = 0;
+  Status status = file_->Read(0, kWalSegmentHeaderBytes, &scratch_);
+  if (!status.ok()) return error_ = status;
+  if (scratch_.size() != kWalSegmentHeaderBytes) return error_ = Status::IoError("short read");
+  const std::string_view problem = WalSegmentHeaderProblem(scratch_);
+  if (!problem.empty()) return BadRecord(0, std::string(problem));
+  Result<uint64_t> first_sequence = DecodeWalSegmentHeader(scratch_);
+  if (!first_sequence.ok()) return Stop(0, first_sequence.status().message());
+  if (*first_sequence != current.first_sequence) {
+    return Stop(0, "header says first sequence " + std::to_string(*first_sequence));
+  }
+  const uint64_t expected = last_sequence_ + 1;
+  if (*first_sequence < kWalSequenceFirst || (segment_index_ > 0 && *first_sequence != expected)) {
+    return Stop(0, "stale or misplaced segment: it starts at sequence " +
+                       std::to_string(*first_sequence) + " where " + std::to_string(expected) +
+                       " was expected (a segment missing or left over?)");
+  }
+  last_sequence_ = *first_sequence - 1;
+  offset_ = kWalSegmentHeaderBytes;
+  return true;
+}
+
+Result<bool> WalReader::ReadRecord(WalRecord* record) {
+  const uint64_t remaining = segment().size_bytes - offset_;
+  CHECK_GT(remaining, 0u);
+  if (remaining < kWalRecordHeaderBytes) return BadRecord(offset_, "record header cut short");
+  Status status = file_->Read(offset_, kWalRecordHeaderBytes, &scratch_);
+  if (!status.ok()) return error_ = status;
+  if (scratch_.size() != kWalRecordHeaderBytes) return error_ = Status::IoError("short read");
+  const WalRecordHeader header = DecodeWalRecordHeader(scratch_);
+  const std::string_view problem = WalRecordHeaderProblem(header);
+  if (!problem.empty()) return BadRecord(offset_, std::string(problem));
+  const uint64_t record_bytes = kWalRecordHeaderBytes + header.payload_bytes;
+  if (record_bytes > remaining) return BadRecord(offset_, "record cut short");
+  status = file_->Read(offset_, record_bytes, &scratch_);
+  if (!status.ok()) return error_ = status;
+  if (scratch_.size() != record_bytes) return error_ = Status::IoError("short read");
+  if (!WalRecordChecksumMatches(scratch_)) {
+    return BadRecord(offset_, "record checksum mismatch");
+  }
+  const uint64_t expected = last_sequence_ + 1;
+  if (header.sequence != expected) {
+    return Stop(offset_, "stale or misplaced block: sequence " + std::to_string(header.sequence) +
+                             " where " + std::to_string(expected) + " was expected");
+  }
+  record->type = header.type;
+  record->sequence = header.sequence;
+  record->payload.assign(scratch_, kWalRecordHeaderBytes);
+  CHECK_EQ(record->payload.size(), header.payload_bytes);
+  offset_ += record_bytes;
+  last_sequence_ = header.sequence;
+  return true;
+}
+
+// A record or segment header at `offset` is not intact: a torn tail if nothing intact follows
+// it in the last segment, corruption otherwise.
+Result<bool> WalReader::BadRecord(uint64_t offset, std::string reason) {
+  if (!InLastSegment() || IntactRecordAfter(offset)) return Stop(offset, std::move(reason));
+  if (!error_.ok()) return error_;  // the look-ahead failed to read
+  const Segment& current = segment();
+  CHECK_LE(offset, current.size_bytes);
+  tail_ = WalTail{WalTail::Kind::kTornWrite, current.name, offset, current.size_bytes - offset, 0,
+                  std::move(reason)};
+  ended_ = true;
+  file_.reset();
+  return false;
+}
+
+// Corruption at `offset` of the current segment.
+Result<bool> WalReader::Stop(uint64_t offset, std::string reason) {
+  const Segment& current = segment();
+  if (!options_.truncate_at_first_corruption) {
+    return error_ = Status::Corruption("WAL " + JoinPath(dir_, current.name) + " at offset " +
+                                       std::to_string(offset) + ": " + reason);
+  }
+  CHECK_LE(offset, current.size_bytes);
+  tail_ = WalTail{
+      WalTail::Kind::kCorruptionDropped,     current.name,     offset, current.size_bytes - offset,
+      segments_.size() - segment_index_ - 1, std::move(reason)};
+  for (size_t i = segment_index_ + 1; i < segments_.size(); ++i) {
+    tail_.bytes_dropped += segments_[i].size_bytes;
+  }
+  ended_ = true;
+  file_.reset();
+  return false;
+}
+
+// True if an intact record (docs/wal_format.md) starts anywhere after `offset` in the current
+// segment. Costs a read of the rest of the segment; runs only on a damaged last segment.
+bool WalReader::IntactRecordAfter(uint64_t offset) {
+  if (file_ == nullptr) return false;  // a segment too short for its header holds nothing
+  const uint64_t size_bytes = segment().size_bytes;
+  CHECK_LE(size_bytes, kWalSegmentBytesMax);
+  std::string rest;
+  Status status = file_->Read(offset, size_bytes - offset, &rest);
+  if (!status.ok()) {
+    error_ = status;
+    return false;
+  }
+  const std::string_view bytes(rest);
+  for (size_t start = 1; start + kWalRecordHeaderBytes <= bytes.size(); ++start) {
+    const WalRecordHeader header = DecodeWalRecordHeader(bytes.substr(start));
+    if (!WalRecordHeaderProblem(header).empty()) continue;
+    const uint64_t record_bytes = kWalRecordHeaderBytes + header.payload_bytes;
+    if (record_bytes > bytes.size() - start) continue;
+    if (WalRecordChecksumMatches(bytes.substr(start, record_bytes))) return true;
+  }
+  return false;
+}
+
+Status TruncateWal(Env* env, const std::string& dir, const WalTail& tail) {
+  if (tail.kind == WalTail::Kind::kClean) return Status::Ok();
+  const std::optional<uint64_t> cut_sequence = ParseWalSegmentFileName(tail.file);
+  CHECK(cut_sequence.has_value()) << "not a WAL segment: " << tail.file;
+  Result<std::vector<std::string>> names = env->GetChildren(dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    const std::optional<uint64_t> first_sequence = ParseWalSegmentFileName(name);
+    if (!first_sequence.has_value() || *first_sequence <= *cut_sequence) continue;
+    Status status = env->RemoveFile(JoinPath(dir, name));
+    if (!status.ok()) return status;
+  }
+  const std::string path = JoinPath(dir, tail.file);
+  Status status = tail.offset < kWalSegmentHeaderBytes ? env->RemoveFile(path)
+                                                       : env->Truncate(path, tail.offset);
+  if (!status.ok()) return status;
+  return env->SyncDir(dir);
+}
+
+}  // namespace podium::storage

@@ -1,0 +1,108 @@
+// WalReader: reads the write-ahead log of one directory back, record by record, in sequence
+// order, checking everything docs/wal_format.md says a reader checks: segment headers,
+// checksums and the sequence chain across segments.
+//
+// It tells a torn tail (the last record of the last segment cut by a crash, with nothing
+// intact after it: a normal end, reported in tail()) from corruption (anything else: an error
+// naming the file and the byte offset, or, with truncate_at_first_corruption, a normal end
+// that reports what is dropped). Either way, TruncateWal(tail()) makes the directory end where
+// the reader ended; recovery must do that before a WalWriter appends again.
+//
+// Memory: one record at a time (at most kWalRecordBytesMax), plus the rest of one segment when
+// it looks past a bad record for intact ones. The directory must not change while it is read.
+// Thread-safety: none; one thread owns a reader.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "storage/file.h"
+#include "storage/status.h"
+
+namespace podium::storage {
+
+struct WalRecord {
+  uint8_t type = 0;
+  uint64_t sequence = 0;
+  std::string payload;
+
+  bool operator==(const WalRecord&) const = default;
+};
+
+struct WalReaderOptions {
+  // Stop at the first corruption as if the log ended there (and report the drop) instead of
+  // failing. For an operator's explicit repair only.
+  bool truncate_at_first_corruption = false;
+};
+
+// Where and why the log ended before the end of its files.
+struct WalTail {
+  enum class Kind { kClean, kTornWrite, kCorruptionDropped };
+  Kind kind = Kind::kClean;
+  std::string file;               // segment file name (not path) of the cut; empty if kClean
+  uint64_t offset = 0;            // byte offset of the cut in that file
+  uint64_t bytes_dropped = 0;     // from the cut to the end of that file, plus later segments
+  uint64_t segments_dropped = 0;  // later segments dropped whole
+  std::string reason;             // what failed at the cut
+};
+
+class WalReader {
+ public:
+  // Lists the segments of `dir`. `env` must outlive the reader.
+  static Result<std::unique_ptr<WalReader>> Open(Env* env, std::string dir,
+                                                 WalReaderOptions options = {});
+  WalReader(const WalReader&) = delete;
+  WalReader& operator=(const WalReader&) = delete;
+  ~WalReader();
+
+  // true: *record holds the next record. false: the log ended (see tail()). An error
+  // (Corruption with file and offset, or IoError) ends the reading; calling again repeats it.
+  Result<bool> Next(WalRecord* record);
+
+  // How the log ended; meaningful once Next returned false.
+  const WalTail& tail() const { return tail_; }
+  // The sequence of the last record read; before any record, the one before the first
+  // segment's first sequence (0 for an empty directory). A writer continues the log at
+  // last_sequence() + 1 once the reader ended and TruncateWal ran.
+  uint64_t last_sequence() const { return last_sequence_; }
+  size_t segment_count() const { return segments_.size(); }
+
+ private:
+  struct Segment {
+    uint64_t first_sequence;
+    std::string name;
+    uint64_t size_bytes;
+  };
+
+  WalReader(Env* env, std::string dir, WalReaderOptions options, std::vector<Segment> segments);
+
+  Result<bool> OpenSegment();
+  Result<bool> ReadRecord(WalRecord* record);
+  Result<bool> BadRecord(uint64_t offset, std::string reason);
+  Result<bool> Stop(uint64_t offset, std::string reason);
+  bool IntactRecordAfter(uint64_t offset);
+  bool InLastSegment() const { return segment_index_ + 1 == segments_.size(); }
+  const Segment& segment() const { return segments_[segment_index_]; }
+
+  Env* const env_;
+  const std::string dir_;
+  const WalReaderOptions options_;
+  const std::vector<Segment> segments_;  // sorted by first sequence
+  size_t segment_index_ = 0;
+  std::unique_ptr<RandomAccessFile> file_;  // the open segment, or null between segments
+  uint64_t offset_ = 0;                     // of the next record in the open segment
+  uint64_t last_sequence_ = 0;
+  std::string scratch_;
+  WalTail tail_;
+  Status error_;
+  bool ended_ = false;
+};
+
+// Cuts the log where `tail` says it ended: truncates tail.file at tail.offset (removes it if
+// the offset is inside its header) and removes every later segment, then syncs the directory.
+// A kClean tail changes nothing.
+Status TruncateWal(Env* env, const std::string& dir, const WalTail& tail);
+
+}  // namespace podium::storage

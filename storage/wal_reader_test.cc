@@ -1,0 +1,300 @@
+// WalReader against logs written by WalWriter and then damaged on purpose: torn tails at every
+// byte, flipped bits, missing, stale and misplaced segments (docs/wal_format.md, "Reading").
+#include "storage/wal_reader.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "storage/fault_injection_file.h"
+#include "storage/wal_format.h"
+#include "storage/wal_testing.h"
+
+namespace podium::storage {
+namespace {
+
+using testing::ReadLog;
+using testing::ReadOutcome;
+using testing::WriteLog;
+
+constexpr char kDir[] = "/wal";
+constexpr uint64_t kSmallSegmentBytes = 600;
+
+// Where the writer put one record: docs/wal_format.md's rolling rule, replayed.
+struct Placement {
+  std::string file;
+  uint64_t offset;
+};
+
+std::vector<Placement> PlaceRecords(const std::vector<WalRecord>& records,
+                                    uint64_t segment_bytes_max) {
+  std::vector<Placement> places;
+  std::string file;
+  uint64_t offset = segment_bytes_max;  // forces a segment before the first record
+  for (const WalRecord& record : records) {
+    const uint64_t size = kWalRecordHeaderBytes + record.payload.size();
+    if (file.empty() || offset + size > segment_bytes_max) {
+      file = WalSegmentFileName(record.sequence);
+      offset = kWalSegmentHeaderBytes;
+    }
+    places.push_back({file, offset});
+    offset += size;
+  }
+  return places;
+}
+
+std::string PathOf(const std::string& file) { return JoinPath(kDir, file); }
+
+class WalReaderTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(env_.CreateDir(kDir).ok()); }
+
+  std::vector<std::string> Segments() {
+    Result<std::vector<std::string>> names = env_.GetChildren(kDir);
+    CHECK(names.ok());
+    std::vector<std::string> segments = *names;
+    std::sort(segments.begin(), segments.end());
+    return segments;
+  }
+
+  // Writes `bytes` as the whole file `name`.
+  void PutFile(const std::string& name, const std::string& bytes) {
+    Result<std::unique_ptr<WritableFile>> file = env_.NewWritableFile(PathOf(name));
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Append(bytes).ok());
+    ASSERT_TRUE((*file)->Sync().ok());
+  }
+
+  void ExpectCorruptionAt(const ReadOutcome& read, const std::string& file, uint64_t offset) {
+    EXPECT_EQ(read.status.code(), StatusCode::kCorruption) << read.status.ToString();
+    const std::string where = PathOf(file) + " at offset " + std::to_string(offset) + ":";
+    EXPECT_NE(read.status.message().find(where), std::string::npos)
+        << read.status.message() << " should name " << where;
+  }
+
+  FaultInjectionEnv env_;
+};
+
+std::vector<WalRecord> Prefix(const std::vector<WalRecord>& records, size_t count) {
+  return std::vector<WalRecord>(records.begin(), records.begin() + count);
+}
+
+TEST_F(WalReaderTest, RoundTripAcrossSegmentRolls) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 200, kSmallSegmentBytes);
+  ASSERT_GT(Segments().size(), 10u);
+  for (const std::string& name : Segments()) {
+    EXPECT_LE(*env_.FileSize(PathOf(name)), kSmallSegmentBytes) << name;
+  }
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(read.records, written);
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
+  EXPECT_EQ(read.last_sequence, 200u);
+}
+
+TEST_F(WalReaderTest, EmptyDirectoryAndEmptySegmentEndCleanly) {
+  ReadOutcome read = ReadLog(&env_, kDir);
+  EXPECT_TRUE(read.status.ok());
+  EXPECT_TRUE(read.records.empty());
+  EXPECT_EQ(read.last_sequence, 0u);
+
+  WriteLog(&env_, kDir, 7, 0, kSmallSegmentBytes);  // a segment holding only its header
+  read = ReadLog(&env_, kDir);
+  EXPECT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_TRUE(read.records.empty());
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
+  EXPECT_EQ(read.last_sequence, 6u) << "a writer continues at 7";
+}
+
+TEST_F(WalReaderTest, TornTailAtEveryByteOfTheLastRecord) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 40, kSmallSegmentBytes);
+  const Placement last = PlaceRecords(written, kSmallSegmentBytes).back();
+  const std::string original = env_.MutableContents(PathOf(last.file));
+  ASSERT_EQ(original.size(), last.offset + kWalRecordHeaderBytes + written.back().payload.size());
+  for (uint64_t cut = last.offset; cut < original.size(); ++cut) {
+    for (bool zero_filled : {false, true}) {
+      if (cut == last.offset && !zero_filled) continue;  // that is a clean end, one record less
+      std::string damaged = original.substr(0, cut);
+      if (zero_filled) damaged.resize(original.size(), '\0');  // size grew, data never came
+      env_.MutableContents(PathOf(last.file)) = damaged;
+      const ReadOutcome read = ReadLog(&env_, kDir);
+      ASSERT_TRUE(read.status.ok()) << "cut " << cut << ": " << read.status.ToString();
+      ASSERT_EQ(read.records, Prefix(written, written.size() - 1)) << "cut " << cut;
+      EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
+      EXPECT_EQ(read.tail.file, last.file);
+      EXPECT_EQ(read.tail.offset, last.offset);
+      EXPECT_EQ(read.tail.bytes_dropped, damaged.size() - last.offset) << "cut " << cut;
+    }
+  }
+  // Recovery cuts the tail; the log then continues after the last record recovered.
+  const ReadOutcome torn = ReadLog(&env_, kDir);
+  ASSERT_TRUE(TruncateWal(&env_, kDir, torn.tail).ok());
+  const std::vector<WalRecord> more =
+      WriteLog(&env_, kDir, torn.last_sequence + 1, 5, kSmallSegmentBytes);
+  std::vector<WalRecord> expected = Prefix(written, written.size() - 1);
+  expected.insert(expected.end(), more.begin(), more.end());
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(read.records, expected);
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
+}
+
+TEST_F(WalReaderTest, LastSegmentCutInsideItsHeaderIsTorn) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 3, kSmallSegmentBytes);
+  WriteLog(&env_, kDir, 4, 0, kSmallSegmentBytes);
+  const std::string name = WalSegmentFileName(4);
+  for (size_t cut = 0; cut < kWalSegmentHeaderBytes; ++cut) {
+    env_.MutableContents(PathOf(name)).resize(cut);
+    const ReadOutcome read = ReadLog(&env_, kDir);
+    ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+    EXPECT_EQ(read.records, written);
+    EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
+    EXPECT_EQ(read.tail.file, name);
+    EXPECT_EQ(read.tail.offset, 0u);
+  }
+  ASSERT_TRUE(TruncateWal(&env_, kDir, ReadLog(&env_, kDir).tail).ok());
+  EXPECT_FALSE(env_.FileExists(PathOf(name))) << "a segment cut inside its header goes";
+}
+
+TEST_F(WalReaderTest, FlippedBitInAMiddleRecordIsCorruption) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  const std::vector<Placement> places = PlaceRecords(written, kSmallSegmentBytes);
+  const size_t victim = 30;
+  const Placement at = places[victim];
+  const std::string original = env_.MutableContents(PathOf(at.file));
+  const uint64_t victim_bytes = kWalRecordHeaderBytes + written[victim].payload.size();
+  uint64_t later_bytes = 0;
+  uint64_t later_segments = 0;
+  for (const std::string& name : Segments()) {
+    if (name > at.file) later_bytes += *env_.FileSize(PathOf(name));
+    if (name > at.file) ++later_segments;
+  }
+  for (uint64_t byte = at.offset; byte < at.offset + victim_bytes; ++byte) {
+    std::string& contents = env_.MutableContents(PathOf(at.file));
+    contents = original;
+    contents[byte] = static_cast<char>(contents[byte] ^ (1 << (byte % 8)));
+    const ReadOutcome strict = ReadLog(&env_, kDir);
+    ExpectCorruptionAt(strict, at.file, at.offset);
+    ASSERT_EQ(strict.records, Prefix(written, victim)) << "byte " << byte;
+
+    WalReaderOptions options;
+    options.truncate_at_first_corruption = true;
+    const ReadOutcome lenient = ReadLog(&env_, kDir, options);
+    ASSERT_TRUE(lenient.status.ok()) << lenient.status.ToString();
+    ASSERT_EQ(lenient.records, Prefix(written, victim));
+    EXPECT_EQ(lenient.tail.kind, WalTail::Kind::kCorruptionDropped);
+    EXPECT_EQ(lenient.tail.file, at.file);
+    EXPECT_EQ(lenient.tail.offset, at.offset);
+    EXPECT_EQ(lenient.tail.bytes_dropped, original.size() - at.offset + later_bytes);
+    EXPECT_EQ(lenient.tail.segments_dropped, later_segments);
+  }
+  WalReaderOptions options;
+  options.truncate_at_first_corruption = true;
+  ASSERT_TRUE(TruncateWal(&env_, kDir, ReadLog(&env_, kDir, options).tail).ok());
+  const ReadOutcome repaired = ReadLog(&env_, kDir);
+  ASSERT_TRUE(repaired.status.ok()) << repaired.status.ToString();
+  EXPECT_EQ(repaired.records, Prefix(written, victim));
+  EXPECT_EQ(repaired.tail.kind, WalTail::Kind::kClean);
+}
+
+TEST_F(WalReaderTest, CutInsideANonLastSegmentIsCorruption) {
+  WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  const std::string first = Segments().front();
+  std::string& contents = env_.MutableContents(PathOf(first));
+  contents.resize(contents.size() - 1);
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  EXPECT_EQ(read.status.code(), StatusCode::kCorruption) << read.status.ToString();
+  EXPECT_NE(read.status.message().find(first), std::string::npos);
+}
+
+TEST_F(WalReaderTest, MissingMiddleSegmentIsASequenceGap) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  const std::vector<std::string> segments = Segments();
+  ASSERT_GE(segments.size(), 4u);
+  ASSERT_TRUE(env_.RemoveFile(PathOf(segments[1])).ok());
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ExpectCorruptionAt(read, segments[2], 0);
+  EXPECT_NE(read.status.message().find("stale or misplaced"), std::string::npos);
+  EXPECT_EQ(read.records, Prefix(written, *ParseWalSegmentFileName(segments[1]) - 1));
+}
+
+TEST_F(WalReaderTest, StaleSegmentLeftFromAnOlderLogIsCorruption) {
+  WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  // An older log's segment starting at a sequence no current segment starts at.
+  const std::vector<std::string> segments = Segments();
+  const uint64_t stale_first = *ParseWalSegmentFileName(segments[1]) + 1;
+  std::string stale;
+  AppendWalSegmentHeader(stale_first, &stale);
+  AppendWalRecord(9, stale_first, "from an older life", &stale);
+  PutFile(WalSegmentFileName(stale_first), stale);
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ExpectCorruptionAt(read, WalSegmentFileName(stale_first), 0);
+}
+
+TEST_F(WalReaderTest, OutOfOrderSequenceIsCorruptionEvenAtTheTail) {
+  std::string segment;
+  AppendWalSegmentHeader(1, &segment);
+  AppendWalRecord(1, 1, "one", &segment);
+  AppendWalRecord(1, 2, "two", &segment);
+  const uint64_t misplaced_at = segment.size();
+  AppendWalRecord(1, 4, "four", &segment);  // intact, but not 3
+  PutFile(WalSegmentFileName(1), segment);
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ExpectCorruptionAt(read, WalSegmentFileName(1), misplaced_at);
+  EXPECT_NE(read.status.message().find("stale or misplaced block"), std::string::npos);
+  EXPECT_EQ(read.records.size(), 2u);
+}
+
+TEST_F(WalReaderTest, HeaderDisagreeingWithItsNameIsCorruption) {
+  std::string segment;
+  AppendWalSegmentHeader(5, &segment);
+  PutFile(WalSegmentFileName(6), segment);
+  ExpectCorruptionAt(ReadLog(&env_, kDir), WalSegmentFileName(6), 0);
+}
+
+TEST_F(WalReaderTest, BadSegmentMagicIsCorruptionInAnySegment) {
+  WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  for (const std::string& name : {Segments().front(), Segments().back()}) {
+    std::string& contents = env_.MutableContents(PathOf(name));
+    contents[0] = 'X';
+    const ReadOutcome read = ReadLog(&env_, kDir);
+    ExpectCorruptionAt(read, name, 0);
+    EXPECT_NE(read.status.message().find("magic"), std::string::npos);
+    contents[0] = 'P';
+  }
+}
+
+TEST_F(WalReaderTest, ZeroedHeaderOfAnEmptyLastSegmentIsTorn) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 3, kSmallSegmentBytes);
+  WriteLog(&env_, kDir, 4, 0, kSmallSegmentBytes);
+  std::string& contents = env_.MutableContents(PathOf(WalSegmentFileName(4)));
+  contents.assign(kWalSegmentHeaderBytes, '\0');  // the size reached the disk, the data did not
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(read.records, written);
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
+  EXPECT_EQ(read.tail.offset, 0u);
+}
+
+TEST_F(WalReaderTest, WriterRefusesReservedTypesAndOversizedRecords) {
+  Result<std::unique_ptr<WalWriter>> writer = WalWriter::Open(&env_, kDir, 1);
+  ASSERT_TRUE(writer.ok());
+  EXPECT_EQ((*writer)->Append(0, "x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*writer)->Append(128, "x").status().code(), StatusCode::kInvalidArgument);
+  const std::string too_big(kWalRecordPayloadBytesMax + 1, 'b');
+  EXPECT_EQ((*writer)->Append(1, too_big).status().code(), StatusCode::kLimitExceeded);
+  const std::string largest(kWalRecordPayloadBytesMax, 'L');
+  Result<uint64_t> appended = (*writer)->Append(127, largest);
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  EXPECT_EQ(*appended, 1u) << "refused records take no sequence";
+  ASSERT_TRUE((*writer)->Close().ok());
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  ASSERT_EQ(read.records.size(), 1u);
+  EXPECT_EQ(read.records[0].payload, largest);
+}
+
+}  // namespace
+}  // namespace podium::storage
