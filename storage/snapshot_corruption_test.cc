@@ -114,8 +114,8 @@ TEST_F(SnapshotCorruptionTest, WrongMagicIsRefused) {
 // A file from a newer writer (valid header checksum, unknown version) is refused, not guessed.
 TEST_F(SnapshotCorruptionTest, UnknownVersionIsRefused) {
   std::string bytes = good_;
-  snapshot_format::StoreU16(bytes.data() + 4, snapshot_format::kVersion + 1);
-  snapshot_format::StoreU64(bytes.data() + snapshot_format::kHeaderChecksumOffset,
+  StoreU16(bytes.data() + 4, snapshot_format::kVersion + 1);
+  StoreU64(bytes.data() + snapshot_format::kHeaderChecksumOffset,
                             XXH3_64bits(bytes.data(), snapshot_format::kHeaderChecksumOffset));
   const Status status = Load(bytes);
   EXPECT_EQ(status.code(), StatusCode::kCorruption);

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "storage/coding.h"
 #include "storage/limits.h"
 
 namespace podium::storage::snapshot_format {
@@ -42,44 +43,6 @@ std::string FileName(uint64_t wal_sequence);
 // The WAL sequence of a snapshot file name (no directory), or nullopt for any other name,
 // ".tmp" files included.
 std::optional<uint64_t> ParseFileName(std::string_view name);
-
-inline void StoreU16(char* p, uint16_t v) {
-  for (int i = 0; i < 2; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-inline void StoreU32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-inline void StoreU64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-inline uint16_t LoadU16(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return static_cast<uint16_t>(b[0] | (b[1] << 8));
-}
-inline uint32_t LoadU32(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return uint32_t{b[0]} | (uint32_t{b[1]} << 8) | (uint32_t{b[2]} << 16) | (uint32_t{b[3]} << 24);
-}
-inline uint64_t LoadU64(const char* p) { return LoadU32(p) | (uint64_t{LoadU32(p + 4)} << 32); }
-
-inline void AppendU32(std::string* out, uint32_t v) {
-  char bytes[4];
-  StoreU32(bytes, v);
-  out->append(bytes, sizeof(bytes));
-}
-inline void AppendU64(std::string* out, uint64_t v) {
-  char bytes[8];
-  StoreU64(bytes, v);
-  out->append(bytes, sizeof(bytes));
-}
-// Unsigned LEB128.
-inline void AppendVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
 // The order-preserving key of a score (docs: K(s)), and back.
 inline uint64_t ScoreKey(double score) {

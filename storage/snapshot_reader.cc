@@ -98,13 +98,13 @@ class Reader {
   Status ReadU32(uint32_t* value) {
     char bytes[4];
     if (Status status = ReadFixed(4, bytes); !status.ok()) return status;
-    *value = sf::LoadU32(bytes);
+    *value = LoadU32(bytes);
     return Status::Ok();
   }
   Status ReadU64(uint64_t* value) {
     char bytes[8];
     if (Status status = ReadFixed(8, bytes); !status.ok()) return status;
-    *value = sf::LoadU64(bytes);
+    *value = LoadU64(bytes);
     return Status::Ok();
   }
   Status ReadByte(uint8_t* byte) {
@@ -133,9 +133,9 @@ class Reader {
   Status NextBlock() {
     const uint64_t header_offset = offset_;
     if (Status status = ReadRaw(sf::kBlockHeaderBytes, &raw_); !status.ok()) return status;
-    const uint32_t uncompressed = sf::LoadU32(raw_.data());
-    const uint32_t compressed = sf::LoadU32(raw_.data() + 4);
-    const uint64_t checksum = sf::LoadU64(raw_.data() + 8);
+    const uint32_t uncompressed = LoadU32(raw_.data());
+    const uint32_t compressed = LoadU32(raw_.data() + 4);
+    const uint64_t checksum = LoadU64(raw_.data() + 8);
     block_offset_ = header_offset;
     block_.clear();
     block_pos_ = 0;
@@ -199,8 +199,8 @@ Status ReadStockSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* coun
     if (!ended.ok()) return ended.status();
     if (*ended) return Status::Ok();
     if (Status status = reader.ReadFixed(sizeof(entry), entry); !status.ok()) return status;
-    const uint64_t product = sf::LoadU64(entry);
-    const auto units = static_cast<int64_t>(sf::LoadU64(entry + 8));
+    const uint64_t product = LoadU64(entry);
+    const auto units = static_cast<int64_t>(LoadU64(entry + 8));
     if (product > kProductIdMax) return reader.CorruptEntry("product id out of range");
     if (units < 0 || units > kStockUnitsMax) return reader.CorruptEntry("units out of range");
     if (Status status = visitor->OnStock(product, units); !status.ok()) {
@@ -290,17 +290,17 @@ Status ReadHeader(Reader& reader, SnapshotInfo* info) {
   if (!std::equal(std::begin(sf::kMagic), std::end(sf::kMagic), header.begin())) {
     return reader.Corrupt("not a snapshot (bad magic)", 0);
   }
-  if (sf::LoadU64(header.data() + sf::kHeaderChecksumOffset) !=
+  if (LoadU64(header.data() + sf::kHeaderChecksumOffset) !=
       XXH3_64bits(header.data(), sf::kHeaderChecksumOffset)) {
     return reader.Corrupt("header checksum mismatch", 0);
   }
-  const uint16_t version = sf::LoadU16(header.data() + 4);
+  const uint16_t version = LoadU16(header.data() + 4);
   if (version != sf::kVersion) {
     return reader.Corrupt("unsupported format version " + std::to_string(version), 4);
   }
-  if (sf::LoadU16(header.data() + 6) != 0) return reader.Corrupt("reserved field not 0", 6);
-  info->wal_sequence = sf::LoadU64(header.data() + 8);
-  info->created_unix_ms = static_cast<int64_t>(sf::LoadU64(header.data() + 16));
+  if (LoadU16(header.data() + 6) != 0) return reader.Corrupt("reserved field not 0", 6);
+  info->wal_sequence = LoadU64(header.data() + 8);
+  info->created_unix_ms = static_cast<int64_t>(LoadU64(header.data() + 16));
   return Status::Ok();
 }
 
@@ -321,16 +321,16 @@ Status ReadFooter(Reader& reader, const SnapshotInfo& read) {
   const uint64_t offset = reader.offset();
   std::string counts;
   if (Status status = reader.ReadRaw(4 * 8, &counts); !status.ok()) return status;
-  if (sf::LoadU64(counts.data()) != read.stock_counters ||
-      sf::LoadU64(counts.data() + 8) != read.strings ||
-      sf::LoadU64(counts.data() + 16) != read.sorted_sets ||
-      sf::LoadU64(counts.data() + 24) != read.sorted_set_members) {
+  if (LoadU64(counts.data()) != read.stock_counters ||
+      LoadU64(counts.data() + 8) != read.strings ||
+      LoadU64(counts.data() + 16) != read.sorted_sets ||
+      LoadU64(counts.data() + 24) != read.sorted_set_members) {
     return reader.Corrupt("footer counts differ from the entries read", offset);
   }
   const uint64_t expected = reader.Digest();
   std::string checksum;
   if (Status status = reader.ReadRaw(8, &checksum); !status.ok()) return status;
-  if (sf::LoadU64(checksum.data()) != expected) {
+  if (LoadU64(checksum.data()) != expected) {
     return reader.Corrupt("file checksum mismatch", offset + 4 * 8);
   }
   return reader.AtEndOfFile();

@@ -76,11 +76,11 @@ Status SnapshotWriter::Begin(const std::string& dir, uint64_t wal_sequence,
 
   char header[sf::kHeaderBytes];
   std::copy(std::begin(sf::kMagic), std::end(sf::kMagic), header);
-  sf::StoreU16(header + 4, sf::kVersion);
-  sf::StoreU16(header + 6, 0);
-  sf::StoreU64(header + 8, wal_sequence);
-  sf::StoreU64(header + 16, static_cast<uint64_t>(created_unix_ms));
-  sf::StoreU64(header + sf::kHeaderChecksumOffset, XXH3_64bits(header, sf::kHeaderChecksumOffset));
+  StoreU16(header + 4, sf::kVersion);
+  StoreU16(header + 6, 0);
+  StoreU64(header + 8, wal_sequence);
+  StoreU64(header + 16, static_cast<uint64_t>(created_unix_ms));
+  StoreU64(header + sf::kHeaderChecksumOffset, XXH3_64bits(header, sf::kHeaderChecksumOffset));
   if (Status status = WriteRaw(std::string_view(header, sizeof(header))); !status.ok()) {
     return status;
   }
@@ -117,9 +117,9 @@ Status SnapshotWriter::FlushBlock() {
   CHECK_GT(compressed_bytes, 0) << "LZ4 cannot fail with a bound-sized output";
   compressed_.resize(sf::kBlockHeaderBytes + static_cast<size_t>(compressed_bytes));
   const char* payload = compressed_.data() + sf::kBlockHeaderBytes;
-  sf::StoreU32(compressed_.data(), static_cast<uint32_t>(block_.size()));
-  sf::StoreU32(compressed_.data() + 4, static_cast<uint32_t>(compressed_bytes));
-  sf::StoreU64(compressed_.data() + 8, XXH3_64bits(payload, static_cast<size_t>(compressed_bytes)));
+  StoreU32(compressed_.data(), static_cast<uint32_t>(block_.size()));
+  StoreU32(compressed_.data() + 4, static_cast<uint32_t>(compressed_bytes));
+  StoreU64(compressed_.data() + 8, XXH3_64bits(payload, static_cast<size_t>(compressed_bytes)));
   block_.clear();
   return WriteRaw(compressed_);
 }
@@ -136,8 +136,8 @@ Status SnapshotWriter::AddStock(uint64_t product, int64_t units) {
   CHECK_LE(product, kProductIdMax);
   CHECK(units >= 0 && units <= kStockUnitsMax) << "units " << units;
   char entry[sf::kStockEntryBytes];
-  sf::StoreU64(entry, product);
-  sf::StoreU64(entry + 8, static_cast<uint64_t>(units));
+  StoreU64(entry, product);
+  StoreU64(entry + 8, static_cast<uint64_t>(units));
   ++stock_count_;
   return AppendContent(std::string_view(entry, sizeof(entry)));
 }
@@ -154,9 +154,9 @@ void SnapshotWriter::AppendKeyAndDeadline(std::string_view key, std::optional<in
                                           std::string* out) const {
   CHECK(!key.empty() && key.size() <= kKeySizeBytesMax) << "key of " << key.size() << " bytes";
   CheckDeadline(deadline_ms);
-  sf::AppendU32(out, static_cast<uint32_t>(key.size()));
+  AppendU32(out, static_cast<uint32_t>(key.size()));
   out->append(key);
-  sf::AppendU64(out, static_cast<uint64_t>(deadline_ms.value_or(sf::kNoDeadline)));
+  AppendU64(out, static_cast<uint64_t>(deadline_ms.value_or(sf::kNoDeadline)));
 }
 
 Status SnapshotWriter::AddString(std::string_view key, std::string_view value,
@@ -167,13 +167,13 @@ Status SnapshotWriter::AddString(std::string_view key, std::string_view value,
   CHECK_LE(value.size(), kValueSizeBytesMax);
   CheckDeadline(deadline_ms);
   entry_.clear();
-  sf::AppendU32(&entry_, static_cast<uint32_t>(key.size()));
+  AppendU32(&entry_, static_cast<uint32_t>(key.size()));
   entry_.append(key);
-  sf::AppendU32(&entry_, static_cast<uint32_t>(value.size()));
+  AppendU32(&entry_, static_cast<uint32_t>(value.size()));
   if (Status status = AppendContent(entry_); !status.ok()) return status;
   if (Status status = AppendContent(value); !status.ok()) return status;  // up to 8 MiB
   entry_.clear();
-  sf::AppendU64(&entry_, static_cast<uint64_t>(deadline_ms.value_or(sf::kNoDeadline)));
+  AppendU64(&entry_, static_cast<uint64_t>(deadline_ms.value_or(sf::kNoDeadline)));
   ++string_count_;
   return AppendContent(entry_);
 }
@@ -196,7 +196,7 @@ Status SnapshotWriter::BeginSortedSet(std::string_view key, std::optional<int64_
   previous_score_key_ = sf::kFirstScoreKey;
   entry_.clear();
   AppendKeyAndDeadline(key, deadline_ms, &entry_);
-  sf::AppendU64(&entry_, member_count);
+  AppendU64(&entry_, member_count);
   ++sorted_set_count_;
   return AppendContent(entry_);
 }
@@ -209,14 +209,14 @@ Status SnapshotWriter::AddMember(const MemberKey& member, double score) {
   entry_.clear();
   if (member.is_integer()) {
     CHECK_LE(member.integer(), kProductIdMax);
-    sf::AppendVarint(&entry_, member.integer() << 1);
+    AppendVarint(&entry_, member.integer() << 1);
   } else {
     CHECK_LE(member.bytes().size(), kMemberSizeBytesMax);
-    sf::AppendVarint(&entry_, (uint64_t{member.bytes().size()} << 1) | 1);
+    AppendVarint(&entry_, (uint64_t{member.bytes().size()} << 1) | 1);
     entry_.append(member.bytes());
   }
   const uint64_t score_key = sf::ScoreKey(score);
-  sf::AppendVarint(&entry_, sf::ZigZag(score_key - previous_score_key_));
+  AppendVarint(&entry_, sf::ZigZag(score_key - previous_score_key_));
   previous_score_key_ = score_key;
   --set_members_expected_;
   ++member_count_;
@@ -246,13 +246,13 @@ Result<std::string> SnapshotWriter::Finish() {
   CHECK(stage_ == Stage::kSortedSets) << "Finish must follow the sorted-sets section";
   if (Status status = EndSection(); !status.ok()) return status;
   std::string footer(1, static_cast<char>(sf::SectionType::kEnd));
-  sf::AppendU64(&footer, stock_count_);
-  sf::AppendU64(&footer, string_count_);
-  sf::AppendU64(&footer, sorted_set_count_);
-  sf::AppendU64(&footer, member_count_);
+  AppendU64(&footer, stock_count_);
+  AppendU64(&footer, string_count_);
+  AppendU64(&footer, sorted_set_count_);
+  AppendU64(&footer, member_count_);
   if (Status status = WriteRaw(footer); !status.ok()) return status;
   std::string checksum;
-  sf::AppendU64(&checksum, XXH3_64bits_digest(file_hash_));
+  AppendU64(&checksum, XXH3_64bits_digest(file_hash_));
   if (Status status = WriteRaw(checksum); !status.ok()) return status;
   CHECK_EQ(file_->size(), file_bytes_);
 
