@@ -1,5 +1,5 @@
-// Snapshot size and speed for a big integer board: the figure to set against Redis's RDB
-// (22.9 MB for 1M members with random scores, measured on this machine kind).
+// Snapshot size and speed for a big integer board: the figure to set against Redis's RDB of
+// the same board (docs/benchmarks.md has both, measured in the same session).
 //
 // Usage: snapshot_size [members] [directory]. Writes one snapshot of a board of `members`
 // (default 1M) random product ids, twice: integer scores in [0, 1e6) (view counts, sales) and
