@@ -67,23 +67,19 @@ bool FakeConnection::AcceptHandshake(protocol::StatusCode status) {
 }
 
 std::vector<protocol::testing::OwnedRequest> FakeConnection::ReadBinaryRequests(size_t count) {
-  std::vector<protocol::testing::OwnedRequest> requests;
   protocol::BinaryRequestDecoder decoder;
-  protocol::Request request;
-  while (requests.size() < count) {
-    const protocol::DecodeResult result =
-        decoder.Decode(buffer_, protocol::kRequestSizeBytesMax, &request);
-    if (result.error()) break;
-    if (result.complete()) requests.push_back(protocol::testing::Own(request));
-    buffer_.erase(0, result.consumed_bytes());
-    if (result.need_more() && !ReadMore()) break;
-  }
-  return requests;
+  return ReadRequests(decoder, count);
 }
 
 std::vector<protocol::testing::OwnedRequest> FakeConnection::ReadRespRequests(size_t count) {
-  std::vector<protocol::testing::OwnedRequest> requests;
   protocol::RespRequestDecoder decoder;
+  return ReadRequests(decoder, count);
+}
+
+template <typename Decoder>
+std::vector<protocol::testing::OwnedRequest> FakeConnection::ReadRequests(Decoder& decoder,
+                                                                          size_t count) {
+  std::vector<protocol::testing::OwnedRequest> requests;
   protocol::Request request;
   while (requests.size() < count) {
     const protocol::DecodeResult result =

@@ -46,6 +46,9 @@ class FakeConnection {
  private:
   // Appends what arrives within kWaitMs to buffer_; false on end of stream or timeout.
   bool ReadMore();
+  // Decodes up to `count` requests with either request decoder, reading as needed.
+  template <typename Decoder>
+  std::vector<protocol::testing::OwnedRequest> ReadRequests(Decoder& decoder, size_t count);
 
   int fd_;
   std::string buffer_;  // received, not yet decoded

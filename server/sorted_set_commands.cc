@@ -393,21 +393,9 @@ storage::Status MergeSource(const SourceEntries& source, double weight,
                             storage::Aggregate aggregate, SortedSet* union_set) {
   for (size_t i = 0; i < source.size(); ++i) {
     const MemberKey member = source.member(i);
-    double value = weight * source.score(i);
-    if (std::isnan(value)) value = 0;
+    double value = storage::WeightedScore(weight, source.score(i));
     if (const std::optional<double> existing = union_set->Score(member)) {
-      switch (aggregate) {
-        case storage::Aggregate::kSum:
-          value += *existing;
-          if (std::isnan(value)) value = 0;
-          break;
-        case storage::Aggregate::kMin:
-          value = std::min(value, *existing);
-          break;
-        case storage::Aggregate::kMax:
-          value = std::max(value, *existing);
-          break;
-      }
+      value = storage::AggregateScores(aggregate, *existing, value);
     }
     storage::Result<bool> set = union_set->Set(member, WithoutNegativeZero(value));
     if (!set.ok()) return set.status();

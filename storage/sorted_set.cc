@@ -560,26 +560,32 @@ void SortedSet::Cursor::Next() {
   }
 }
 
+double WeightedScore(double weight, double score) {
+  const double value = weight * score;
+  return std::isnan(value) ? 0 : value;
+}
+
+double AggregateScores(Aggregate aggregate, double existing, double value) {
+  switch (aggregate) {
+    case Aggregate::kSum: {
+      const double sum = existing + value;
+      return std::isnan(sum) ? 0 : sum;
+    }
+    case Aggregate::kMin:
+      return std::min(value, existing);
+    case Aggregate::kMax:
+      return std::max(value, existing);
+  }
+  return value;
+}
+
 Status SortedSet::MergeInto(SortedSet* dst, double weight, Aggregate aggregate) const {
   if (dst == this) return Status::InvalidArgument("cannot merge a sorted set into itself");
   if (std::isnan(weight)) return Status::InvalidArgument("weight is not a number");
   for (Cursor cursor = SeekRank(0, Order::kAscending); cursor.valid(); cursor.Next()) {
-    double value = weight * cursor.score();
-    if (std::isnan(value)) value = 0;  // inf * 0, as Redis counts it
-    const std::optional<double> existing = dst->Score(cursor.member());
-    if (existing.has_value()) {
-      switch (aggregate) {
-        case Aggregate::kSum:
-          value += *existing;
-          if (std::isnan(value)) value = 0;  // inf + -inf, as Redis counts it
-          break;
-        case Aggregate::kMin:
-          value = std::min(value, *existing);
-          break;
-        case Aggregate::kMax:
-          value = std::max(value, *existing);
-          break;
-      }
+    double value = WeightedScore(weight, cursor.score());
+    if (const std::optional<double> existing = dst->Score(cursor.member())) {
+      value = AggregateScores(aggregate, *existing, value);
     }
     Result<bool> set = dst->Set(cursor.member(), value);
     if (!set.ok()) return set.status();

@@ -36,6 +36,12 @@ namespace podium::storage {
 enum class Order : uint8_t { kAscending, kDescending };
 enum class Aggregate : uint8_t { kSum, kMin, kMax };
 
+// Redis's union arithmetic (zunionInterAggregate), for every union in Podium: a source score
+// times its weight, inf * 0 counting as 0; and the way a member's scores from several sources
+// combine, inf + -inf counting as 0.
+double WeightedScore(double weight, double score);
+double AggregateScores(Aggregate aggregate, double existing, double value);
+
 // One end of a score range; exclusive like Redis's "(1.5".
 struct ScoreBound {
   double value;
