@@ -27,6 +27,9 @@ enum class Opcode : uint16_t {
   kQuit = 5,
   kEcho = 6,
   kConfig = 7,
+  kSave = 8,
+  kBgSave = 9,
+  kLastSave = 10,
   // Records and counters.
   kGet = 16,
   kSet = 17,
@@ -69,7 +72,7 @@ struct CommandName {
 };
 
 // Sorted by opcode.
-inline constexpr std::array<CommandName, 38> kCommandNames = {{
+inline constexpr std::array<CommandName, 41> kCommandNames = {{
     {Opcode::kPing, "PING"},
     {Opcode::kAuth, "AUTH"},
     {Opcode::kInfo, "INFO"},
@@ -77,6 +80,9 @@ inline constexpr std::array<CommandName, 38> kCommandNames = {{
     {Opcode::kQuit, "QUIT"},
     {Opcode::kEcho, "ECHO"},
     {Opcode::kConfig, "CONFIG"},
+    {Opcode::kSave, "SAVE"},
+    {Opcode::kBgSave, "BGSAVE"},
+    {Opcode::kLastSave, "LASTSAVE"},
     {Opcode::kGet, "GET"},
     {Opcode::kSet, "SET"},
     {Opcode::kDel, "DEL"},

@@ -22,9 +22,13 @@
 #include "protocol/reply_writer.h"
 #include "protocol/request.h"
 
+namespace podium::storage {
+class Database;
+}  // namespace podium::storage
+
 namespace podium::server {
 
-class Database;
+using storage::Database;
 struct ServerInfo;
 
 // What one connection carries between its commands.
@@ -93,6 +97,7 @@ class CommandRegistry {
 };
 
 void RegisterConnectionCommands(CommandRegistry& registry);
+void RegisterPersistenceCommands(CommandRegistry& registry);
 void RegisterRecordCommands(CommandRegistry& registry);
 void RegisterStockCommands(CommandRegistry& registry);
 void RegisterSortedSetCommands(CommandRegistry& registry);

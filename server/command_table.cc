@@ -12,6 +12,7 @@ const CommandTable& CommandTable::Get() {
 CommandTable::CommandTable() {
   CommandRegistry registry;
   RegisterConnectionCommands(registry);
+  RegisterPersistenceCommands(registry);
   RegisterRecordCommands(registry);
   RegisterStockCommands(registry);
   RegisterSortedSetCommands(registry);

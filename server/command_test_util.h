@@ -27,7 +27,7 @@
 #include "server/arguments.h"
 #include "server/command.h"
 #include "server/command_table.h"
-#include "server/database.h"
+#include "storage/database.h"
 #include "server/server_info.h"
 
 namespace podium::server::testing {

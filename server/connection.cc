@@ -109,8 +109,9 @@ void Connection::OnBytes(std::string_view bytes) {
 size_t Connection::Process(std::string_view input) {
   const bool password_set = !loop_->info().settings.requirepass.empty();
   size_t offset = 0;
-  while (state_ != State::kClosing && !paused_ && !waiting_ && !close_after_flush_ &&
-         offset < input.size()) {
+  bool executed = false;
+  while (state_ != State::kClosing && !paused_ && !waiting_ && !durable_waiting_ &&
+         !close_after_flush_ && offset < input.size()) {
     const std::string_view rest = input.substr(offset);
     if (state_ == State::kNew) {
       const bool binary = protocol::DetectProtocol(rest) == protocol::WireProtocol::kBinary;
@@ -142,6 +143,7 @@ size_t Connection::Process(std::string_view input) {
     }
     last_request_ms_ = now_ms_;
     Execute(request_);
+    executed = true;
     if (session_.close_after_reply) close_after_flush_ = true;
     if (output_pending_bytes() > kOutputBytesMax) {
       LOG(WARNING) << "closing client " << id() << ": " << output_pending_bytes()
@@ -152,11 +154,33 @@ size_t Connection::Process(std::string_view input) {
       paused_since_ms_ = now_ms_;
     }
   }
-  if ((paused_ || waiting_ || close_after_flush_) && reading_) {
+  if (executed) HoldUntilDurable();
+  if ((paused_ || waiting_ || durable_waiting_ || close_after_flush_) && reading_) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
   }
   return offset;
+}
+
+void Connection::HoldUntilDurable() {
+  storage::EffectLog* log = loop_->db().log();
+  if (log == nullptr || log->fsync_policy() != storage::FsyncPolicy::kAlways ||
+      durable_waiting_ || state_ == State::kClosing) {
+    return;
+  }
+  const uint64_t logged = log->last_sequence();
+  if (logged <= log->durable_sequence()) return;
+  hold_sequence_ = logged;
+  durable_waiting_ = true;
+  loop_->WaitForDurable(this);
+}
+
+void Connection::OnDurable() {
+  durable_waiting_ = false;
+  if (state_ == State::kClosing) return;
+  Flush();
+  if (!durable_waiting_ && !paused_) Resume();
+  Flush();
 }
 
 bool Connection::ProcessHandshake(std::string_view input, size_t* consumed) {
@@ -239,6 +263,7 @@ void Connection::OnDeferredDone(uv_work_t* request, int) {
                          connection->loop_->info(), connection->now_ms_};
   run->command->finish(context);
   connection->writer_->EndReply();
+  connection->HoldUntilDurable();
   connection->loop_->info().CountCall(connection->loop_->index(),
                                       CommandTable::Get().IndexOf(run->spec));
   if (connection->state_ == State::kClosing) return;
@@ -258,7 +283,9 @@ void Connection::ReplyProtocolError(const std::string& message) {
 // paused for back-pressure resumes here (no write callback will come to resume it), decoding
 // the requests it held back; that repeats until the input is used up or the kernel pushes back.
 void Connection::Flush() {
-  while (state_ != State::kClosing && !write_in_flight_ && !output_.empty()) {
+  if (durable_waiting_) return;  // OnDurable flushes
+  while (state_ != State::kClosing && !durable_waiting_ && !write_in_flight_ &&
+         !output_.empty()) {
     uv_buf_t buffer = uv_buf_init(output_.data(), static_cast<unsigned>(output_.size()));
     auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
     int written = uv_try_write(stream, &buffer, 1);
@@ -278,7 +305,8 @@ void Connection::Flush() {
     if (output_.capacity() > kOutputPauseBytes) std::string().swap(output_);
     ResumeIfDrained();
   }
-  if (close_after_flush_ && state_ != State::kClosing && !write_in_flight_ && output_.empty()) {
+  if (close_after_flush_ && !durable_waiting_ && state_ != State::kClosing && !write_in_flight_ &&
+      output_.empty()) {
     Close();
   }
 }
@@ -308,7 +336,8 @@ void Connection::ResumeIfDrained() {
 void Connection::Resume() {
   now_ms_ = loop_->NowMs();
   input_.erase(0, Process(input_));
-  if (!paused_ && !waiting_ && !close_after_flush_ && state_ != State::kClosing && !reading_) {
+  if (!paused_ && !waiting_ && !durable_waiting_ && !close_after_flush_ &&
+      state_ != State::kClosing && !reading_) {
     CHECK_EQ(uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead), 0);
     reading_ = true;
   }

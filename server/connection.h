@@ -13,6 +13,12 @@
 // TCP flow control instead of by server memory; it is disconnected if it stays so for
 // kOutputStallMsMax or its queued replies pass kOutputBytesMax.
 //
+// Durability (--fsync always): after a batch of commands, if the log holds records that are not
+// yet durable, the replies wait (and decoding stops) until the WAL thread's fsync covers them:
+// the records of the batch's own writes, and any other client's record logged before, so that
+// no reply ever shows a state a crash could take back. One fsync releases every connection
+// waiting on it (group commit).
+//
 // A malformed request gets an error reply (when the stream allows one) and the connection is
 // closed after that reply is written. Nothing here blocks: commands are short by contract.
 //
@@ -53,6 +59,11 @@ class Connection {
   // idle_ms_max (0: never) or its replies have been stalled too long. Returns true if closed.
   bool CloseIfIdleOrStalled(int64_t now_ms, int64_t idle_ms_max);
 
+  // --fsync always: the log sequence this connection's queued replies wait for, and the loop's
+  // call once the log is durable through it (sends them, then decodes what waited).
+  uint64_t hold_sequence() const { return hold_sequence_; }
+  void OnDurable();
+
  private:
   enum class State : uint8_t { kNew, kHandshake, kBinary, kResp, kClosing };
 
@@ -73,6 +84,9 @@ class Connection {
   // Decodes what waited in input_ (after a pause or a deferred command) and reads again.
   void Resume();
   void ReplyProtocolError(const std::string& message);
+  // After commands ran: with --fsync always, hold their replies until what they logged is
+  // durable (the loop's durable waiters), and stop decoding until then.
+  void HoldUntilDurable();
   void ResumeIfDrained();
   void Flush();
   size_t output_pending_bytes() const { return output_.size() + writing_.size(); }
@@ -87,6 +101,8 @@ class Connection {
   bool write_in_flight_ = false;
   bool waiting_ = false;         // a deferred command's work is running
   bool closed_waiting_ = false;  // closed while waiting: the work's completion deletes it
+  bool durable_waiting_ = false;  // replies held until the log is durable (--fsync always)
+  uint64_t hold_sequence_ = 0;
   std::string input_;    // received bytes not yet decoded (an incomplete request)
   std::string output_;   // replies not yet handed to libuv
   std::string writing_;  // replies in an in-flight uv_write

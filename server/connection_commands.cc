@@ -7,7 +7,8 @@
 
 #include "server/arguments.h"
 #include "server/command_table.h"
-#include "server/database.h"
+#include "server/persistence.h"
+#include "storage/database.h"
 #include "server/memory_stats.h"
 #include "server/server_info.h"
 
@@ -116,6 +117,47 @@ void AppendInfoLine(std::string* out, std::string_view key, const std::string& v
   out->append(key).append(":").append(value).append("\r\n");
 }
 
+// Redis's names where Redis has the field (rdb_*: its snapshots are RDB files), ours otherwise.
+void AppendPersistenceSection(CommandContext& context, std::string* out) {
+  out->append("# Persistence\r\n");
+  const Persistence* persistence = context.server.persistence;
+  AppendInfoLine(out, "persistence", persistence != nullptr ? "on" : "off");
+  if (persistence == nullptr) {
+    out->append("\r\n");
+    return;
+  }
+  Persistence& p = *context.server.persistence;
+  const SnapshotStats snapshot = p.snapshot_stats();
+  const storage::EffectLogStats wal = p.log().stats();
+  AppendInfoLine(out, "data_dir", p.settings().dir);
+  AppendInfoLine(out, "loading_time_ms", std::to_string(p.recovery_ms()));
+  AppendInfoLine(out, "loading_wal_records", std::to_string(p.recovery().records_replayed));
+  AppendInfoLine(out, "rdb_bgsave_in_progress", snapshot.in_progress ? "1" : "0");
+  AppendInfoLine(out, "rdb_last_save_time", std::to_string(snapshot.last_unix_ms / 1000));
+  AppendInfoLine(out, "rdb_last_bgsave_status", snapshot.last_error.empty() ? "ok" : "err");
+  AppendInfoLine(out, "snapshots_taken", std::to_string(snapshot.taken));
+  AppendInfoLine(out, "snapshots_failed", std::to_string(snapshot.failed));
+  AppendInfoLine(out, "last_snapshot_unix_ms", std::to_string(snapshot.last_unix_ms));
+  AppendInfoLine(out, "last_snapshot_duration_ms", std::to_string(snapshot.last_duration_ms));
+  AppendInfoLine(out, "last_snapshot_bytes", std::to_string(snapshot.last_bytes));
+  AppendInfoLine(out, "last_snapshot_sequence", std::to_string(snapshot.last_sequence));
+  AppendInfoLine(out, "last_snapshot_longest_lock_us",
+                 std::to_string(snapshot.last_longest_lock_us));
+  AppendInfoLine(out, "wal_fsync", std::string(storage::FsyncPolicyName(p.log().fsync_policy())));
+  AppendInfoLine(out, "wal_bytes", std::to_string(wal.wal_bytes));
+  AppendInfoLine(out, "wal_bytes_written", std::to_string(wal.bytes_written));
+  AppendInfoLine(out, "wal_last_sequence", std::to_string(wal.last_sequence));
+  AppendInfoLine(out, "wal_durable_sequence", std::to_string(wal.durable_sequence));
+  AppendInfoLine(out, "wal_fsync_lag_records",
+                 std::to_string(wal.last_sequence - std::min(wal.last_sequence, wal.durable_sequence)));
+  AppendInfoLine(out, "wal_fsyncs", std::to_string(wal.fsyncs));
+  const int64_t since_fsync_ms =
+      wal.last_fsync_unix_ms == 0 ? -1 : context.now_ms - wal.last_fsync_unix_ms;
+  AppendInfoLine(out, "wal_ms_since_last_fsync", std::to_string(since_fsync_ms));
+  AppendInfoLine(out, "wal_queued_bytes", std::to_string(wal.queued_bytes));
+  out->append("\r\n");
+}
+
 void AppendInfoSections(CommandContext& context, std::string_view section, std::string* out) {
   const auto wants = [&](std::string_view name) {
     return section.empty() || section == "all" || section == "everything" || section == name;
@@ -148,6 +190,7 @@ void AppendInfoSections(CommandContext& context, std::string_view section, std::
     AppendInfoLine(out, "mem_allocator", memory.available ? "jemalloc" : "libc");
     out->append("\r\n");
   }
+  if (wants("persistence")) AppendPersistenceSection(context, out);
   if (wants("stats")) {
     out->append("# Stats\r\n");
     AppendInfoLine(out, "total_connections_received", std::to_string(server.clients_total.load()));

@@ -13,6 +13,7 @@
 
 #include "server/connection.h"
 #include "server/limits.h"
+#include "storage/effect_log.h"
 
 namespace podium::server {
 namespace {
@@ -36,7 +37,8 @@ EventLoop::EventLoop(int index, Database& db, ServerInfo& info)
   CHECK_EQ(uv_timer_init(&loop_, &sweep_timer_), 0);
   CHECK_EQ(uv_timer_init(&loop_, &check_timer_), 0);
   CHECK_EQ(uv_async_init(&loop_, &stop_async_, OnStop), 0);
-  sweep_timer_.data = check_timer_.data = stop_async_.data = this;
+  CHECK_EQ(uv_async_init(&loop_, &durable_async_, OnDurable), 0);
+  sweep_timer_.data = check_timer_.data = stop_async_.data = durable_async_.data = this;
 }
 
 EventLoop::~EventLoop() {
@@ -89,6 +91,7 @@ void EventLoop::OnStop(uv_async_t* async) {
   uv_close(AsHandle(&loop->sweep_timer_), nullptr);
   uv_close(AsHandle(&loop->check_timer_), nullptr);
   uv_close(AsHandle(&loop->stop_async_), nullptr);
+  uv_close(AsHandle(&loop->durable_async_), nullptr);
   const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
   for (Connection* connection : open) connection->Close();
 }
@@ -131,7 +134,28 @@ void EventLoop::Reject(Connection* connection) {
   connection->Close();
 }
 
+void EventLoop::WaitForDurable(Connection* connection) { durable_waiters_.push_back(connection); }
+
+void EventLoop::NotifyDurable() { uv_async_send(&durable_async_); }
+
+void EventLoop::OnDurable(uv_async_t* async) {
+  EventLoop* loop = Of(AsHandle(async));
+  storage::EffectLog* log = loop->db_.log();
+  if (log == nullptr) return;
+  const uint64_t durable = log->durable_sequence();
+  std::vector<Connection*> waiting;
+  waiting.swap(loop->durable_waiters_);
+  for (Connection* connection : waiting) {
+    if (connection->hold_sequence() <= durable) {
+      connection->OnDurable();  // may run more commands and wait again
+    } else {
+      loop->durable_waiters_.push_back(connection);
+    }
+  }
+}
+
 void EventLoop::RemoveConnection(Connection* connection) {
+  std::erase(durable_waiters_, connection);
   CHECK_EQ(connections_.erase(connection), 1u);
   info_.clients_connected.fetch_sub(1, std::memory_order_relaxed);
   delete connection;

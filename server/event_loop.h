@@ -7,7 +7,7 @@
 // share of the database's shards, and the check that closes idle or stalled clients.
 //
 // Thread-safety: Start/Stop/Join are called from the main thread; everything else runs on the
-// loop's own thread. Stop is the only cross-thread call (a uv_async).
+// loop's own thread. Stop and NotifyDurable are the cross-thread calls (each a uv_async).
 #pragma once
 
 #include <uv.h>
@@ -17,13 +17,15 @@
 #include <string>
 #include <thread>
 #include <unordered_set>
+#include <vector>
 
-#include "server/database.h"
+#include "storage/database.h"
 #include "server/server_info.h"
 
 namespace podium::server {
 
 class Connection;
+using storage::Database;
 
 class EventLoop {
  public:
@@ -45,6 +47,11 @@ class EventLoop {
   ServerInfo& info() { return info_; }
   char* read_buffer() { return read_buffer_.get(); }
   void RemoveConnection(Connection* connection);
+  // With --fsync always: `connection` holds its replies until the log is durable through
+  // connection->hold_sequence(); the loop calls Connection::OnDurable then.
+  void WaitForDurable(Connection* connection);
+  // Any thread (the WAL thread, after an fsync): wakes the loop to release waiting replies.
+  void NotifyDurable();
   static int64_t NowMs();  // Unix milliseconds
 
  private:
@@ -52,6 +59,7 @@ class EventLoop {
   static void OnSweepTimer(uv_timer_t* timer);
   static void OnCheckTimer(uv_timer_t* timer);
   static void OnStop(uv_async_t* async);
+  static void OnDurable(uv_async_t* async);
   void Reject(Connection* connection);
 
   const int index_;
@@ -63,6 +71,8 @@ class EventLoop {
   uv_timer_t sweep_timer_;
   uv_timer_t check_timer_;
   uv_async_t stop_async_;
+  uv_async_t durable_async_;
+  std::vector<Connection*> durable_waiters_;
   std::thread thread_;
   std::unordered_set<Connection*> connections_;
   std::unique_ptr<char[]> read_buffer_;

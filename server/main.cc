@@ -16,7 +16,15 @@ DEFINE_int32(threads, 0, "event loops (I/O threads); 0 means one per core");
 DEFINE_string(requirepass, "", "password clients must AUTH with; empty means none");
 DEFINE_uint64(maxclients, podium::server::kClientsMaxDefault, "connections accepted at once");
 DEFINE_int64(idle_timeout_sec, 0, "close clients idle this long; 0 means never");
-DEFINE_string(data_dir, "data", "directory for the write-ahead log and snapshots");
+DEFINE_string(data_dir, "data",
+              "directory for the write-ahead log and snapshots; empty: no persistence");
+DEFINE_string(fsync, "everysec",
+              "always (a write is acknowledged once durable), everysec, or no");
+DEFINE_bool(truncate_corrupt_wal, false,
+            "at start, cut the log at the first corrupt record instead of refusing to start "
+            "(what follows it is lost; the log says how much)");
+DEFINE_uint64(snapshot_wal_bytes, uint64_t{256} << 20,
+              "take a snapshot once the log holds this many bytes; 0: only on request");
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage("podium-server [--port 7700] [--threads N] [--requirepass secret] ...");
@@ -34,6 +42,18 @@ int main(int argc, char** argv) {
   settings.clients_max = FLAGS_maxclients;
   settings.idle_timeout_ms = FLAGS_idle_timeout_sec * 1000;
   settings.data_dir = FLAGS_data_dir;
+  if (FLAGS_fsync == "always") {
+    settings.fsync = podium::storage::FsyncPolicy::kAlways;
+  } else if (FLAGS_fsync == "everysec") {
+    settings.fsync = podium::storage::FsyncPolicy::kEverySecond;
+  } else if (FLAGS_fsync == "no") {
+    settings.fsync = podium::storage::FsyncPolicy::kNo;
+  } else {
+    LOG(ERROR) << "--fsync must be always, everysec or no";
+    return 2;
+  }
+  settings.truncate_corrupt_wal = FLAGS_truncate_corrupt_wal;
+  settings.snapshot_wal_bytes = FLAGS_snapshot_wal_bytes;
   if (settings.port <= 0 || settings.port > 65535) {
     LOG(ERROR) << "--port must be in 1..65535";
     return 2;

@@ -20,7 +20,8 @@
 #include "protocol/status_codes.h"
 #include "server/arguments.h"
 #include "server/command.h"
-#include "server/database.h"
+#include "storage/database.h"
+#include "storage/effects.h"
 #include "storage/keyspace.h"
 #include "storage/limits.h"
 
@@ -66,6 +67,18 @@ bool ReadKeys(CommandContext& context, size_t first, std::vector<std::string_vie
     keys->push_back(key);
   }
   return true;
+}
+
+// Logs the whole state of a string key after a change: its value and deadline, or its absence.
+void LogStringKey(CommandContext& context, storage::Keyspace& keys, std::string_view key) {
+  storage::EffectLog* log = context.db.log();
+  if (log == nullptr) return;
+  const std::optional<std::string_view> value = keys.strings().Get(key, context.now_ms);
+  if (value.has_value()) {
+    storage::LogStringPut(log, key, *value, keys.Deadline(key, context.now_ms));
+  } else {
+    storage::LogKeyDelete(log, key);
+  }
 }
 
 void GetCommand(CommandContext& context) {
@@ -181,6 +194,7 @@ void SetCommand(CommandContext& context) {
       ReplyStatus(context, status);
       return;
     }
+    LogStringKey(context, keys, key);
     if (options.get) {
       reply_skipped();  // the old value, or nil
     } else {
@@ -196,8 +210,11 @@ void DelCommand(CommandContext& context) {
   if (!ReadKeys(context, 0, &keys_to_delete)) return;
   int64_t deleted = 0;
   for (std::string_view key : keys_to_delete) {
-    deleted += context.db.WithKey(
-        key, [&](storage::Keyspace& keys) { return keys.Delete(key, context.now_ms) ? 1 : 0; });
+    deleted += context.db.WithKey(key, [&](storage::Keyspace& keys) {
+      if (!keys.Delete(key, context.now_ms)) return 0;
+      storage::LogKeyDelete(context.db.log(), key);
+      return 1;
+    });
   }
   context.reply.Integer(deleted);
 }
@@ -270,6 +287,14 @@ void ExpireGeneric(CommandContext& context, std::string_view command, int64_t un
       ReplyStatus(context, set.status());
       return;
     }
+    if (*set) {
+      const std::optional<int64_t> deadline = keys.Deadline(key, context.now_ms);
+      if (deadline.has_value()) {
+        storage::LogKeyDeadline(context.db.log(), key, deadline);
+      } else {
+        storage::LogKeyDelete(context.db.log(), key);  // a TTL <= 0 deletes
+      }
+    }
     context.reply.Integer(*set ? 1 : 0);
   });
 }
@@ -304,6 +329,7 @@ void IncrementGeneric(CommandContext& context, std::string_view key, int64_t del
       ReplyStatus(context, value.status());
       return;
     }
+    LogStringKey(context, keys, key);
     context.reply.Integer(*value);
   });
 }

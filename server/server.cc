@@ -17,6 +17,21 @@ Server::Server(ServerSettings settings)
 Server::~Server() { Stop(); }
 
 std::string Server::Start() {
+  if (!info_.settings.data_dir.empty()) {
+    PersistenceSettings settings;
+    settings.dir = info_.settings.data_dir;
+    settings.fsync = info_.settings.fsync;
+    settings.truncate_corrupt_wal = info_.settings.truncate_corrupt_wal;
+    settings.snapshot_wal_bytes = info_.settings.snapshot_wal_bytes;
+    storage::Result<std::unique_ptr<Persistence>> opened =
+        Persistence::Open(std::move(settings), &db_, [this] {
+          for (auto& loop : loops_) loop->NotifyDurable();
+        });
+    if (!opened.ok()) return "cannot recover " + info_.settings.data_dir + ": " +
+                             opened.status().message();
+    persistence_ = std::move(opened).value();
+    info_.persistence = persistence_.get();
+  }
   for (auto& loop : loops_) {
     std::string error = loop->Listen(info_.settings.bind, info_.settings.port);
     if (!error.empty()) return error;
@@ -27,10 +42,16 @@ std::string Server::Start() {
 }
 
 void Server::Stop() {
-  if (!started_) return;
-  for (auto& loop : loops_) loop->Stop();
-  for (auto& loop : loops_) loop->Join();
-  started_ = false;
+  if (started_) {
+    for (auto& loop : loops_) loop->Stop();
+    for (auto& loop : loops_) loop->Join();
+    started_ = false;
+  }
+  if (persistence_ != nullptr) {
+    info_.persistence = nullptr;
+    persistence_->Close();
+    persistence_.reset();
+  }
 }
 
 }  // namespace podium::server

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "storage/effect_log.h"
+
 namespace podium::server {
 
 struct ServerSettings {
@@ -18,8 +20,13 @@ struct ServerSettings {
   std::string requirepass;  // empty: no AUTH needed
   size_t clients_max = 10000;
   int64_t idle_timeout_ms = 0;  // 0: idle clients are never closed
-  std::string data_dir;
+  std::string data_dir;  // empty: no persistence
+  storage::FsyncPolicy fsync = storage::FsyncPolicy::kEverySecond;
+  bool truncate_corrupt_wal = false;
+  uint64_t snapshot_wal_bytes = uint64_t{256} << 20;
 };
+
+class Persistence;
 
 struct ServerInfo {
   ServerInfo(ServerSettings settings_in, size_t command_count_in)
@@ -57,6 +64,7 @@ struct ServerInfo {
   std::atomic<uint64_t> clients_rejected{0};
   std::atomic<uint64_t> protocol_errors{0};
   std::atomic<uint64_t> next_client_id{1};
+  Persistence* persistence = nullptr;  // null without --data_dir; set before the loops start
 
  private:
   // [loop][command] call counts.

@@ -29,7 +29,8 @@
 #include "protocol/status_codes.h"
 #include "server/arguments.h"
 #include "server/command.h"
-#include "server/database.h"
+#include "storage/database.h"
+#include "storage/effects.h"
 #include "server/sorted_set_range_commands.h"
 #include "storage/keyspace.h"
 #include "storage/limits.h"
@@ -183,6 +184,19 @@ bool ReadZAddOptions(CommandContext& context, ZAddOptions* options, size_t* firs
   return true;
 }
 
+// Logs the final score of every member ZADD named (those it did not change too: an assignment
+// of the value a member already has is harmless, and finding out which changed costs more).
+void LogZAdd(CommandContext& context, std::string_view key, bool created, const SortedSet& set,
+             const std::vector<MemberKey>& members) {
+  if (context.db.log() == nullptr) return;
+  std::vector<std::pair<MemberKey, double>> scored;
+  scored.reserve(members.size());
+  for (const MemberKey& member : members) {
+    if (std::optional<double> score = set.Score(member)) scored.emplace_back(member, *score);
+  }
+  storage::LogSortedSetPut(context.db.log(), key, created, scored);
+}
+
 // ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]
 void ZAddCommand(CommandContext& context) {
   std::string_view key;
@@ -211,12 +225,15 @@ void ZAddCommand(CommandContext& context) {
     }
     ZAddOutcome outcome;
     if (*found != nullptr) {
-      storage::Status status = ApplyZAdd(*found, options, scores, members, &outcome);
+      SortedSet* set = *found;
+      const bool created = set->size() == 0;  // an existing set is never empty
+      storage::Status status = ApplyZAdd(set, options, scores, members, &outcome);
       keys.DropIfEmpty(key);  // a set created for nothing
       if (!status.ok()) {
         ReplyStatus(context, status);
         return;
       }
+      if (outcome.added + outcome.updated > 0) LogZAdd(context, key, created, *set, members);
     }
     if (!options.incr) {
       context.reply.Integer(options.ch ? outcome.added + outcome.updated : outcome.added);
@@ -243,11 +260,16 @@ void ZIncrByCommand(CommandContext& context) {
       ReplyStatus(context, found.status());
       return;
     }
+    const bool created = (*found)->size() == 0;  // an existing set is never empty
     storage::Result<double> score = (*found)->IncrementBy(member, WithoutNegativeZero(increment));
     if (!score.ok()) {
       keys.DropIfEmpty(key);
       ReplyStatus(context, score.status());
       return;
+    }
+    if (storage::EffectLog* log = context.db.log()) {
+      const std::pair<MemberKey, double> change(member, *score);
+      storage::LogSortedSetPut(log, key, created, std::span(&change, 1));
     }
     context.reply.Double(*score);
   });
@@ -346,8 +368,13 @@ void ZRemCommand(CommandContext& context) {
     if (!FindForRead(context, keys, key, &set)) return;
     int64_t removed = 0;
     if (set != nullptr) {
-      for (const MemberKey& member : members) removed += set->Remove(member) ? 1 : 0;
+      std::vector<MemberKey> gone;
+      for (const MemberKey& member : members) {
+        if (set->Remove(member)) gone.push_back(member);
+      }
+      removed = static_cast<int64_t>(gone.size());
       keys.DropIfEmpty(key);
+      storage::LogSortedSetRemove(context.db.log(), key, gone);
     }
     context.reply.Integer(removed);
   });
@@ -506,11 +533,16 @@ void ZUnionStoreCommand(CommandContext& context) {
   struct Union {
     std::unique_ptr<SortedSet> set = std::make_unique<SortedSet>();
     storage::Status status;
+    std::vector<std::string> records;  // the effect to log, encoded off the loop
   };
   auto result = std::make_shared<Union>();
-  auto build = [sources, result, weights = request.weights, aggregate = request.aggregate] {
+  auto build = [sources, result, weights = request.weights, aggregate = request.aggregate,
+                destination = std::string(request.destination), logging = context.db.log() != nullptr] {
     for (size_t i = 0; i < sources->size() && result->status.ok(); ++i) {
       result->status = MergeSource((*sources)[i], weights[i], aggregate, result->set.get());
+    }
+    if (logging && result->status.ok()) {
+      result->records = storage::EncodeSortedSetStore(destination, *result->set);
     }
   };
   auto finish = [result, destination = std::string(request.destination)](CommandContext& done) {
@@ -521,6 +553,11 @@ void ZUnionStoreCommand(CommandContext& context) {
     const size_t size = result->set->size();
     done.db.WithKey(destination, [&](storage::Keyspace& keys) {
       keys.ReplaceSortedSet(destination, std::move(result->set), done.now_ms);
+      if (size == 0) {
+        storage::LogKeyDelete(done.db.log(), destination);
+      } else {
+        storage::LogSortedSetRecords(done.db.log(), result->records);
+      }
     });
     done.reply.Integer(static_cast<int64_t>(size));
   };

@@ -23,7 +23,7 @@
 #include "protocol/status_codes.h"
 #include "server/arguments.h"
 #include "server/command.h"
-#include "server/database.h"
+#include "storage/database.h"
 #include "storage/keyspace.h"
 #include "storage/sorted_set.h"
 

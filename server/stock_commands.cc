@@ -1,7 +1,9 @@
 // Stock commands: STOCK.SET, STOCK.ADD, STOCK.GET, STOCK.RESERVE, STOCK.RELEASE.
 //
 // Thin wrappers over storage::StockTable, which is lock-free: these handlers take no shard lock
-// (the product id is not a key of the Keyspace). Every argument is read before the table is
+// (the product id is not a key of the Keyspace). A change logs the counter's new units; with a
+// log open it runs under the product's stripe lock so records keep the counter's order
+// (Database::WithStockOrder). A SOLDOUT changes nothing and logs nothing. Every argument is read before the table is
 // touched, and the table itself checks units against [0 or 1, kStockUnitsMax] and changes
 // nothing on bad input, so an error reply never follows a change.
 //
@@ -24,7 +26,8 @@
 #include "protocol/status_codes.h"
 #include "server/arguments.h"
 #include "server/command.h"
-#include "server/database.h"
+#include "storage/database.h"
+#include "storage/effects.h"
 #include "storage/stock_table.h"
 
 namespace podium::server {
@@ -41,7 +44,13 @@ void StockSetCommand(CommandContext& context) {
   uint64_t product = 0;
   int64_t units = 0;
   if (!ReadProductAndUnits(context, &product, &units)) return;
-  if (storage::Status status = context.db.stock().Set(product, units); !status.ok()) {
+  storage::Database& db = context.db;
+  const storage::Status status = db.WithStockOrder(product, [&] {
+    storage::Status set = db.stock().Set(product, units);
+    if (set.ok()) storage::LogStockSet(db.log(), product, units);
+    return set;
+  });
+  if (!status.ok()) {
     ReplyStatus(context, status);
     return;
   }
@@ -52,7 +61,12 @@ void StockAddCommand(CommandContext& context) {
   uint64_t product = 0;
   int64_t units = 0;
   if (!ReadProductAndUnits(context, &product, &units)) return;
-  storage::Result<int64_t> added = context.db.stock().Add(product, units);
+  storage::Database& db = context.db;
+  storage::Result<int64_t> added = db.WithStockOrder(product, [&] {
+    storage::Result<int64_t> result = db.stock().Add(product, units);
+    if (result.ok()) storage::LogStockSet(db.log(), product, *result);
+    return result;
+  });
   if (!added.ok()) {
     ReplyStatus(context, added.status());
     return;
@@ -77,7 +91,12 @@ void StockReserveCommand(CommandContext& context) {
   uint64_t product = 0;
   int64_t units = 0;
   if (!ReadProductAndUnits(context, &product, &units)) return;
-  storage::Result<storage::Reservation> reservation = context.db.stock().TryReserve(product, units);
+  storage::Database& db = context.db;
+  storage::Result<storage::Reservation> reservation = db.WithStockOrder(product, [&] {
+    storage::Result<storage::Reservation> result = db.stock().TryReserve(product, units);
+    if (result.ok() && result->reserved) storage::LogStockSet(db.log(), product, result->units);
+    return result;
+  });
   if (!reservation.ok()) {
     ReplyStatus(context, reservation.status());
     return;
@@ -94,7 +113,12 @@ void StockReleaseCommand(CommandContext& context) {
   uint64_t product = 0;
   int64_t units = 0;
   if (!ReadProductAndUnits(context, &product, &units)) return;
-  storage::Result<int64_t> released = context.db.stock().Release(product, units);
+  storage::Database& db = context.db;
+  storage::Result<int64_t> released = db.WithStockOrder(product, [&] {
+    storage::Result<int64_t> result = db.stock().Release(product, units);
+    if (result.ok()) storage::LogStockSet(db.log(), product, *result);
+    return result;
+  });
   if (!released.ok()) {
     ReplyStatus(context, released.status());
     return;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace podium::storage {
 
@@ -50,6 +51,74 @@ inline void AppendVarint(std::string* out, uint64_t v) {
     v >>= 7;
   }
   out->push_back(static_cast<char>(v));
+}
+
+// Reads fields from a byte string, never past its end: every Read returns false once the bytes
+// run out (or a varint is longer than 10 bytes or overflows), and the reader stays failed.
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view bytes) : rest_(bytes) {}
+
+  bool ReadU8(uint8_t* v) {
+    if (!Take(1)) return false;
+    *v = static_cast<uint8_t>(taken_[0]);
+    return true;
+  }
+  bool ReadU64(uint64_t* v) {
+    if (!Take(8)) return false;
+    *v = LoadU64(taken_.data());
+    return true;
+  }
+  bool ReadVarint(uint64_t* v) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      if (!Take(1)) return false;
+      const uint64_t byte = static_cast<uint8_t>(taken_[0]);
+      if (shift == 63 && byte > 1) return Fail();
+      result |= (byte & 0x7F) << shift;
+      if ((byte & 0x80) == 0) {
+        *v = result;
+        return true;
+      }
+    }
+    return Fail();
+  }
+  // A varint length, then that many bytes (a view into the input).
+  bool ReadLengthPrefixed(std::string_view* v) {
+    uint64_t length = 0;
+    if (!ReadVarint(&length) || length > rest_.size()) return Fail();
+    Take(static_cast<size_t>(length));
+    *v = taken_;
+    return true;
+  }
+  bool ReadBytes(size_t n, std::string_view* v) {
+    if (!Take(n)) return false;
+    *v = taken_;
+    return true;
+  }
+  bool empty() const { return ok_ && rest_.empty(); }
+  bool ok() const { return ok_; }
+
+ private:
+  bool Take(size_t n) {
+    if (!ok_ || n > rest_.size()) return Fail();
+    taken_ = rest_.substr(0, n);
+    rest_.remove_prefix(n);
+    return true;
+  }
+  bool Fail() {
+    ok_ = false;
+    return false;
+  }
+
+  std::string_view rest_;
+  std::string_view taken_;
+  bool ok_ = true;
+};
+
+inline void AppendLengthPrefixed(std::string* out, std::string_view bytes) {
+  AppendVarint(out, bytes.size());
+  out->append(bytes);
 }
 
 }  // namespace podium::storage

@@ -173,4 +173,66 @@ size_t Keyspace::SweepExpired(int64_t now_ms, size_t max_keys) {
   return removed;
 }
 
+namespace {
+Status CheckDeadline(std::optional<int64_t> deadline_ms) {
+  if (deadline_ms.has_value() &&
+      (*deadline_ms < 0 || *deadline_ms > RecordStore::kNowMsMax + kTtlMsMax)) {
+    return Status::InvalidArgument("deadline " + std::to_string(*deadline_ms) + " out of range");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Status Keyspace::PutString(std::string_view key, std::string_view value,
+                           std::optional<int64_t> deadline_ms) {
+  if (Status status = CheckDeadline(deadline_ms); !status.ok()) return status;
+  if (key.empty() || key.size() > kKeySizeBytesMax || value.size() > kValueSizeBytesMax) {
+    return Status::InvalidArgument("key or value out of range");
+  }
+  RemoveKey(key);
+  return strings_.Restore(key, value, deadline_ms);
+}
+
+void Keyspace::RemoveKey(std::string_view key) {
+  strings_.Delete(key, /*now_ms=*/0);  // removes the record whether or not it has expired
+  auto it = sorted_sets_.find(key);
+  if (it != sorted_sets_.end()) EraseSortedSet(it);
+}
+
+Result<bool> Keyspace::SetDeadline(std::string_view key, std::optional<int64_t> deadline_ms) {
+  if (Status status = CheckDeadline(deadline_ms); !status.ok()) return status;
+  auto it = sorted_sets_.find(key);
+  if (it == sorted_sets_.end()) return strings_.RestoreDeadline(key, deadline_ms);
+  if (deadline_ms.has_value()) {
+    sorted_set_expiry_.Set(it->first, *deadline_ms);
+  } else {
+    sorted_set_expiry_.Clear(it->first);
+  }
+  return true;
+}
+
+Result<SortedSet*> Keyspace::SortedSetForReplay(std::string_view key, bool replace) {
+  if (key.empty() || key.size() > kKeySizeBytesMax) {
+    return Status::InvalidArgument("key must be 1 to " + std::to_string(kKeySizeBytesMax) +
+                                   " bytes");
+  }
+  if (replace) RemoveKey(key);
+  auto it = sorted_sets_.find(key);
+  if (it != sorted_sets_.end()) return it->second.get();
+  strings_.Delete(key, /*now_ms=*/0);
+  it = sorted_sets_.emplace(std::string(key), std::make_unique<SortedSet>()).first;
+  return it->second.get();
+}
+
+SortedSet* Keyspace::FindSortedSetForReplay(std::string_view key) {
+  auto it = sorted_sets_.find(key);
+  return it == sorted_sets_.end() ? nullptr : it->second.get();
+}
+
+std::optional<int64_t> Keyspace::Deadline(std::string_view key, int64_t now_ms) {
+  const int64_t ttl_ms = TtlMs(key, now_ms);
+  if (ttl_ms < 0) return std::nullopt;
+  return now_ms + ttl_ms;
+}
+
 }  // namespace podium::storage

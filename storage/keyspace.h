@@ -87,6 +87,22 @@ class Keyspace {
   Status RestoreSortedSet(std::string_view key, std::unique_ptr<SortedSet> set,
                           std::optional<int64_t> deadline_ms);
 
+  // Replaying logged effects (storage/effects.h). These treat no key as expired (a replayed
+  // deadline may already have passed; the sweeps remove such keys later), and take absolute
+  // deadlines. InvalidArgument, nothing changed, for a key, value or deadline out of range.
+  Status PutString(std::string_view key, std::string_view value,
+                   std::optional<int64_t> deadline_ms);
+  void RemoveKey(std::string_view key);
+  // false if there is no such key.
+  Result<bool> SetDeadline(std::string_view key, std::optional<int64_t> deadline_ms);
+  // The sorted set at key, created if missing or if `replace` (whatever the key held is
+  // dropped, its deadline too; so is a string of that name).
+  Result<SortedSet*> SortedSetForReplay(std::string_view key, bool replace);
+  // The sorted set at key, expired or not; null if there is none.
+  SortedSet* FindSortedSetForReplay(std::string_view key);
+  // The deadline of a live key (nullopt: none, or no such key), for logging a command's effect.
+  std::optional<int64_t> Deadline(std::string_view key, int64_t now_ms);
+
   size_t string_count() const { return strings_.size(); }
   size_t sorted_set_count() const { return sorted_sets_.size(); }
   // Keys of either type with a TTL (expired ones not yet removed included).

@@ -52,6 +52,8 @@ static_assert(kSnapshotBlockBytesMax <= (size_t{1} << 30), "block lengths fit th
 // the writer starts a new one before an append would pass that.
 inline constexpr size_t kWalRecordBytesMax = size_t{16} << 20;
 inline constexpr uint64_t kWalSegmentBytesMax = uint64_t{64} << 20;
+// A WalWriter gathers framed records up to this size before one write to the file.
+inline constexpr size_t kWalWriteBufferBytes = size_t{1} << 20;
 // A WAL directory listing stops here: far more segments than retention ever keeps.
 inline constexpr size_t kWalSegmentsListedMax = 65536;
 

@@ -132,6 +132,13 @@ Status RecordStore::Restore(std::string_view key, std::string_view value,
   return Status::Ok();
 }
 
+bool RecordStore::RestoreDeadline(std::string_view key, std::optional<int64_t> deadline_ms) {
+  auto it = records_.find(key);
+  if (it == records_.end()) return false;
+  SetDeadline(it, deadline_ms.value_or(kNoDeadline));
+  return true;
+}
+
 bool RecordStore::Delete(std::string_view key, int64_t now_ms) {
   DcheckNow(now_ms);
   auto it = records_.find(key);

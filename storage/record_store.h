@@ -145,6 +145,10 @@ class RecordStore {
   Status Restore(std::string_view key, std::string_view value, std::optional<int64_t> deadline_ms);
 
   // Live keys plus expired keys not yet removed.
+  // Replay: sets the absolute deadline of a record, expired or not (nullopt: none). false if
+  // there is no record. The deadline is the caller's to check.
+  bool RestoreDeadline(std::string_view key, std::optional<int64_t> deadline_ms);
+
   size_t size() const { return records_.size(); }
   // Keys with a TTL (live or not yet removed).
   size_t keys_with_ttl() const { return expiry_.size(); }

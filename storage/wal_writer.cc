@@ -55,9 +55,19 @@ Status WalWriter::StartSegment() {
   return Status::Ok();
 }
 
+Status WalWriter::WritePending() {
+  if (pending_.empty()) return Status::Ok();
+  Status status = segment_->Append(pending_);
+  if (!status.ok()) return Fail(status);
+  pending_.clear();
+  if (pending_.capacity() > kWalWriteBufferBytes) std::string().swap(pending_);
+  return Status::Ok();
+}
+
 Status WalWriter::FinishSegment() {
   CHECK(segment_ != nullptr);
-  Status status = segment_->Sync();
+  Status status = WritePending();
+  if (status.ok()) status = segment_->Sync();
   if (status.ok()) status = segment_->Close();
   if (!status.ok()) return Fail(status);
   segment_.reset();
@@ -76,31 +86,46 @@ Result<uint64_t> WalWriter::Append(uint8_t type, std::string_view payload) {
                                  " bytes is past kWalRecordBytesMax");
   }
   const uint64_t record_bytes = kWalRecordHeaderBytes + payload.size();
-  if (segment_->size() + record_bytes > options_.segment_bytes_max) {
-    CHECK_GT(segment_->size(), kWalSegmentHeaderBytes) << "a record must fit an empty segment";
-    Status status = FinishSegment();
-    if (status.ok()) status = StartSegment();
-    if (!status.ok()) return status;
+  if (segment_ != nullptr && segment_bytes() + record_bytes > options_.segment_bytes_max) {
+    CHECK_GT(segment_bytes(), kWalSegmentHeaderBytes) << "a record must fit an empty segment";
+    if (Status status = FinishSegment(); !status.ok()) return status;
   }
-  buffer_.clear();
+  if (segment_ == nullptr) {
+    if (Status status = StartSegment(); !status.ok()) return status;
+  }
   const uint64_t sequence = next_sequence_;
-  AppendWalRecord(type, sequence, payload, &buffer_);
-  CHECK_EQ(buffer_.size(), record_bytes);
-  DCHECK(WalRecordChecksumMatches(buffer_));
-  const uint64_t size_before = segment_->size();
-  Status status = segment_->Append(buffer_);
-  if (!status.ok()) return Fail(status);
-  CHECK_EQ(segment_->size(), size_before + record_bytes) << segment_name_;
-  CHECK_LE(segment_->size(), options_.segment_bytes_max) << segment_name_;
+  const size_t pending_before = pending_.size();
+  AppendWalRecord(type, sequence, payload, &pending_);
+  CHECK_EQ(pending_.size() - pending_before, record_bytes);
+  DCHECK(WalRecordChecksumMatches(std::string_view(pending_).substr(pending_before)));
+  CHECK_LE(segment_bytes(), options_.segment_bytes_max) << segment_name_;
   ++next_sequence_;
+  if (pending_.size() >= kWalWriteBufferBytes) {
+    if (Status status = WritePending(); !status.ok()) return status;
+  }
   return sequence;
+}
+
+Status WalWriter::Flush() {
+  CHECK(!closed_) << "Flush after Close";
+  if (!error_.ok()) return error_;
+  if (segment_ == nullptr) return Status::Ok();
+  return WritePending();
+}
+
+Status WalWriter::Roll() {
+  CHECK(!closed_) << "Roll after Close";
+  if (!error_.ok()) return error_;
+  if (segment_ == nullptr || segment_bytes() == kWalSegmentHeaderBytes) return Status::Ok();
+  return FinishSegment();
 }
 
 Status WalWriter::Sync() {
   CHECK(!closed_) << "Sync after Close";
   if (!error_.ok()) return error_;
   if (synced_sequence_ + 1 == next_sequence_) return Status::Ok();  // nothing new
-  Status status = segment_->Sync();
+  Status status = WritePending();
+  if (status.ok()) status = segment_->Sync();
   if (!status.ok()) return Fail(status);
   synced_sequence_ = next_sequence_ - 1;
   return Status::Ok();
@@ -110,6 +135,7 @@ Status WalWriter::Close() {
   CHECK(!closed_) << "double Close";
   closed_ = true;
   if (!error_.ok()) return error_;
+  if (segment_ == nullptr) return Status::Ok();
   return FinishSegment();
 }
 

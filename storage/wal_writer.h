@@ -1,7 +1,8 @@
 // WalWriter: appends records to the write-ahead log of one directory (docs/wal_format.md).
 //
-// Each Append frames one record with the next sequence number and hands it to the current
-// segment; Sync makes everything appended so far durable. The writer starts a new segment
+// Each Append frames one record with the next sequence number into a buffer of the current
+// segment, which goes to the file (one write) when it passes kWalWriteBufferBytes or at Flush;
+// Sync writes it and makes everything appended so far durable. The writer starts a new segment
 // before an append that would take the current one past segment_bytes_max: it syncs and closes
 // the old segment first, then creates the new one, writes and syncs its header and syncs the
 // directory, so that every segment but the last is complete on disk whatever happens next.
@@ -48,8 +49,17 @@ class WalWriter {
   // durable only after the next successful Sync().
   Result<uint64_t> Append(uint8_t type, std::string_view payload);
 
+  // Hands every record appended so far to the operating system (they survive a crash of the
+  // process, not of the machine).
+  Status Flush();
+
   // Makes every record appended so far durable.
   Status Sync();
+
+  // Syncs and closes the current segment if it holds a record; the next Append starts a new
+  // segment named after its sequence. A snapshot rolls the log so that the segments it covers
+  // can be removed whole.
+  Status Roll();
 
   // Syncs and closes the current segment. No call but the destructor may follow.
   Status Close();
@@ -58,7 +68,7 @@ class WalWriter {
   uint64_t next_sequence() const { return next_sequence_; }
   // Every record up to this sequence is durable (0: none yet).
   uint64_t synced_sequence() const { return synced_sequence_; }
-  // The file name of the current segment.
+  // The file name of the current segment (the last one, after a Roll).
   const std::string& segment_name() const { return segment_name_; }
 
  private:
@@ -66,6 +76,8 @@ class WalWriter {
 
   Status StartSegment();
   Status FinishSegment();
+  Status WritePending();
+  uint64_t segment_bytes() const { return segment_->size() + pending_.size(); }
   Status Fail(Status status);
 
   Env* const env_;
@@ -75,7 +87,7 @@ class WalWriter {
   std::string segment_name_;
   uint64_t next_sequence_;
   uint64_t synced_sequence_;
-  std::string buffer_;  // one encoded record, reused
+  std::string pending_;  // framed records not yet written to the segment
   Status error_;        // the sticky error, once there is one
   bool closed_ = false;
 };

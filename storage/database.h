@@ -23,26 +23,45 @@
 #include "storage/keyspace.h"
 #include "storage/stock_table.h"
 
-namespace podium::server {
+namespace podium::storage {
+
+class EffectLog;
 
 class Database {
  public:
   static constexpr size_t kShardCount = 64;
+  static constexpr size_t kStockStripeCount = 64;
 
   Database() = default;
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  storage::StockTable& stock() { return stock_; }
+  StockTable& stock() { return stock_; }
 
-  // Runs fn(storage::Keyspace&) with the shard of `key` locked; returns what fn returns.
+  // The write-ahead log effects go to, or null when the server runs without persistence. Set
+  // before the event loops start and not changed while they run.
+  EffectLog* log() const { return log_; }
+  void set_log(EffectLog* log) { log_ = log; }
+
+  // Runs fn() for a change of the stock counter of `product` that logs its result. With a log
+  // open, fn runs under one of kStockStripeCount stripe locks chosen by the product, so the
+  // counter's changes and their records keep one order (storage/effects.h); without one, fn runs
+  // lock-free as the StockTable is.
+  template <typename Fn>
+  decltype(auto) WithStockOrder(uint64_t product, Fn&& fn) {
+    if (log_ == nullptr) return fn();
+    std::lock_guard<std::mutex> lock(stock_stripes_[StockStripeOf(product)].mutex);
+    return fn();
+  }
+
+  // Runs fn(Keyspace&) with the shard of `key` locked; returns what fn returns.
   template <typename Fn>
   decltype(auto) WithKey(std::string_view key, Fn&& fn) {
     Shard& shard = shards_[ShardOf(key)];
     std::lock_guard<std::mutex> lock(shard.mutex);
     return fn(shard.keyspace);
   }
-  // Runs fn(storage::Keyspace&) with shard `index` locked (sweeps, INFO).
+  // Runs fn(Keyspace&) with shard `index` locked (sweeps, INFO).
   template <typename Fn>
   decltype(auto) WithShard(size_t index, Fn&& fn) {
     Shard& shard = shards_[index];
@@ -57,11 +76,21 @@ class Database {
  private:
   struct alignas(64) Shard {
     std::mutex mutex;
-    storage::Keyspace keyspace;
+    Keyspace keyspace;
   };
 
-  storage::StockTable stock_;
+  static size_t StockStripeOf(uint64_t product) {
+    return static_cast<size_t>((product * 0x9E3779B97F4A7C15ull) >> 58);  // top 6 bits
+  }
+  struct alignas(64) StockStripe {
+    std::mutex mutex;
+  };
+  static_assert(kStockStripeCount == 64, "StockStripeOf takes the top 6 bits");
+
+  EffectLog* log_ = nullptr;
+  std::array<StockStripe, kStockStripeCount> stock_stripes_;
+  StockTable stock_;
   std::array<Shard, kShardCount> shards_;
 };
 
-}  // namespace podium::server
+}  // namespace podium::storage

@@ -1,8 +1,8 @@
-#include "server/database.h"
+#include "storage/database.h"
 
 #include <xxhash.h>
 
-namespace podium::server {
+namespace podium::storage {
 
 std::string_view Database::HashTag(std::string_view key) {
   const size_t open = key.find('{');
@@ -17,4 +17,4 @@ size_t Database::ShardOf(std::string_view key) {
   return static_cast<size_t>(XXH3_64bits(tag.data(), tag.size()) % kShardCount);
 }
 
-}  // namespace podium::server
+}  // namespace podium::storage

@@ -1,0 +1,169 @@
+#include "server/persistence.h"
+
+#include <glog/logging.h>
+
+#include <chrono>
+#include <utility>
+
+namespace podium::server {
+namespace {
+
+constexpr auto kWalSizeCheckInterval = std::chrono::seconds(1);
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void LogRecovery(const std::string& dir, const storage::RecoveryReport& report, int64_t ms) {
+  if (report.snapshot_path.empty()) {
+    LOG(INFO) << "recovery: no snapshot in " << dir;
+  } else {
+    LOG(INFO) << "recovery: loaded " << report.snapshot_path << " (sequence "
+              << report.snapshot.wal_sequence << ", " << report.snapshot.stock_counters
+              << " stock counters, " << report.snapshot.strings << " strings, "
+              << report.snapshot.sorted_sets << " sorted sets with "
+              << report.snapshot.sorted_set_members << " members)";
+  }
+  LOG(INFO) << "recovery: replayed " << report.records_replayed << " WAL records ("
+            << report.records_skipped << " already in the snapshot) in " << ms << " ms; next "
+            << "sequence " << report.next_sequence;
+  using Kind = storage::WalTail::Kind;
+  if (report.tail.kind == Kind::kTornWrite) {
+    LOG(WARNING) << "recovery: torn write at the end of " << report.tail.file << ", offset "
+                 << report.tail.offset << " (" << report.tail.bytes_dropped
+                 << " bytes cut: " << report.tail.reason << ")";
+  } else if (report.tail.kind == Kind::kCorruptionDropped) {
+    LOG(WARNING) << "recovery: --truncate_corrupt_wal: log cut at " << report.tail.file
+                 << ", offset " << report.tail.offset << " (" << report.tail.reason << "); "
+                 << report.tail.bytes_dropped << " bytes and " << report.tail.segments_dropped
+                 << " later segments dropped";
+  }
+  if (report.group_records_dropped > 0) {
+    LOG(WARNING) << "recovery: dropped an unfinished multi-record effect ("
+                 << report.group_records_dropped << " records) at the end of the log";
+  }
+}
+
+}  // namespace
+
+storage::Result<std::unique_ptr<Persistence>> Persistence::Open(PersistenceSettings settings,
+                                                                storage::Database* db,
+                                                                std::function<void()> on_durable) {
+  std::unique_ptr<Persistence> persistence(new Persistence(std::move(settings), db));
+  const auto start = std::chrono::steady_clock::now();
+  storage::RecoveryOptions options;
+  options.truncate_corrupt_wal = persistence->settings_.truncate_corrupt_wal;
+  storage::Result<storage::RecoveryReport> report =
+      storage::Recover(&persistence->env_, persistence->settings_.dir, db, options);
+  if (!report.ok()) return report.status();
+  persistence->recovery_ = *report;
+  persistence->recovery_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count();
+  LogRecovery(persistence->settings_.dir, *report, persistence->recovery_ms_);
+
+  storage::EffectLogOptions log_options;
+  log_options.fsync = persistence->settings_.fsync;
+  log_options.on_durable = [on_durable = std::move(on_durable)](uint64_t) {
+    if (on_durable) on_durable();
+  };
+  storage::Result<std::unique_ptr<storage::EffectLog>> log = storage::EffectLog::Open(
+      &persistence->env_, persistence->settings_.dir, report->next_sequence, std::move(log_options));
+  if (!log.ok()) return log.status();
+  persistence->log_ = std::move(log).value();
+  db->set_log(persistence->log_.get());
+  persistence->thread_ = std::thread([raw = persistence.get()] { raw->RunBackground(); });
+  return persistence;
+}
+
+Persistence::Persistence(PersistenceSettings settings, storage::Database* db)
+    : settings_(std::move(settings)), db_(db) {}
+
+Persistence::~Persistence() { Close(); }
+
+bool Persistence::StartSnapshot() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (stats_.in_progress || requested_ || stopping_) return false;
+  requested_ = true;
+  wake_.notify_one();
+  return true;
+}
+
+storage::Status Persistence::SnapshotNow() { return TakeSnapshot(); }
+
+SnapshotStats Persistence::snapshot_stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+storage::Status Persistence::TakeSnapshot() {
+  std::lock_guard<std::mutex> one_at_a_time(snapshot_mutex_);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.in_progress = true;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  storage::Result<storage::SnapshotResult> result =
+      storage::WriteSnapshot(&env_, settings_.dir, *db_, *log_, UnixMs());
+  const int64_t duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count();
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.in_progress = false;
+  if (!result.ok()) {
+    ++stats_.failed;
+    stats_.last_error = result.status().message();
+    LOG(ERROR) << "snapshot failed: " << result.status().message();
+    return result.status();
+  }
+  ++stats_.taken;
+  stats_.last_unix_ms = UnixMs();
+  stats_.last_duration_ms = duration_ms;
+  stats_.last_bytes = result->file_bytes;
+  stats_.last_sequence = result->wal_sequence;
+  stats_.last_longest_lock_us = result->longest_lock_us;
+  stats_.last_error.clear();
+  LOG(INFO) << "snapshot " << result->path << ": " << result->file_bytes << " bytes in "
+            << duration_ms << " ms (longest shard lock " << result->longest_lock_us
+            << " us); " << result->wal_bytes_removed << " WAL bytes removed";
+  return storage::Status::Ok();
+}
+
+void Persistence::RunBackground() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    wake_.wait_for(lock, kWalSizeCheckInterval, [&] { return requested_ || stopping_; });
+    if (stopping_) break;
+    const bool wal_full = settings_.snapshot_wal_bytes > 0 &&
+                          log_->stats().wal_bytes >= settings_.snapshot_wal_bytes;
+    if (!requested_ && !wal_full) continue;
+    requested_ = false;
+    lock.unlock();
+    if (wal_full) LOG(INFO) << "the WAL passed " << settings_.snapshot_wal_bytes << " bytes";
+    (void)TakeSnapshot();  // failures are counted and logged; the next trigger retries
+    lock.lock();
+  }
+}
+
+void Persistence::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return;
+    closed_ = true;
+    stopping_ = true;
+    wake_.notify_one();
+  }
+  if (thread_.joinable()) thread_.join();
+  if (log_ == nullptr) return;
+  if (storage::Status status = TakeSnapshot(); !status.ok()) {
+    LOG(ERROR) << "no snapshot at shutdown; the WAL still holds everything";
+  }
+  if (storage::Status status = log_->Close(); !status.ok()) {
+    LOG(ERROR) << "closing the WAL: " << status.message();
+  }
+  db_->set_log(nullptr);
+}
+
+}  // namespace podium::server

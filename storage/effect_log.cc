@@ -1,0 +1,275 @@
+#include "storage/effect_log.h"
+
+#include <glog/logging.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <utility>
+
+#include "storage/coding.h"
+#include "storage/wal_format.h"
+
+namespace podium::storage {
+namespace {
+
+constexpr uint8_t kRollMarker = 0;  // a queue entry that is not a record
+constexpr size_t kQueueEntryHeaderBytes = 5;
+constexpr auto kEverySecondInterval = std::chrono::seconds(1);
+
+int64_t UnixMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string_view FsyncPolicyName(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kEverySecond:
+      return "everysec";
+    case FsyncPolicy::kNo:
+      return "no";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<EffectLog>> EffectLog::Open(Env* env, std::string dir,
+                                                   uint64_t next_sequence,
+                                                   EffectLogOptions options) {
+  Result<std::unique_ptr<WalWriter>> writer = WalWriter::Open(env, dir, next_sequence,
+                                                              options.writer);
+  if (!writer.ok()) return writer.status();
+  std::unique_ptr<EffectLog> log(new EffectLog(env, std::move(dir), std::move(options),
+                                               std::move(writer).value(), next_sequence));
+  log->thread_ = std::thread([raw = log.get()] { raw->Run(); });
+  return log;
+}
+
+EffectLog::EffectLog(Env* env, std::string dir, EffectLogOptions options,
+                     std::unique_ptr<WalWriter> writer, uint64_t next_sequence)
+    : env_(env),
+      dir_(std::move(dir)),
+      options_(std::move(options)),
+      writer_(std::move(writer)),
+      next_sequence_(next_sequence),
+      last_sequence_(next_sequence - 1),
+      durable_sequence_(next_sequence - 1) {
+  wal_bytes_.store(CountWalBytes(), std::memory_order_relaxed);
+}
+
+EffectLog::~EffectLog() {
+  if (Status status = Close(); !status.ok()) LOG(ERROR) << "WAL close: " << status.message();
+}
+
+uint64_t EffectLog::CountWalBytes() const {
+  uint64_t total = 0;
+  Result<std::vector<std::string>> names = env_->GetChildren(dir_);
+  if (!names.ok()) return 0;
+  for (const std::string& name : *names) {
+    if (!ParseWalSegmentFileName(name).has_value()) continue;
+    Result<uint64_t> size = env_->FileSize(JoinPath(dir_, name));
+    if (size.ok()) total += *size;
+  }
+  return total;
+}
+
+void EffectLog::WaitForRoom(std::unique_lock<std::mutex>& lock, size_t bytes) {
+  room_ready_.wait(lock, [&] {
+    return queue_.empty() || queue_.size() + bytes <= options_.queue_bytes_max || stopping_;
+  });
+}
+
+void EffectLog::AppendLocked(uint8_t type, std::string_view payload) {
+  if (queue_.empty()) work_ready_.notify_one();  // the WAL thread sleeps only on an empty queue
+  queue_.push_back(static_cast<char>(type));
+  AppendU32(&queue_, static_cast<uint32_t>(payload.size()));
+  queue_.append(payload);
+  if (type != kRollMarker) ++next_sequence_;
+}
+
+uint64_t EffectLog::Append(uint8_t type, std::string_view payload) {
+  CHECK(IsWalRecordType(type));
+  CHECK_LE(payload.size(), kWalRecordPayloadBytesMax);
+  std::unique_lock<std::mutex> lock(mutex_);
+  CHECK(!stopping_) << "Append after Close";
+  WaitForRoom(lock, kQueueEntryHeaderBytes + payload.size());
+  AppendLocked(type, payload);
+  const uint64_t sequence = next_sequence_ - 1;
+  last_sequence_.store(sequence, std::memory_order_release);
+  queued_bytes_.store(queue_.size(), std::memory_order_relaxed);
+  return sequence;
+}
+
+uint64_t EffectLog::AppendGroup(uint8_t type, const std::vector<std::string>& payloads) {
+  CHECK(IsWalRecordType(type));
+  size_t bytes = 0;
+  for (const std::string& payload : payloads) {
+    CHECK_LE(payload.size(), kWalRecordPayloadBytesMax);
+    bytes += kQueueEntryHeaderBytes + payload.size();
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  CHECK(!stopping_) << "Append after Close";
+  WaitForRoom(lock, bytes);
+  for (const std::string& payload : payloads) AppendLocked(type, payload);
+  const uint64_t sequence = next_sequence_ - 1;
+  last_sequence_.store(sequence, std::memory_order_release);
+  queued_bytes_.store(queue_.size(), std::memory_order_relaxed);
+  return sequence;
+}
+
+Status EffectLog::Sync() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const uint64_t target = next_sequence_ - 1;
+  if (durable_sequence() >= target) return Status::Ok();
+  sync_requested_ = std::max(sync_requested_, target);
+  work_ready_.notify_one();
+  sync_done_.wait(lock, [&] { return durable_sequence() >= target; });
+  return Status::Ok();
+}
+
+uint64_t EffectLog::MarkSnapshotPoint() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const uint64_t sequence = next_sequence_ - 1;
+  AppendLocked(kRollMarker, {});
+  return sequence;
+}
+
+Result<uint64_t> EffectLog::RemoveSegmentsThrough(uint64_t sequence) {
+  Result<std::vector<std::string>> names = env_->GetChildren(dir_);
+  if (!names.ok()) return names.status();
+  std::vector<std::pair<uint64_t, std::string>> segments;
+  for (const std::string& name : *names) {
+    if (std::optional<uint64_t> first = ParseWalSegmentFileName(name)) {
+      segments.emplace_back(*first, name);
+    }
+  }
+  std::sort(segments.begin(), segments.end());
+  uint64_t removed = 0;
+  // A segment holds only records <= sequence when the next one starts at or before
+  // sequence + 1. The last segment is never removed: it may be the one being written.
+  for (size_t i = 0; i + 1 < segments.size() && segments[i + 1].first <= sequence + 1; ++i) {
+    const std::string path = JoinPath(dir_, segments[i].second);
+    Result<uint64_t> size = env_->FileSize(path);
+    if (Status status = env_->RemoveFile(path); !status.ok()) return status;
+    if (size.ok()) removed += *size;
+  }
+  if (removed > 0) {
+    if (Status status = env_->SyncDir(dir_); !status.ok()) return status;
+    wal_bytes_.fetch_sub(std::min(removed, wal_bytes_.load()), std::memory_order_relaxed);
+  }
+  return removed;
+}
+
+EffectLogStats EffectLog::stats() const {
+  EffectLogStats stats;
+  stats.last_sequence = last_sequence();
+  stats.durable_sequence = durable_sequence();
+  stats.bytes_written = bytes_written_.load(std::memory_order_relaxed);
+  stats.fsyncs = fsyncs_.load(std::memory_order_relaxed);
+  stats.last_fsync_unix_ms = last_fsync_unix_ms_.load(std::memory_order_relaxed);
+  stats.queued_bytes = queued_bytes_.load(std::memory_order_relaxed);
+  stats.wal_bytes = wal_bytes_.load(std::memory_order_relaxed);
+  return stats;
+}
+
+Status EffectLog::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_) return Status::Ok();
+    closed_ = true;
+    stopping_ = true;
+    work_ready_.notify_one();
+    room_ready_.notify_all();
+  }
+  if (thread_.joinable()) thread_.join();
+  return writer_->Close();
+}
+
+void EffectLog::Die(const Status& status) {
+  LOG(FATAL) << "write-ahead log in " << dir_ << ": " << status.message()
+             << "; stopping (a restart recovers every acknowledged write)";
+  std::abort();  // LOG(FATAL) does not return; this tells the compiler so
+}
+
+void EffectLog::WriteBatch(const std::string& batch) {
+  size_t offset = 0;
+  uint64_t bytes = 0;
+  while (offset < batch.size()) {
+    const uint8_t type = static_cast<uint8_t>(batch[offset]);
+    const uint32_t length = LoadU32(batch.data() + offset + 1);
+    const std::string_view payload(batch.data() + offset + kQueueEntryHeaderBytes, length);
+    offset += kQueueEntryHeaderBytes + length;
+    if (type == kRollMarker) {
+      if (Status status = writer_->Roll(); !status.ok()) Die(status);
+      continue;
+    }
+    const uint64_t expected = writer_->next_sequence();
+    Result<uint64_t> sequence = writer_->Append(type, payload);
+    if (!sequence.ok()) Die(sequence.status());
+    CHECK_EQ(*sequence, expected);
+    bytes += kWalRecordHeaderBytes + length;
+  }
+  if (Status status = writer_->Flush(); !status.ok()) Die(status);
+  bytes_written_.fetch_add(bytes, std::memory_order_relaxed);
+  wal_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void EffectLog::Run() {
+  std::string batch;
+  auto last_sync = std::chrono::steady_clock::now();
+  for (;;) {
+    bool sync_wanted = false;
+    bool stop = false;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      const auto ready = [&] {
+        return !queue_.empty() || stopping_ || sync_requested_ > durable_sequence();
+      };
+      if (options_.fsync == FsyncPolicy::kEverySecond &&
+          writer_->synced_sequence() + 1 < writer_->next_sequence()) {
+        work_ready_.wait_until(lock, last_sync + kEverySecondInterval, ready);
+      } else {
+        work_ready_.wait(lock, ready);
+      }
+      batch.swap(queue_);
+      queued_bytes_.store(0, std::memory_order_relaxed);
+      sync_wanted = sync_requested_ > durable_sequence();
+      stop = stopping_;
+    }
+    room_ready_.notify_all();
+    WriteBatch(batch);
+    batch.clear();
+    if (batch.capacity() > options_.queue_bytes_max) std::string().swap(batch);
+
+    const auto now = std::chrono::steady_clock::now();
+    const bool due = options_.fsync == FsyncPolicy::kAlways ||
+                     (options_.fsync == FsyncPolicy::kEverySecond &&
+                      now - last_sync >= kEverySecondInterval);
+    if ((due || sync_wanted || stop) &&
+        writer_->synced_sequence() + 1 < writer_->next_sequence()) {
+      if (Status status = writer_->Sync(); !status.ok()) Die(status);
+      fsyncs_.fetch_add(1, std::memory_order_relaxed);
+      last_fsync_unix_ms_.store(UnixMs(), std::memory_order_relaxed);
+      last_sync = now;
+    }
+    const uint64_t durable = writer_->synced_sequence();
+    if (durable > durable_sequence()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        durable_sequence_.store(durable, std::memory_order_release);
+      }
+      sync_done_.notify_all();
+      if (options_.on_durable) options_.on_durable(durable);
+    }
+    if (stop) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (queue_.empty()) return;
+    }
+  }
+}
+
+}  // namespace podium::storage

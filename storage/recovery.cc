@@ -1,0 +1,179 @@
+#include "storage/recovery.h"
+
+#include <glog/logging.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "storage/effects.h"
+#include "storage/snapshot_writer.h"
+#include "storage/wal_format.h"
+
+namespace podium::storage {
+namespace {
+
+// Routes a snapshot's entries to the shards of a Database.
+class DatabaseLoader final : public SnapshotVisitor {
+ public:
+  explicit DatabaseLoader(Database* db) : db_(db) {}
+  Status OnStock(uint64_t product, int64_t units) override {
+    if (db_->stock().Get(product).ok()) return Status::InvalidArgument("product appears twice");
+    return db_->stock().Set(product, units);
+  }
+  Status OnString(std::string_view key, std::string_view value,
+                  std::optional<int64_t> deadline_ms) override {
+    return db_->WithKey(key,
+                        [&](Keyspace& keys) { return keys.RestoreString(key, value, deadline_ms); });
+  }
+  Status OnSortedSet(std::string_view key, std::optional<int64_t> deadline_ms,
+                     std::unique_ptr<SortedSet> set) override {
+    return db_->WithKey(key, [&](Keyspace& keys) {
+      return keys.RestoreSortedSet(key, std::move(set), deadline_ms);
+    });
+  }
+
+ private:
+  Database* const db_;
+};
+
+// Segments that end before `sequence` + 1 while the log as a whole ends there or earlier are
+// all covered by the snapshot; a new segment at sequence + 1 would not chain onto them.
+Status RemoveAllSegments(Env* env, const std::string& dir) {
+  Result<std::vector<std::string>> names = env->GetChildren(dir);
+  if (!names.ok()) return names.status();
+  for (const std::string& name : *names) {
+    if (!ParseWalSegmentFileName(name).has_value()) continue;
+    if (Status status = env->RemoveFile(JoinPath(dir, name)); !status.ok()) return status;
+  }
+  return env->SyncDir(dir);
+}
+
+}  // namespace
+
+Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
+                               RecoveryOptions options) {
+  if (Status status = env->CreateDir(dir); !status.ok()) return status;
+  RecoveryReport report;
+
+  Result<std::vector<SnapshotFile>> snapshots = ListSnapshots(env, dir);
+  if (!snapshots.ok()) return snapshots.status();
+  uint64_t covered = 0;  // the snapshot holds every record <= covered
+  if (!snapshots->empty()) {
+    const SnapshotFile& newest = snapshots->front();
+    DatabaseLoader loader(db);
+    Result<SnapshotInfo> info = ReadSnapshot(env, newest.path, &loader);
+    if (!info.ok()) {
+      return Status::Corruption(info.status().message() +
+                                " (the newest snapshot is damaged; see podium-check)");
+    }
+    report.snapshot_path = newest.path;
+    report.snapshot = *info;
+    covered = info->wal_sequence;
+  }
+
+  WalReaderOptions reader_options;
+  reader_options.truncate_at_first_corruption = options.truncate_corrupt_wal;
+  Result<std::unique_ptr<WalReader>> reader = WalReader::Open(env, dir, reader_options);
+  if (!reader.ok()) return reader.status();
+  EffectReplayer replayer(db);
+  WalRecord record;
+  bool first = true;
+  for (;;) {
+    Result<bool> next = (*reader)->Next(&record);
+    if (!next.ok()) return next.status();
+    if (!*next) break;
+    if (record.sequence <= covered) {
+      ++report.records_skipped;
+      first = false;
+      continue;
+    }
+    if (first && record.sequence > covered + 1) {
+      return Status::Corruption("the log starts at record " + std::to_string(record.sequence) +
+                                " but the snapshot ends at " + std::to_string(covered) +
+                                ": records in between are missing");
+    }
+    first = false;
+    if (Status status = replayer.Apply(record.type, record.payload); !status.ok()) {
+      return Status::Corruption("WAL record " + std::to_string(record.sequence) + ": " +
+                                status.message());
+    }
+    ++report.records_replayed;
+  }
+  report.group_records_dropped = replayer.pending_group_records();
+  report.tail = (*reader)->tail();
+  const uint64_t last = (*reader)->last_sequence();
+  if (report.tail.kind != WalTail::Kind::kClean) {
+    if (Status status = TruncateWal(env, dir, report.tail); !status.ok()) return status;
+  }
+  if (last <= covered) {
+    // Every record in the log is in the snapshot (or there is no log): start afresh at
+    // covered + 1, which must not follow segments that end earlier.
+    if (Status status = RemoveAllSegments(env, dir); !status.ok()) return status;
+    report.next_sequence = covered + 1;
+  } else {
+    report.next_sequence = last + 1;
+  }
+  return report;
+}
+
+Result<SnapshotResult> WriteSnapshot(Env* env, const std::string& dir, Database& db,
+                                     EffectLog& log, int64_t now_unix_ms) {
+  using Clock = std::chrono::steady_clock;
+  SnapshotResult result;
+  result.wal_sequence = log.MarkSnapshotPoint();
+  SnapshotWriter writer(env);
+  Status status = writer.Begin(dir, result.wal_sequence, now_unix_ms);
+  if (status.ok()) {
+    db.stock().ForEach([&](uint64_t product, int64_t units) {
+      if (status.ok()) status = writer.AddStock(product, units);
+    });
+  }
+  if (status.ok()) status = writer.BeginStrings();
+  const auto timed_shard = [&](size_t shard, auto&& fn) {
+    db.WithShard(shard, [&](Keyspace& keys) {
+      const Clock::time_point start = Clock::now();
+      fn(keys);
+      const int64_t held_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+      result.longest_lock_us = std::max(result.longest_lock_us, held_us);
+    });
+  };
+  for (size_t shard = 0; status.ok() && shard < Database::kShardCount; ++shard) {
+    timed_shard(shard, [&](Keyspace& keys) {
+      keys.ForEachString([&](std::string_view key, std::string_view value,
+                             std::optional<int64_t> deadline_ms) {
+        if (status.ok()) status = writer.AddString(key, value, deadline_ms);
+      });
+    });
+  }
+  if (status.ok()) status = writer.BeginSortedSets();
+  for (size_t shard = 0; status.ok() && shard < Database::kShardCount; ++shard) {
+    timed_shard(shard, [&](Keyspace& keys) {
+      keys.ForEachSortedSet([&](std::string_view key, const SortedSet& set,
+                                std::optional<int64_t> deadline_ms) {
+        if (status.ok()) status = writer.AddSortedSet(key, deadline_ms, set);
+      });
+    });
+  }
+  if (!status.ok()) return status;
+  Result<std::string> path = writer.Finish();
+  if (!path.ok()) return path.status();
+  result.path = *path;
+  result.file_bytes = writer.file_bytes();
+
+  // The new snapshot is durable: older snapshots and the segments it covers can go.
+  Result<std::vector<SnapshotFile>> snapshots = ListSnapshots(env, dir);
+  if (!snapshots.ok()) return snapshots.status();
+  for (const SnapshotFile& old : *snapshots) {
+    if (old.wal_sequence >= result.wal_sequence) continue;
+    if (Status removed = env->RemoveFile(old.path); !removed.ok()) return removed;
+  }
+  Result<uint64_t> removed = log.RemoveSegmentsThrough(result.wal_sequence);
+  if (!removed.ok()) return removed.status();
+  result.wal_bytes_removed = *removed;
+  return result;
+}
+
+}  // namespace podium::storage

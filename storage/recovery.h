@@ -1,0 +1,64 @@
+// Recovery: rebuilding a Database from its data directory at start, and writing snapshots.
+//
+// Recover loads the newest snapshot (sequence S), then replays every WAL record after S
+// (storage/effects.h says why replaying over a snapshot that may already hold some of them is
+// right). A torn last record (a crash mid-write) is cut off and reported; corruption anywhere
+// else stops recovery with an error naming the file and offset, unless the caller asked to
+// truncate there (podium-server --truncate_corrupt_wal), which drops everything after it and
+// reports how much. A damaged snapshot stops recovery too: the log segments it covered are gone,
+// so an older snapshot cannot stand in for it (podium-check says which file is bad).
+//
+// WriteSnapshot writes one snapshot of a live Database while writes continue: it asks the log
+// for its snapshot point S (every record <= S is queued; the log rolls to a new segment at
+// S + 1), then captures the stock counters lock-free and each shard's keys under that shard's
+// lock, streams them through a SnapshotWriter, and, once the file is renamed and synced,
+// removes the WAL segments and older snapshots it makes unnecessary.
+//
+// Thread-safety: Recover runs before anything else uses the Database. WriteSnapshot may run on
+// any thread alongside the event loops; at most one at a time (the caller serializes them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "storage/database.h"
+#include "storage/effect_log.h"
+#include "storage/file.h"
+#include "storage/snapshot_reader.h"
+#include "storage/status.h"
+#include "storage/wal_reader.h"
+
+namespace podium::storage {
+
+struct RecoveryOptions {
+  // Corruption before the tail of the log: drop the log from there instead of failing.
+  bool truncate_corrupt_wal = false;
+};
+
+struct RecoveryReport {
+  std::string snapshot_path;  // empty if there was none
+  SnapshotInfo snapshot;
+  uint64_t records_replayed = 0;
+  uint64_t records_skipped = 0;        // already covered by the snapshot
+  uint64_t group_records_dropped = 0;  // an unfinished multi-record effect at the end
+  WalTail tail;                        // where the log was cut, if it was
+  uint64_t next_sequence = 1;          // for the EffectLog
+};
+
+// `db` must be empty. Creates `dir` if it does not exist.
+Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
+                               RecoveryOptions options = {});
+
+struct SnapshotResult {
+  std::string path;
+  uint64_t wal_sequence = 0;
+  uint64_t file_bytes = 0;
+  uint64_t wal_bytes_removed = 0;
+  // The longest any shard lock was held while its keys were captured.
+  int64_t longest_lock_us = 0;
+};
+
+Result<SnapshotResult> WriteSnapshot(Env* env, const std::string& dir, Database& db,
+                                     EffectLog& log, int64_t now_unix_ms);
+
+}  // namespace podium::storage
