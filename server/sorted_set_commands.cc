@@ -541,7 +541,7 @@ void ZUnionStoreCommand(CommandContext& context) {
     for (size_t i = 0; i < sources->size() && result->status.ok(); ++i) {
       result->status = MergeSource((*sources)[i], weights[i], aggregate, result->set.get());
     }
-    if (logging && result->status.ok()) {
+    if (logging && result->status.ok() && result->set->size() > 0) {
       result->records = storage::EncodeSortedSetStore(destination, *result->set);
     }
   };

@@ -442,6 +442,7 @@ CLIENT_HELLO = MAGIC + struct.pack("<HH", PROTOCOL_VERSION, 0)
 
 OPCODES = {
     "PING": 1, "AUTH": 2, "INFO": 3, "COMMAND": 4, "QUIT": 5, "ECHO": 6, "CONFIG": 7,
+    "SAVE": 8, "BGSAVE": 9, "LASTSAVE": 10,
     "GET": 16, "SET": 17, "DEL": 18, "EXISTS": 19, "EXPIRE": 20, "PEXPIRE": 21, "TTL": 22,
     "PTTL": 23, "INCRBY": 24, "DECRBY": 25, "INCR": 26, "DECR": 27,
     "STOCK.SET": 64, "STOCK.ADD": 65, "STOCK.GET": 66, "STOCK.RESERVE": 67,
