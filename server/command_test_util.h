@@ -38,7 +38,13 @@ class CommandHarness {
   static constexpr int64_t kStartMs = 1'700'000'000'000;
 
   CommandHarness()
-      : db_(std::make_unique<Database>()), server_(ServerSettings{}, CommandTable::Get().size()) {}
+      : owned_db_(std::make_unique<Database>()),
+        db_(owned_db_.get()),
+        server_(ServerSettings{}, CommandTable::Get().size()) {}
+  // Runs commands on `db`, which outlives the harness (several harnesses, one per thread, may
+  // share one Database as the event loops do).
+  explicit CommandHarness(Database* db)
+      : db_(db), server_(ServerSettings{}, CommandTable::Get().size()) {}
 
   // words[0] is the command name; the rest are byte-string arguments.
   std::string Run(std::initializer_list<std::string_view> words) {
@@ -97,7 +103,8 @@ class CommandHarness {
 
  private:
   int deferred_runs_ = 0;
-  std::unique_ptr<Database> db_;
+  std::unique_ptr<Database> owned_db_;
+  Database* db_;
   ServerInfo server_;
   Session session_;
 };
