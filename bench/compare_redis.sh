@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Podium against Redis (Debian's redis-server, no persistence) with redis-benchmark, the same
-# workloads on both in the same run, alternating, REPEAT times each; prints each run and the
+# Podium against Redis (Debian's redis-server), both without persistence, with redis-benchmark:
+# the same workloads on both in the same run, alternating, REPEAT times each; prints each run and the
 # medians with their ratio. The workloads are issue 3's targets (docs/benchmarks.md):
 #   ZINCRBY board 1 __rand_int__ (-r 1000000), -P 1 and -P 16
 #   ZREVRANGE board 0 19 WITHSCORES on a 1M-member board, -P 1 and -P 16
@@ -25,7 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$build_dir/server/podium-server" --port "$podium_port" >"$work/podium.log" 2>&1 &
+"$build_dir/server/podium-server" --port "$podium_port" --data_dir= >"$work/podium.log" 2>&1 &
 podium_pid=$!
 redis-server --port "$redis_port" --save '' --appendonly no --daemonize yes \
   --logfile "$work/redis.log"

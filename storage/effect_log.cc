@@ -16,6 +16,10 @@ namespace {
 constexpr uint8_t kRollMarker = 0;  // a queue entry that is not a record
 constexpr size_t kQueueEntryHeaderBytes = 5;
 constexpr auto kEverySecondInterval = std::chrono::seconds(1);
+// fsync everysec / no: how often the WAL thread writes what is queued, and the queue size that
+// wakes it sooner.
+constexpr auto kWalBatchInterval = std::chrono::milliseconds(1);
+constexpr size_t kWalWakeBytes = size_t{1} << 20;
 
 int64_t UnixMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -84,7 +88,14 @@ void EffectLog::WaitForRoom(std::unique_lock<std::mutex>& lock, size_t bytes) {
 }
 
 void EffectLog::AppendLocked(uint8_t type, std::string_view payload) {
-  if (queue_.empty()) work_ready_.notify_one();  // the WAL thread sleeps only on an empty queue
+  // With fsync always the WAL thread sleeps only on an empty queue and must start at once.
+  // Otherwise it wakes by itself every kWalBatchInterval, and is woken early only for a big
+  // queue: one wake-up per record would cost a futex call on both sides of every write.
+  if (options_.fsync == FsyncPolicy::kAlways ? queue_.empty()
+                                             : queue_.size() < kWalWakeBytes &&
+                                                   queue_.size() + payload.size() >= kWalWakeBytes) {
+    work_ready_.notify_one();
+  }
   queue_.push_back(static_cast<char>(type));
   AppendU32(&queue_, static_cast<uint32_t>(payload.size()));
   queue_.append(payload);
@@ -226,14 +237,15 @@ void EffectLog::Run() {
     bool stop = false;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      const auto ready = [&] {
-        return !queue_.empty() || stopping_ || sync_requested_ > durable_sequence();
-      };
-      if (options_.fsync == FsyncPolicy::kEverySecond &&
-          writer_->synced_sequence() + 1 < writer_->next_sequence()) {
-        work_ready_.wait_until(lock, last_sync + kEverySecondInterval, ready);
+      if (options_.fsync == FsyncPolicy::kAlways) {
+        work_ready_.wait(lock, [&] {
+          return !queue_.empty() || stopping_ || sync_requested_ > durable_sequence();
+        });
       } else {
-        work_ready_.wait(lock, ready);
+        work_ready_.wait_for(lock, kWalBatchInterval, [&] {
+          return queue_.size() >= kWalWakeBytes || stopping_ ||
+                 sync_requested_ > durable_sequence();
+        });
       }
       batch.swap(queue_);
       queued_bytes_.store(0, std::memory_order_relaxed);

@@ -7,9 +7,10 @@
 //    reply until durable_sequence() passes what its command logged, and on_durable tells it
 //    when. Every client whose records landed in one batch shares that batch's fsync: group
 //    commit, with no timer: the batch is whatever queued while the previous fsync ran.
-//  - kEverySecond: batches are written at once, synced at most once a second (as Redis's
-//    appendfsync everysec): a crash of the machine loses up to a second of writes.
-//  - kNo: written at once, never synced by us (the kernel flushes when it likes).
+//  - kEverySecond: what is queued is written every millisecond (or sooner past 1 MiB) and
+//    synced once a second, as Redis's appendfsync everysec: a crash of the machine loses up to
+//    a second of writes, a crash of the process what was queued (about a millisecond's worth).
+//  - kNo: written the same way, never synced by us (the kernel flushes when it likes).
 // The event loops never wait on the disk; they wait only if the queue passes queue_bytes_max
 // (the disk cannot keep up), which bounds memory.
 //

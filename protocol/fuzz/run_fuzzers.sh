@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every fuzz target (the protocol decoders and storage/fuzz/fuzz_wal_reader) for <seconds>
+# Runs every fuzz target (the protocol decoders, the WAL reader and the snapshot loader) for <seconds>
 # each on a scratch copy of its seed corpus (<folder>/fuzz/corpus/<target>/, which stays
 # unchanged), and fails if any target finds a crash, a failed invariant, a leak or a timeout.
 #
@@ -23,7 +23,7 @@ repo=$(cd "$here/../.." && pwd)
 # <folder>/fuzz/<target>, relative to both the repository and the build directory.
 targets=(protocol/fuzz/fuzz_binary_request protocol/fuzz/fuzz_resp_request
          protocol/fuzz/fuzz_binary_reply protocol/fuzz/fuzz_resp_reply
-         storage/fuzz/fuzz_wal_reader)
+         storage/fuzz/fuzz_wal_reader storage/fuzz/fuzz_snapshot_loader)
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
