@@ -32,8 +32,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-wait_ping() {
-  for _ in $(seq 2000); do redis-cli -p "$1" ping >/dev/null 2>&1 && return 0; sleep 0.005; done
+wait_ping() {  # until PONG (Redis answers LOADING while it loads)
+  for _ in $(seq 2000); do
+    [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.005
+  done
   echo "nothing answers on port $1" >&2
   return 1
 }

@@ -15,8 +15,6 @@ namespace sf = snapshot_format;
 
 namespace {
 
-constexpr size_t kCompressedBlockBytesMax = LZ4_COMPRESSBOUND(kSnapshotBlockBytesMax);
-
 // Reads one file front to back: raw bytes (all through the file checksum), and section content
 // through blocks. Every error names the file and an offset.
 class Reader {
