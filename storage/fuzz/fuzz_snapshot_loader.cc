@@ -10,20 +10,13 @@
 #include <string_view>
 
 #include "storage/fault_injection_file.h"
+#include "storage/fuzz/fuzz_check.h"
 #include "storage/keyspace.h"
 #include "storage/snapshot_reader.h"
 #include "storage/stock_table.h"
 
 namespace podium::storage::fuzz {
 namespace {
-
-#define PODIUM_FUZZ_CHECK(condition)                                                     \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (false)
 
 constexpr char kPath[] = "/snap/snapshot-00000000000000000001.snap";
 

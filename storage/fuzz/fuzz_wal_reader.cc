@@ -12,19 +12,12 @@
 #include <vector>
 
 #include "storage/fault_injection_file.h"
+#include "storage/fuzz/fuzz_check.h"
 #include "storage/wal_format.h"
 #include "storage/wal_reader.h"
 
 namespace podium::storage::fuzz {
 namespace {
-
-#define PODIUM_FUZZ_CHECK(condition)                                                     \
-  do {                                                                                   \
-    if (!(condition)) {                                                                  \
-      std::fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #condition); \
-      std::abort();                                                                      \
-    }                                                                                    \
-  } while (false)
 
 constexpr char kDir[] = "/wal";
 
