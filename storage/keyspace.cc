@@ -229,6 +229,14 @@ SortedSet* Keyspace::FindSortedSetForReplay(std::string_view key) {
   return it == sorted_sets_.end() ? nullptr : it->second.get();
 }
 
+const SortedSet* Keyspace::PeekSortedSet(std::string_view key,
+                                         std::optional<int64_t>* deadline_ms) const {
+  const auto it = sorted_sets_.find(key);
+  if (it == sorted_sets_.end()) return nullptr;
+  *deadline_ms = sorted_set_expiry_.Deadline(it->first);
+  return it->second.get();
+}
+
 std::optional<int64_t> Keyspace::Deadline(std::string_view key, int64_t now_ms) {
   const int64_t ttl_ms = TtlMs(key, now_ms);
   if (ttl_ms < 0) return std::nullopt;

@@ -79,6 +79,10 @@ class Keyspace {
     }
   }
 
+  // The sorted set at key, expired or not, and its deadline; null if there is none. Changes
+  // nothing (a snapshot reads a big set in slices, looking it up again for each).
+  const SortedSet* PeekSortedSet(std::string_view key, std::optional<int64_t>* deadline_ms) const;
+
   // Loading a snapshot: adds a key that holds nothing yet (not even an expired value) with an
   // absolute deadline, which may lie in the past. InvalidArgument, nothing changed, if the key
   // is present, the set is empty, or the key or deadline is out of range (RecordStore::Restore).

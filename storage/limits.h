@@ -42,6 +42,9 @@ static_assert(kStockUnitsMax < INT64_MAX / 2, "adding two counters' worth never 
 // Snapshots (docs/snapshot_format.md). One block of section content, before compression: the
 // writer's only buffer and the most a loader decompresses at once. 64 KiB is LZ4's match window.
 inline constexpr size_t kSnapshotBlockBytesMax = size_t{64} << 10;
+// A snapshot of a live server copies at most this many sorted-set members per shard-lock hold
+// (storage/snapshot_capture.h): about a millisecond, so no write waits longer for a snapshot.
+inline constexpr size_t kSnapshotSliceMembers = 4096;
 // A snapshot directory listing stops here: far more files than retention ever keeps.
 inline constexpr size_t kSnapshotFilesListedMax = 4096;
 

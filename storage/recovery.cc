@@ -2,12 +2,12 @@
 
 #include <glog/logging.h>
 
-#include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
 
 #include "storage/effects.h"
+#include "storage/snapshot_capture.h"
 #include "storage/snapshot_writer.h"
 #include "storage/wal_format.h"
 
@@ -120,43 +120,14 @@ Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
 
 Result<SnapshotResult> WriteSnapshot(Env* env, const std::string& dir, Database& db,
                                      EffectLog& log, int64_t now_unix_ms) {
-  using Clock = std::chrono::steady_clock;
   SnapshotResult result;
   result.wal_sequence = log.MarkSnapshotPoint();
   SnapshotWriter writer(env);
   Status status = writer.Begin(dir, result.wal_sequence, now_unix_ms);
-  if (status.ok()) {
-    db.stock().ForEach([&](uint64_t product, int64_t units) {
-      if (status.ok()) status = writer.AddStock(product, units);
-    });
-  }
-  if (status.ok()) status = writer.BeginStrings();
-  const auto timed_shard = [&](size_t shard, auto&& fn) {
-    db.WithShard(shard, [&](Keyspace& keys) {
-      const Clock::time_point start = Clock::now();
-      fn(keys);
-      const int64_t held_us =
-          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
-      result.longest_lock_us = std::max(result.longest_lock_us, held_us);
-    });
-  };
-  for (size_t shard = 0; status.ok() && shard < Database::kShardCount; ++shard) {
-    timed_shard(shard, [&](Keyspace& keys) {
-      keys.ForEachString([&](std::string_view key, std::string_view value,
-                             std::optional<int64_t> deadline_ms) {
-        if (status.ok()) status = writer.AddString(key, value, deadline_ms);
-      });
-    });
-  }
-  if (status.ok()) status = writer.BeginSortedSets();
-  for (size_t shard = 0; status.ok() && shard < Database::kShardCount; ++shard) {
-    timed_shard(shard, [&](Keyspace& keys) {
-      keys.ForEachSortedSet([&](std::string_view key, const SortedSet& set,
-                                std::optional<int64_t> deadline_ms) {
-        if (status.ok()) status = writer.AddSortedSet(key, deadline_ms, set);
-      });
-    });
-  }
+  CaptureStats capture;
+  if (status.ok()) status = CaptureDatabase(db, writer, &capture);
+  result.longest_lock_us = capture.longest_lock_us;
+  result.sliced_sets = capture.sliced_sets;
   if (!status.ok()) return status;
   Result<std::string> path = writer.Finish();
   if (!path.ok()) return path.status();

@@ -10,8 +10,8 @@
 //
 // WriteSnapshot writes one snapshot of a live Database while writes continue: it asks the log
 // for its snapshot point S (every record <= S is queued; the log rolls to a new segment at
-// S + 1), then captures the stock counters lock-free and each shard's keys under that shard's
-// lock, streams them through a SnapshotWriter, and, once the file is renamed and synced,
+// S + 1), then captures the state in bounded slices while writes go on (CaptureDatabase),
+// streams it through a SnapshotWriter, and, once the file is renamed and synced,
 // removes the WAL segments and older snapshots it makes unnecessary.
 //
 // Thread-safety: Recover runs before anything else uses the Database. WriteSnapshot may run on
@@ -54,8 +54,9 @@ struct SnapshotResult {
   uint64_t wal_sequence = 0;
   uint64_t file_bytes = 0;
   uint64_t wal_bytes_removed = 0;
-  // The longest any shard lock was held while its keys were captured.
+  // The longest any shard lock was held while keys were captured (storage/snapshot_capture.h).
   int64_t longest_lock_us = 0;
+  uint64_t sliced_sets = 0;  // sorted sets captured in more than one slice
 };
 
 Result<SnapshotResult> WriteSnapshot(Env* env, const std::string& dir, Database& db,

@@ -16,7 +16,7 @@
 namespace podium::storage::snapshot_format {
 
 inline constexpr char kMagic[4] = {'P', 'D', 'S', 'N'};
-inline constexpr uint16_t kVersion = 1;
+inline constexpr uint16_t kVersion = 2;
 inline constexpr size_t kHeaderBytes = 32;
 inline constexpr size_t kHeaderChecksumOffset = 24;  // the checksum covers bytes before it
 
@@ -29,6 +29,10 @@ inline constexpr size_t kFooterBytes = 40;  // four u64 counts, u64 file checksu
 inline constexpr size_t kStockEntryBytes = 16;
 inline constexpr int64_t kNoDeadline = -1;  // a key without a TTL
 inline constexpr size_t kVarintBytesMax = 10;
+
+// In a sorted set's member count: this entry continues the set of the entry before it (same
+// key), captured a slice at a time while writes went on.
+inline constexpr uint64_t kContinuesSetBit = uint64_t{1} << 63;
 
 // K(+0.0): the "previous" score key at the start of every sorted set.
 inline constexpr uint64_t kFirstScoreKey = uint64_t{1} << 63;

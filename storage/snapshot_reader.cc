@@ -230,7 +230,9 @@ Status ReadStringSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* cou
   }
 }
 
-Status ReadMembers(Reader& reader, uint64_t members, SortedSet* set) {
+// A member already in `set` is corruption in a set's first part; in a continuation it was
+// captured twice while it moved, and the later score wins.
+Status ReadMembers(Reader& reader, uint64_t members, bool continues, SortedSet* set) {
   std::string bytes;
   uint64_t previous_key = sf::kFirstScoreKey;
   for (uint64_t i = 0; i < members; ++i) {
@@ -252,32 +254,56 @@ Status ReadMembers(Reader& reader, uint64_t members, SortedSet* set) {
     if (std::isnan(score)) return reader.CorruptEntry("NaN score");
     Result<bool> added = set->Set(member, score);
     if (!added.ok()) return reader.CorruptEntry(added.status().message());
-    if (!*added) return reader.CorruptEntry("member appears twice in a sorted set");
+    if (!*added && !continues) return reader.CorruptEntry("member appears twice in a sorted set");
   }
   return Status::Ok();
 }
 
+// A set is handed to the visitor when the next entry does not continue it (or the section
+// ends), so its parts arrive as one set.
 Status ReadSortedSetSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* count,
                             uint64_t* member_count) {
   std::string key;
+  std::string set_key;
+  std::optional<int64_t> set_deadline_ms;
+  std::unique_ptr<SortedSet> set;
+  const auto deliver = [&]() -> Status {
+    if (set == nullptr) return Status::Ok();
+    if (Status status = visitor->OnSortedSet(set_key, set_deadline_ms, std::move(set));
+        !status.ok()) {
+      return reader.CorruptEntry(status.message());
+    }
+    set = nullptr;
+    return Status::Ok();
+  };
   for (;;) {
     Result<bool> ended = reader.AtSectionEnd();
     if (!ended.ok()) return ended.status();
-    if (*ended) return Status::Ok();
+    if (*ended) return deliver();
     if (Status status = ReadKey(reader, &key); !status.ok()) return status;
     std::optional<int64_t> deadline_ms;
     if (Status status = ReadDeadline(reader, &deadline_ms); !status.ok()) return status;
-    uint64_t members = 0;
-    if (Status status = reader.ReadU64(&members); !status.ok()) return status;
+    uint64_t field = 0;
+    if (Status status = reader.ReadU64(&field); !status.ok()) return status;
+    const bool continues = (field & sf::kContinuesSetBit) != 0;
+    const uint64_t members = field & ~sf::kContinuesSetBit;
     if (members == 0 || members > kSortedSetMembersMax) {
       return reader.CorruptEntry("member count out of range");
     }
-    auto set = std::make_unique<SortedSet>();
-    if (Status status = ReadMembers(reader, members, set.get()); !status.ok()) return status;
-    if (Status status = visitor->OnSortedSet(key, deadline_ms, std::move(set)); !status.ok()) {
-      return reader.CorruptEntry(status.message());
+    if (continues) {
+      if (set == nullptr || key != set_key) {
+        return reader.CorruptEntry("a part continues a set that does not precede it");
+      }
+    } else {
+      if (Status status = deliver(); !status.ok()) return status;
+      set = std::make_unique<SortedSet>();
+      set_key = key;
+      ++*count;
     }
-    ++*count;
+    set_deadline_ms = deadline_ms;
+    if (Status status = ReadMembers(reader, members, continues, set.get()); !status.ok()) {
+      return status;
+    }
     *member_count += members;
   }
 }

@@ -187,17 +187,22 @@ Status SnapshotWriter::BeginSortedSets() {
 }
 
 Status SnapshotWriter::BeginSortedSet(std::string_view key, std::optional<int64_t> deadline_ms,
-                                      uint64_t member_count) {
+                                      uint64_t member_count, bool continues) {
   if (stage_ == Stage::kFailed) return error_;
   CHECK(stage_ == Stage::kSortedSets) << "BeginSortedSet outside the sorted-sets section";
   CHECK(member_count >= 1 && member_count <= kSortedSetMembersMax) << member_count;
+  if (continues) {
+    CHECK(sorted_set_count_ > 0 && key == set_key_) << "a part continues another set";
+  } else {
+    set_key_.assign(key);
+    ++sorted_set_count_;
+  }
   stage_ = Stage::kInSortedSet;
   set_members_expected_ = member_count;
   previous_score_key_ = sf::kFirstScoreKey;
   entry_.clear();
   AppendKeyAndDeadline(key, deadline_ms, &entry_);
-  AppendU64(&entry_, member_count);
-  ++sorted_set_count_;
+  AppendU64(&entry_, continues ? member_count | sf::kContinuesSetBit : member_count);
   return AppendContent(entry_);
 }
 

@@ -4,9 +4,9 @@
 // Why streaming. A snapshot of a big heap must not double it: the writer keeps one block of
 // uncompressed section content (kSnapshotBlockBytesMax) and one compressed block, and hands
 // each full block to the file. A sorted set is written member by member (BeginSortedSet,
-// AddMember, EndSortedSet), so the future background snapshot can feed it from a consistent
-// view a slice at a time; AddSortedSet is the one-call form for a set the caller may read
-// whole.
+// AddMember, EndSortedSet), possibly in several parts, so a snapshot of a live server can feed
+// it a slice at a time (storage/snapshot_capture.h); AddSortedSet is the one-call form for a
+// set the caller may read whole.
 //
 // Order of calls (CHECKed: a wrong order is a programmer error):
 //   Begin, AddStock*, BeginStrings, AddString*, BeginSortedSets,
@@ -59,8 +59,12 @@ class SnapshotWriter {
                       const SortedSet& set);
   // member_count >= 1 members must follow, best in ascending (score, member) order (the
   // encoding is smallest then, and loading appends); any order loads correctly.
+  // A big set may be written as several parts, each captured while the set was briefly
+  // locked: every part after the first passes continues = true and the same key (its
+  // deadline replaces the earlier one). The loader merges the parts; a member in two parts
+  // takes the later score.
   Status BeginSortedSet(std::string_view key, std::optional<int64_t> deadline_ms,
-                        uint64_t member_count);
+                        uint64_t member_count, bool continues = false);
   Status AddMember(const MemberKey& member, double score);
   Status EndSortedSet();
 
@@ -111,6 +115,7 @@ class SnapshotWriter {
   uint64_t member_count_ = 0;          // members of all sets written
   uint64_t set_members_expected_ = 0;  // members the open set still owes
   uint64_t previous_score_key_ = 0;    // ScoreKey of the open set's previous member
+  std::string set_key_;                // the key of the last set begun, for continuations
 };
 
 }  // namespace podium::storage

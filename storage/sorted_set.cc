@@ -537,6 +537,22 @@ SortedSet::Cursor SortedSet::SeekRank(size_t rank, Order order) const {
   return Cursor(node, static_cast<int>(ascending - position), order);
 }
 
+SortedSet::Cursor SortedSet::SeekAfter(double score, const MemberKey& member) const {
+  Path path;
+  const Place place = Descend(score, member, &path);
+  const Node* node = place.node;
+  int index = place.index;
+  if (node != nullptr && index < node->count &&
+      Compare(node->entries()[index], score, member) == 0) {
+    ++index;
+  }
+  if (node != nullptr && index >= node->count) {
+    node = node->links()[0].forward;
+    index = 0;
+  }
+  return Cursor(node, index, Order::kAscending);
+}
+
 MemberKey SortedSet::Cursor::member() const {
   DCHECK(valid());
   return ViewMember(node_->entries()[index_].member);

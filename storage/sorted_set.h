@@ -92,6 +92,10 @@ class SortedSet {
   };
   // The entry at 0-based `rank` in `order`; invalid if rank >= size().
   Cursor SeekRank(size_t rank, Order order) const;
+  // The first entry after (score, member) in ascending order, whether or not that member is in
+  // the set: a scan resumes here after a change, and an entry that did not move since is
+  // neither skipped nor repeated. O(log n).
+  Cursor SeekAfter(double score, const MemberKey& member) const;
 
   // Calls visit(member, score) for ranks [start, stop] (inclusive, in `order`, clamped to the
   // set). O(log n + k).

@@ -336,5 +336,45 @@ TEST(SortedSetTest, CursorWalksBothWays) {
   EXPECT_EQ(set.CountBelow({16, true}), 1000u);
 }
 
+// A scan that resumes after (score, member) visits exactly the entries after that key, whether
+// the key is still in the set or was removed (which is how a sliced snapshot resumes).
+TEST(SortedSetTest, SeekAfterResumesAtTheNextKey) {
+  SortedSet set;
+  Model model;
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 5000; ++i) {
+    const std::string member =
+        i % 3 == 0 ? std::to_string(random() % 100000) : "m" + std::to_string(random() % 20000);
+    const double score = static_cast<double>(random() % 50);  // many ties
+    ASSERT_TRUE(set.Set(Key(member), score).ok());
+    model.Set(member, score);
+  }
+  const std::vector<Pair> all = model.Range(0, set.size() - 1, Order::kAscending);
+  ASSERT_EQ(Collect(set, 0, set.size() - 1, Order::kAscending), all);
+  for (int trial = 0; trial < 400; ++trial) {
+    const size_t rank = random() % all.size();
+    const auto& [member, score] = all[rank];
+    if (trial % 2 == 1) {
+      ASSERT_TRUE(set.Remove(Key(member)));
+    }
+    SortedSet::Cursor cursor = set.SeekAfter(score, Key(member));
+    for (size_t expected = rank + 1; expected < std::min(all.size(), rank + 4); ++expected) {
+      ASSERT_TRUE(cursor.valid()) << "after rank " << rank;
+      EXPECT_EQ(cursor.member().ToString(), all[expected].first);
+      EXPECT_EQ(cursor.score(), all[expected].second);
+      cursor.Next();
+    }
+    if (rank + 1 == all.size()) {
+      EXPECT_FALSE(cursor.valid());
+    }
+    if (trial % 2 == 1) {
+      ASSERT_TRUE(set.Set(Key(member), score).ok());
+    }
+  }
+  EXPECT_FALSE(set.SeekAfter(1e9, Key("x")).valid());
+  EXPECT_EQ(set.SeekAfter(-1, Key("x")).score(), all.front().second);
+  EXPECT_FALSE(SortedSet().SeekAfter(0, Key("x")).valid());
+}
+
 }  // namespace
 }  // namespace podium::storage
