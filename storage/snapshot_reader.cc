@@ -195,7 +195,10 @@ Status ReadStockSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* coun
   for (;;) {
     Result<bool> ended = reader.AtSectionEnd();
     if (!ended.ok()) return ended.status();
-    if (*ended) return Status::Ok();
+    if (*ended) {
+      Status status = visitor->OnStockEnd();
+      return status.ok() ? status : reader.CorruptEntry(status.message());
+    }
     if (Status status = reader.ReadFixed(sizeof(entry), entry); !status.ok()) return status;
     const uint64_t product = LoadU64(entry);
     const auto units = static_cast<int64_t>(LoadU64(entry + 8));

@@ -34,6 +34,8 @@ class SnapshotVisitor {
  public:
   virtual ~SnapshotVisitor() = default;
   virtual Status OnStock(uint64_t product, int64_t units) = 0;
+  // After the last counter (a visitor may collect counters and create them all at once).
+  virtual Status OnStockEnd() { return Status::Ok(); }
   // deadline_ms: absolute Unix ms, nullopt for no TTL. Views are valid during the call only.
   virtual Status OnString(std::string_view key, std::string_view value,
                           std::optional<int64_t> deadline_ms) = 0;

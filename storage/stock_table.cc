@@ -8,13 +8,14 @@
 // publishes a level's slots the same way.
 #include "storage/stock_table.h"
 
+#include <algorithm>
+#include <bit>
 #include <string>
 
 namespace podium::storage {
 
 using stock_table_internal::kEmptyKey;
 using stock_table_internal::kLevelCount;
-using stock_table_internal::LevelCountersMax;
 using stock_table_internal::LevelSlots;
 
 namespace {
@@ -194,7 +195,7 @@ Result<StockTable::Slot*> StockTable::FindOrCreate(uint64_t product, int64_t ini
 StockTable::Slot* StockTable::InsertLocked(uint64_t product, int64_t initial_units) {
   // Only creators change level_count_, and they hold the mutex: relaxed reads are current.
   size_t level_count = level_count_.load(std::memory_order_relaxed);
-  if (newest_level_counters_ == LevelCountersMax(level_count - 1)) {
+  if (newest_level_counters_ == LevelFillLimit(levels_[level_count - 1])) {
     // kLevelCount holds kStockCountersMax counters, and FindOrCreate refused past that.
     CHECK_LT(level_count, kLevelCount) << "stock table levels exhausted at " << size_.load();
     PublishLevelLocked(level_count);
@@ -211,16 +212,61 @@ StockTable::Slot* StockTable::InsertLocked(uint64_t product, int64_t initial_uni
   slot.key.store(product, std::memory_order_release);
   ++newest_level_counters_;
   size_.store(size_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  DCHECK_LE(newest_level_counters_, LevelCountersMax(level_count - 1));
+  DCHECK_LE(newest_level_counters_, LevelFillLimit(level));
   return &slot;
+}
+
+Status StockTable::CreateAll(std::span<const Counter> counters) {
+  std::lock_guard<std::mutex> lock(create_mutex_);
+  CHECK_EQ(size_.load(std::memory_order_relaxed), 0u) << "CreateAll on a table in use";
+  CHECK_EQ(level_count_.load(std::memory_order_relaxed), 1u);
+  if (counters.size() > counters_max_) {
+    return Status::LimitExceeded(std::to_string(counters.size()) + " stock counters pass the bound " +
+                                 std::to_string(counters_max_));
+  }
+  // The smallest power of two that keeps the level within its fill limit.
+  const size_t slots = std::max(
+      LevelSlots(0), std::bit_ceil(counters.size() * stock_table_internal::kLevelFillDenominator /
+                                   stock_table_internal::kLevelFillNumerator));
+  Level& level = levels_[0];
+  level.slots = std::make_unique<Slot[]>(slots);
+  level.mask = slots - 1;
+  constexpr size_t kPrefetchAhead = 16;  // about the memory latency over the per-entry work
+  for (size_t i = 0; i < counters.size(); ++i) {
+    if (i + kPrefetchAhead < counters.size()) {
+      const uint64_t ahead = MixProductId(counters[i + kPrefetchAhead].product) & level.mask;
+      __builtin_prefetch(&level.slots[ahead], 1);
+    }
+    const auto [product, units] = counters[i];
+    if (Status status = CheckProduct(product); !status.ok()) return status;
+    if (Status status = CheckUnits(units, 0); !status.ok()) return status;
+    uint64_t index = MixProductId(product) & level.mask;
+    for (;;) {
+      const uint64_t key = level.slots[index].key.load(std::memory_order_relaxed);
+      if (key == kEmptyKey) break;
+      if (key == product) {
+        return Status::InvalidArgument("product " + std::to_string(product) + " appears twice");
+      }
+      index = (index + 1) & level.mask;
+    }
+    level.slots[index].units.store(units, std::memory_order_relaxed);
+    level.slots[index].key.store(product, std::memory_order_relaxed);
+    ++newest_level_counters_;
+    size_.store(newest_level_counters_, std::memory_order_relaxed);
+  }
+  // Release: whoever reads the level count after this sees the slots filled above.
+  level_count_.store(1, std::memory_order_release);
+  return Status::Ok();
 }
 
 void StockTable::PublishLevelLocked(size_t level) {
   CHECK_EQ(level, level_count_.load(std::memory_order_relaxed));
   CHECK_LT(level, kLevelCount);
   Level& fresh = levels_[level];
-  fresh.slots = std::make_unique<Slot[]>(LevelSlots(level));  // every key starts kEmptyKey
-  fresh.mask = LevelSlots(level) - 1;
+  // Twice the previous level, which CreateAll may have made bigger than LevelSlots(level - 1).
+  const size_t slots = level == 0 ? LevelSlots(0) : (levels_[level - 1].mask + 1) * 2;
+  fresh.slots = std::make_unique<Slot[]>(slots);  // every key starts kEmptyKey
+  fresh.mask = slots - 1;
   newest_level_counters_ = 0;
   // Release: a lookup that reads the new count sees the slots initialized above.
   level_count_.store(level + 1, std::memory_order_release);

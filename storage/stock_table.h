@@ -11,8 +11,10 @@
 // The counters live in an open-addressing hash table that never rehashes, because a rehash
 // moves counters and a lock-free reader could then read a stale copy after a reservation went
 // to the new one. Instead the table is a short array of "levels", level k having
-// kFirstLevelSlots << k slots. New counters go into the newest level; when it reaches its fill
-// limit, the next (twice as big) level is published and takes the new counters. Old levels are
+// kFirstLevelSlots << k slots (or, after a snapshot load, level 0 sized for every loaded
+// counter and each later level twice the one before). New counters go into the newest level;
+// when it reaches its fill limit, the next (twice as big) level is published and takes the new
+// counters. Old levels are
 // never freed or changed except in place, so a counter's address is fixed from creation to
 // destruction. A lookup probes the published levels from the newest down (the newest holds
 // about half of all counters, so most lookups stop there) with linear probing inside each.
@@ -61,6 +63,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 
 #include "storage/limits.h"
 #include "storage/status.h"
@@ -144,6 +147,17 @@ class StockTable {
   // kStockUnitsMax.
   Result<int64_t> Release(uint64_t product, int64_t units);
 
+  // Loading a snapshot: creates every counter of `counters` in an empty table that no other
+  // thread uses yet, in one level sized for all of them (so later lookups probe one level, and
+  // each creation is one probe, prefetched ahead, instead of a miss through every level).
+  // InvalidArgument for an entry out of range or a product that appears twice, LimitExceeded
+  // past the bound; the table then holds part of the counters and the caller discards it.
+  struct Counter {
+    uint64_t product;
+    int64_t units;
+  };
+  Status CreateAll(std::span<const Counter> counters);
+
   // How many counters exist. Lock-free; during a creation it may briefly lag a counter that
   // lookups already find.
   size_t size() const;
@@ -179,6 +193,11 @@ class StockTable {
   Result<Slot*> FindOrCreate(uint64_t product, int64_t initial_units, bool* created);
   Slot* InsertLocked(uint64_t product, int64_t initial_units);
   void PublishLevelLocked(size_t level);
+  // Counters the newest level takes before the next is published.
+  static size_t LevelFillLimit(const Level& level) {
+    return (level.mask + 1) / stock_table_internal::kLevelFillDenominator *
+           stock_table_internal::kLevelFillNumerator;
+  }
   static Result<int64_t> AddToSlot(Slot& slot, uint64_t product, int64_t units);
 
   // Read by every lookup, written only when a level is published: a cache line of its own, so

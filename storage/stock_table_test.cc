@@ -559,5 +559,39 @@ TEST(StockTableRaceTest, ReservesReleasesAndRestocksAddUpExactly) {
   EXPECT_GT(shortages, 0) << "the counter never ran short: the test lost its edge";
 }
 
+// Loading a snapshot creates every counter at once; the table then behaves as if each had been
+// created by Set, including creations after it (which need the next, bigger level).
+TEST(StockTableTest, CreateAllLoadsEveryCounterAndLaterCreationsWork) {
+  StockTable table;
+  std::vector<StockTable::Counter> counters;
+  for (uint64_t i = 0; i < 5000; ++i) counters.push_back({i * 7919, static_cast<int64_t>(i % 13)});
+  counters.push_back({kProductIdMax, kStockUnitsMax});
+  ASSERT_TRUE(table.CreateAll(counters).ok());
+  EXPECT_EQ(table.size(), counters.size());
+  for (const auto& [product, units] : counters) ASSERT_EQ(*table.Get(product), units) << product;
+  EXPECT_EQ(table.Get(1).status().code(), StatusCode::kNotFound);
+  // Past the loaded level's fill limit: 5001 counters load into 16384 slots, which take 8192.
+  for (uint64_t i = 0; i < 20'000; ++i) ASSERT_TRUE(table.Set(i * 7919 + 1, 3).ok());
+  EXPECT_EQ(table.size(), counters.size() + 20'000);
+  for (const auto& [product, units] : counters) ASSERT_EQ(*table.Get(product), units) << product;
+  EXPECT_EQ(*table.Get(7919 * 100 + 1), 3);
+  size_t visited = 0;
+  table.ForEach([&](uint64_t, int64_t) { ++visited; });
+  EXPECT_EQ(visited, table.size());
+}
+
+TEST(StockTableTest, CreateAllRefusesDuplicatesAndBadEntries) {
+  for (const std::vector<StockTable::Counter>& bad :
+       {std::vector<StockTable::Counter>{{1, 5}, {2, 5}, {1, 6}},
+        std::vector<StockTable::Counter>{{1, -1}},
+        std::vector<StockTable::Counter>{{kProductIdMax + 1, 1}},
+        std::vector<StockTable::Counter>{{1, kStockUnitsMax + 1}}}) {
+    StockTable table;
+    EXPECT_EQ(table.CreateAll(bad).code(), StatusCode::kInvalidArgument);
+  }
+  StockTable small(2);
+  EXPECT_EQ(small.CreateAll({{{1, 1}, {2, 2}, {3, 3}}}).code(), StatusCode::kLimitExceeded);
+}
+
 }  // namespace
 }  // namespace podium::storage
