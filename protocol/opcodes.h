@@ -64,6 +64,22 @@ enum class Opcode : uint16_t {
   kZCount = 107,
   kZRem = 108,
   kZUnionStore = 109,
+  kBrandPut = 160,
+  kProductPut = 161,
+  kProductGet = 162,
+  kPointsGet = 168,
+  kPointsCharge = 169,
+  kCouponIssue = 172,
+  kCouponGet = 173,
+  kOrderPlace = 176,
+  kOrderConfirm = 177,
+  kOrderCancel = 178,
+  kOrderGet = 179,
+  kOrderList = 180,
+  kLikeAdd = 184,
+  kLikeDel = 185,
+  kLikeCount = 186,
+  kLikeList = 187,
 };
 
 struct CommandName {
@@ -72,7 +88,7 @@ struct CommandName {
 };
 
 // Sorted by opcode.
-inline constexpr std::array<CommandName, 41> kCommandNames = {{
+inline constexpr std::array<CommandName, 57> kCommandNames = {{
     {Opcode::kPing, "PING"},
     {Opcode::kAuth, "AUTH"},
     {Opcode::kInfo, "INFO"},
@@ -114,6 +130,22 @@ inline constexpr std::array<CommandName, 41> kCommandNames = {{
     {Opcode::kZCount, "ZCOUNT"},
     {Opcode::kZRem, "ZREM"},
     {Opcode::kZUnionStore, "ZUNIONSTORE"},
+    {Opcode::kBrandPut, "BRAND.PUT"},
+    {Opcode::kProductPut, "PRODUCT.PUT"},
+    {Opcode::kProductGet, "PRODUCT.GET"},
+    {Opcode::kPointsGet, "POINTS.GET"},
+    {Opcode::kPointsCharge, "POINTS.CHARGE"},
+    {Opcode::kCouponIssue, "COUPON.ISSUE"},
+    {Opcode::kCouponGet, "COUPON.GET"},
+    {Opcode::kOrderPlace, "ORDER.PLACE"},
+    {Opcode::kOrderConfirm, "ORDER.CONFIRM"},
+    {Opcode::kOrderCancel, "ORDER.CANCEL"},
+    {Opcode::kOrderGet, "ORDER.GET"},
+    {Opcode::kOrderList, "ORDER.LIST"},
+    {Opcode::kLikeAdd, "LIKE.ADD"},
+    {Opcode::kLikeDel, "LIKE.DEL"},
+    {Opcode::kLikeCount, "LIKE.COUNT"},
+    {Opcode::kLikeList, "LIKE.LIST"},
 }};
 
 // The command with this opcode, or nullptr (kNone and numbers not in the table).

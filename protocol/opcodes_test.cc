@@ -16,6 +16,8 @@ TEST(OpcodeTableTest, PublishedNumbers) {
   EXPECT_EQ(static_cast<uint16_t>(Opcode::kZAdd), 96);
   EXPECT_EQ(static_cast<uint16_t>(Opcode::kZIncrBy), 97);
   EXPECT_EQ(static_cast<uint16_t>(Opcode::kZUnionStore), 109);
+  EXPECT_EQ(static_cast<uint16_t>(Opcode::kOrderPlace), 176);
+  EXPECT_EQ(static_cast<uint16_t>(Opcode::kLikeList), 187);
 }
 
 TEST(OpcodeTableTest, FamiliesStayInTheirRanges) {
@@ -26,6 +28,8 @@ TEST(OpcodeTableTest, FamiliesStayInTheirRanges) {
       EXPECT_TRUE(opcode >= 64 && opcode <= 95) << name;
     } else if (name.starts_with("Z")) {
       EXPECT_TRUE(opcode >= 96 && opcode <= 159) << name;
+    } else if (name.find('.') != std::string::npos) {
+      EXPECT_TRUE(opcode >= 160 && opcode <= 223) << name;
     } else if (opcode < 16) {
       EXPECT_GE(opcode, 1) << name;
     } else {

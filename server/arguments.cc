@@ -79,6 +79,30 @@ bool ReadProductId(CommandContext& context, size_t index, uint64_t* product) {
   return true;
 }
 
+bool ReadIntegerId(CommandContext& context, size_t index, std::string_view what, uint64_t* id) {
+  const std::optional<int64_t> parsed = protocol::ArgumentToInt64(context.arg(index));
+  if (!parsed.has_value() || *parsed < 0) {
+    context.reply.Error(StatusCode::kErr,
+                        std::string(what) + " id must be an integer in [0, 2^63-1]");
+    return false;
+  }
+  *id = static_cast<uint64_t>(*parsed);
+  return true;
+}
+
+bool ReadBytesId(CommandContext& context, size_t index, std::string_view what,
+                 std::string_view* id) {
+  const protocol::Argument& argument = context.arg(index);
+  if (argument.type != ArgumentType::kBytes || argument.bytes.empty() ||
+      argument.bytes.size() > storage::kIdBytesMax) {
+    context.reply.Error(StatusCode::kErr, std::string(what) + " id must be 1 to " +
+                                              std::to_string(storage::kIdBytesMax) + " bytes");
+    return false;
+  }
+  *id = argument.bytes;
+  return true;
+}
+
 bool ArgumentIs(const CommandContext& context, size_t index, std::string_view word) {
   const protocol::Argument& argument = context.arg(index);
   if (argument.type != ArgumentType::kBytes || argument.bytes.size() != word.size()) return false;

@@ -27,6 +27,12 @@ bool ReadMember(CommandContext& context, size_t index, storage::MemberKey* membe
 // A product id: an integer in [0, kProductIdMax].
 bool ReadProductId(CommandContext& context, size_t index, uint64_t* product);
 
+// An integer id in [0, 2^63-1] (users, brands); `what` names it in the error.
+bool ReadIntegerId(CommandContext& context, size_t index, std::string_view what, uint64_t* id);
+// A byte-string id of 1..storage::kIdBytesMax bytes (orders, coupons).
+bool ReadBytesId(CommandContext& context, size_t index, std::string_view what,
+                 std::string_view* id);
+
 // True if argument `index` is a byte string equal to `word` ignoring ASCII case.
 bool ArgumentIs(const CommandContext& context, size_t index, std::string_view word);
 

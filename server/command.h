@@ -101,5 +101,6 @@ void RegisterPersistenceCommands(CommandRegistry& registry);
 void RegisterRecordCommands(CommandRegistry& registry);
 void RegisterStockCommands(CommandRegistry& registry);
 void RegisterSortedSetCommands(CommandRegistry& registry);
+void RegisterOrderCommands(CommandRegistry& registry);
 
 }  // namespace podium::server

@@ -16,6 +16,7 @@ CommandTable::CommandTable() {
   RegisterRecordCommands(registry);
   RegisterStockCommands(registry);
   RegisterSortedSetCommands(registry);
+  RegisterOrderCommands(registry);
   specs_ = std::move(registry.specs());
   size_t max_opcode = 0;
   for (const CommandSpec& spec : specs_) {

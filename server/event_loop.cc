@@ -12,6 +12,7 @@
 #include <glog/logging.h>
 
 #include "server/connection.h"
+#include "storage/limits.h"
 #include "server/limits.h"
 #include "storage/effect_log.h"
 
@@ -172,6 +173,8 @@ void EventLoop::OnSweepTimer(uv_timer_t* timer) {
       return keys.SweepExpired(now_ms, kExpirySweepKeysPerShard);
     });
   }
+  // Holds past their deadline go back (docs/orders.md); one loop is enough.
+  if (loop->index_ == 0) loop->db_.orders().ExpireDue(now_ms, storage::kHoldSweepOrdersPerCallMax);
 }
 
 void EventLoop::OnCheckTimer(uv_timer_t* timer) {

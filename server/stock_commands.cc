@@ -10,9 +10,10 @@
 // Replies (docs/protocol.md, "Commands"):
 //   STOCK.SET product units      -> :units
 //   STOCK.ADD product units      -> :units now (creates the counter at `units` if missing)
-//   STOCK.GET product            -> :units, or nil for a product that has no counter. Nil
+//   STOCK.GET product [WITHHELD] -> :units, or nil for a product that has no counter. Nil
 //                                   rather than NOTFOUND because Redis clients expect GET of a
 //                                   missing thing to be nil and treat errors as failures.
+//                                   WITHHELD: [units or nil, units held by pending orders]
 //   STOCK.RESERVE product units  -> :units left; -SOLDOUT <available> when fewer than `units`
 //                                   are available (nothing taken); -NOTFOUND for an unknown
 //                                   product
@@ -77,7 +78,26 @@ void StockAddCommand(CommandContext& context) {
 void StockGetCommand(CommandContext& context) {
   uint64_t product = 0;
   if (!ReadProductId(context, 0, &product)) return;
+  const bool with_held = context.argc() == 2;
+  if (context.argc() > 2 || (with_held && !ArgumentIs(context, 1, "WITHHELD"))) {
+    ReplySyntaxError(context);
+    return;
+  }
   storage::Result<int64_t> units = context.db.stock().Get(product);
+  if (with_held) {
+    if (!units.ok() && units.status().code() != storage::StatusCode::kNotFound) {
+      ReplyStatus(context, units.status());
+      return;
+    }
+    context.reply.ArrayHeader(2);
+    if (units.ok()) {
+      context.reply.Integer(*units);
+    } else {
+      context.reply.Nil();
+    }
+    context.reply.Integer(context.db.orders().Held(product));
+    return;
+  }
   if (units.ok()) {
     context.reply.Integer(*units);
   } else if (units.status().code() == storage::StatusCode::kNotFound) {
@@ -133,7 +153,7 @@ void RegisterStockCommands(CommandRegistry& registry) {
   constexpr uint32_t kWriteFast = kCommandWrite | kCommandFast;
   registry.Add({Opcode::kStockSet, 3, kWriteFast, 1, 1, 1, StockSetCommand});
   registry.Add({Opcode::kStockAdd, 3, kWriteFast, 1, 1, 1, StockAddCommand});
-  registry.Add({Opcode::kStockGet, 2, kCommandReadOnly | kCommandFast, 1, 1, 1, StockGetCommand});
+  registry.Add({Opcode::kStockGet, -2, kCommandReadOnly | kCommandFast, 1, 1, 1, StockGetCommand});
   registry.Add({Opcode::kStockReserve, 3, kWriteFast, 1, 1, 1, StockReserveCommand});
   registry.Add({Opcode::kStockRelease, 3, kWriteFast, 1, 1, 1, StockReleaseCommand});
 }

@@ -102,10 +102,18 @@ TEST_F(StockCommandsTest, UnitsLimit) {
   EXPECT_EQ(Run({"STOCK.GET", "1"}), RespInt(storage::kStockUnitsMax));
 }
 
+// WITHHELD adds the units pending orders hold (none here: docs/orders.md has the rest).
+TEST_F(StockCommandsTest, GetWithHeld) {
+  EXPECT_EQ(Run({"STOCK.GET", "7", "withheld"}), "*2\r\n$-1\r\n:0\r\n");
+  EXPECT_EQ(Run({"STOCK.SET", "7", "5"}), RespInt(5));
+  EXPECT_EQ(Run({"STOCK.GET", "7", "WITHHELD"}), "*2\r\n:5\r\n:0\r\n");
+}
+
 TEST_F(StockCommandsTest, Arity) {
   EXPECT_EQ(Run({"STOCK.SET", "1"}), RespArity("stock.set"));
   EXPECT_EQ(Run({"STOCK.GET"}), RespArity("stock.get"));
-  EXPECT_EQ(Run({"STOCK.GET", "1", "2"}), RespArity("stock.get"));
+  EXPECT_EQ(Run({"STOCK.GET", "1", "2"}), RespError("ERR syntax error"));
+  EXPECT_EQ(Run({"STOCK.GET", "1", "WITHHELD", "x"}), RespError("ERR syntax error"));
   EXPECT_EQ(Run({"STOCK.RESERVE", "1", "2", "3"}), RespArity("stock.reserve"));
 }
 

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "storage/keyspace.h"
+#include "storage/order_book.h"
 #include "storage/stock_table.h"
 
 namespace podium::storage {
@@ -37,6 +38,8 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   StockTable& stock() { return stock_; }
+  // Catalog, points, coupons, likes and orders (storage/order_book.h); it has its own lock.
+  OrderBook& orders() { return orders_; }
 
   // The write-ahead log effects go to, or null when the server runs without persistence. Set
   // before the event loops start and not changed while they run.
@@ -90,6 +93,7 @@ class Database {
   EffectLog* log_ = nullptr;
   std::array<StockStripe, kStockStripeCount> stock_stripes_;
   StockTable stock_;
+  OrderBook orders_{this};
   std::array<Shard, kShardCount> shards_;
 };
 

@@ -39,6 +39,19 @@ static_assert(kSortedSetNodeEntries >= 4 && kSortedSetNodeEntries <= 255,
               "node entry counts are stored in one byte and nodes split in halves");
 static_assert(kStockUnitsMax < INT64_MAX / 2, "adding two counters' worth never overflows int64");
 
+// Orders, points, coupons, likes and the catalog (docs/orders.md).
+inline constexpr size_t kOrderItemsMax = 32;
+inline constexpr int64_t kOrderQuantityMax = 1'000'000;
+inline constexpr int64_t kAmountMax = 1'000'000'000'000;  // prices, totals, points: 10^12
+inline constexpr int64_t kHoldMsMax = int64_t{24} * 3600 * 1000;
+inline constexpr size_t kIdBytesMax = 64;     // order and coupon ids
+inline constexpr size_t kNameBytesMax = 256;  // brand and product names
+inline constexpr size_t kListCountMax = 100;  // one page of ORDER.LIST or LIKE.LIST
+// Holds expired per sweep call: bounds the time a sweep holds the order book.
+inline constexpr size_t kHoldSweepOrdersPerCallMax = 256;
+static_assert(kAmountMax <= (INT64_MAX - kAmountMax) / kOrderQuantityMax,
+              "a running total (at most kAmountMax) plus one item's price x quantity fits int64");
+
 // Snapshots (docs/snapshot_format.md). One block of section content, before compression: the
 // writer's only buffer and the most a loader decompresses at once. 64 KiB is LZ4's match window.
 inline constexpr size_t kSnapshotBlockBytesMax = size_t{64} << 10;

@@ -1,0 +1,450 @@
+#include "storage/order_book.h"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "storage/database.h"
+#include "storage/effects.h"
+#include "storage/limits.h"
+
+namespace podium::storage {
+namespace {
+
+Status CheckName(std::string_view what, std::string_view name) {
+  if (!name.empty() && name.size() <= kNameBytesMax) return Status::Ok();
+  return Status::InvalidArgument(std::string(what) + " name must be 1.." +
+                                 std::to_string(kNameBytesMax) + " bytes");
+}
+
+Status CheckId(std::string_view what, std::string_view id) {
+  if (!id.empty() && id.size() <= kIdBytesMax) return Status::Ok();
+  return Status::InvalidArgument(std::string(what) + " id must be 1.." +
+                                 std::to_string(kIdBytesMax) + " bytes");
+}
+
+Status CheckAmount(std::string_view what, int64_t amount, int64_t min) {
+  if (amount >= min && amount <= kAmountMax) return Status::Ok();
+  return Status::InvalidArgument(std::string(what) + " " + std::to_string(amount) +
+                                 " out of range [" + std::to_string(min) + ", " +
+                                 std::to_string(kAmountMax) + "]");
+}
+
+// What a retry must repeat to count as the same order.
+bool SameRequest(const OrderRecord& order, const OrderRequest& request) {
+  if (order.user != request.user || order.hold_ms != request.hold_ms ||
+      order.coupon != request.coupon || order.points != request.points ||
+      order.items.size() != request.items.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < order.items.size(); ++i) {
+    if (order.items[i].product != request.items[i].product ||
+        order.items[i].quantity != request.items[i].quantity) {
+      return false;
+    }
+  }
+  return true;
+}
+
+template <typename T>
+std::vector<T> Page(const std::vector<T>& newest_last, size_t offset, size_t count) {
+  std::vector<T> page;
+  for (size_t i = offset; i < newest_last.size() && page.size() < count; ++i) {
+    page.push_back(newest_last[newest_last.size() - 1 - i]);
+  }
+  return page;
+}
+
+}  // namespace
+
+std::string_view OrderStateName(OrderState state) {
+  switch (state) {
+    case OrderState::kPending:
+      return "PENDING";
+    case OrderState::kPaid:
+      return "PAID";
+    case OrderState::kCancelled:
+      return "CANCELLED";
+    case OrderState::kExpired:
+      return "EXPIRED";
+  }
+  return "UNKNOWN";
+}
+
+std::string_view CouponKindName(CouponKind kind) {
+  return kind == CouponKind::kFixed ? "FIXED" : "PERCENT";
+}
+
+std::string_view CouponStateName(CouponState state) {
+  switch (state) {
+    case CouponState::kAvailable:
+      return "AVAILABLE";
+    case CouponState::kHeld:
+      return "HELD";
+    case CouponState::kUsed:
+      return "USED";
+  }
+  return "UNKNOWN";
+}
+
+OrderBook::OrderBook(Database* db) : db_(db) { CHECK(db_ != nullptr); }
+
+// ---- Catalog --------------------------------------------------------------------------------
+
+Status OrderBook::PutBrand(uint64_t id, std::string_view name) {
+  if (Status status = CheckName("brand", name); !status.ok()) return status;
+  std::lock_guard<std::mutex> lock(mutex_);
+  brands_[id] = std::string(name);
+  return Status::Ok();
+}
+
+Status OrderBook::PutProduct(uint64_t id, uint64_t brand, int64_t price, std::string_view name,
+                             int64_t now_ms) {
+  if (id > kProductIdMax) return Status::InvalidArgument("product id out of range");
+  if (Status status = CheckName("product", name); !status.ok()) return status;
+  if (Status status = CheckAmount("price", price, 0); !status.ok()) return status;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!brands_.contains(brand)) return Status::NotFound("brand " + std::to_string(brand));
+  auto [it, created] = products_.try_emplace(id);
+  Product& product = it->second;
+  if (created) product.created_ms = now_ms;
+  product.id = id;
+  product.brand = brand;
+  product.price = price;
+  product.name = std::string(name);
+  return Status::Ok();
+}
+
+std::optional<ProductView> OrderBook::GetProduct(uint64_t id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = products_.find(id);
+  if (it == products_.end()) return std::nullopt;
+  ProductView view;
+  view.product = it->second;
+  const auto likes = like_counts_.find(id);
+  view.likes = likes == like_counts_.end() ? 0 : likes->second;
+  if (Result<int64_t> units = db_->stock().Get(id); units.ok()) view.stock = *units;
+  const auto held = held_.find(id);
+  view.held = held == held_.end() ? 0 : held->second;
+  return view;
+}
+
+// ---- Points and coupons ---------------------------------------------------------------------
+
+int64_t OrderBook::Points(uint64_t user) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = points_.find(user);
+  return it == points_.end() ? 0 : it->second;
+}
+
+Result<int64_t> OrderBook::ChargePoints(uint64_t user, int64_t amount) {
+  if (Status status = CheckAmount("amount", amount, 1); !status.ok()) return status;
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t& balance = points_[user];
+  if (balance > kAmountMax - amount) {
+    return Status::LimitExceeded("balance " + std::to_string(balance) + " plus " +
+                                 std::to_string(amount) + " would pass " +
+                                 std::to_string(kAmountMax));
+  }
+  balance += amount;
+  return balance;
+}
+
+Status OrderBook::IssueCoupon(std::string_view id, uint64_t user, CouponKind kind,
+                              int64_t value) {
+  if (Status status = CheckId("coupon", id); !status.ok()) return status;
+  const int64_t max = kind == CouponKind::kPercent ? 100 : kAmountMax;
+  if (value < 1 || value > max) {
+    return Status::InvalidArgument("coupon value " + std::to_string(value) +
+                                   " out of range [1, " + std::to_string(max) + "]");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = coupons_.find(id);
+  if (it != coupons_.end()) {
+    const Coupon& coupon = it->second;
+    if (coupon.user == user && coupon.kind == kind && coupon.value == value) return Status::Ok();
+    return Status::InvalidArgument("coupon " + std::string(id) + " exists with other contents");
+  }
+  coupons_.emplace(std::string(id), Coupon{std::string(id), user, kind, value,
+                                           CouponState::kAvailable, std::string()});
+  return Status::Ok();
+}
+
+std::optional<Coupon> OrderBook::GetCoupon(std::string_view id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = coupons_.find(id);
+  if (it == coupons_.end()) return std::nullopt;
+  return it->second;
+}
+
+// ---- Orders ---------------------------------------------------------------------------------
+
+// Fills order (items priced, amounts) from the request, or says what is wrong with it.
+Status OrderBook::CheckRequestLocked(const OrderRequest& request, OrderRecord* order) {
+  if (Status status = CheckId("order", request.id); !status.ok()) return status;
+  if (request.hold_ms < 1 || request.hold_ms > kHoldMsMax) {
+    return Status::InvalidArgument("hold_ms " + std::to_string(request.hold_ms) +
+                                   " out of range [1, " + std::to_string(kHoldMsMax) + "]");
+  }
+  if (request.items.empty()) return Status::InvalidArgument("an order needs at least one item");
+  if (request.items.size() > kOrderItemsMax) {
+    return Status::LimitExceeded("an order has at most " + std::to_string(kOrderItemsMax) +
+                                 " items");
+  }
+  std::unordered_set<uint64_t> seen;
+  int64_t total = 0;
+  for (const OrderItem& item : request.items) {
+    if (item.quantity < 1 || item.quantity > kOrderQuantityMax) {
+      return Status::InvalidArgument("quantity " + std::to_string(item.quantity) +
+                                     " of product " + std::to_string(item.product) +
+                                     " out of range [1, " + std::to_string(kOrderQuantityMax) +
+                                     "]");
+    }
+    if (!seen.insert(item.product).second) {
+      return Status::InvalidArgument("product " + std::to_string(item.product) +
+                                     " appears twice in the order");
+    }
+    const auto product = products_.find(item.product);
+    if (product == products_.end()) {
+      return Status::NotFound("product " + std::to_string(item.product));
+    }
+    total += item.quantity * product->second.price;  // <= kAmountMax + 10^18: no overflow
+    if (total > kAmountMax) {
+      return Status::LimitExceeded("order total passes " + std::to_string(kAmountMax));
+    }
+    order->items.push_back({item.product, item.quantity, product->second.price});
+  }
+  int64_t discount = 0;
+  if (!request.coupon.empty()) {
+    const auto it = coupons_.find(request.coupon);
+    if (it == coupons_.end()) return Status::NotFound("coupon " + request.coupon);
+    const Coupon& coupon = it->second;
+    if (coupon.user != request.user) {
+      return Status::InvalidArgument("coupon " + request.coupon + " belongs to another user");
+    }
+    if (coupon.state != CouponState::kAvailable) {
+      return Status::InvalidArgument("coupon " + request.coupon + " is " +
+                                     std::string(CouponStateName(coupon.state)));
+    }
+    discount = coupon.kind == CouponKind::kFixed ? std::min(coupon.value, total)
+                                                 : total * coupon.value / 100;
+  }
+  if (Status status = CheckAmount("points", request.points, 0); !status.ok()) return status;
+  const auto balance = points_.find(request.user);
+  const int64_t available = balance == points_.end() ? 0 : balance->second;
+  if (request.points > available) {
+    return Status::InvalidArgument("not enough points: balance " + std::to_string(available) +
+                                   ", asked " + std::to_string(request.points));
+  }
+  if (request.points > total - discount) {
+    return Status::InvalidArgument("points " + std::to_string(request.points) +
+                                   " exceed the amount due " + std::to_string(total - discount));
+  }
+  order->id = request.id;
+  order->user = request.user;
+  order->hold_ms = request.hold_ms;
+  order->coupon = request.coupon;
+  order->total = total;
+  order->discount = discount;
+  order->points = request.points;
+  order->pay = total - discount - request.points;
+  return Status::Ok();
+}
+
+// Takes every item's units, or none: on the first shortage, gives back what it took.
+Status OrderBook::ReserveStockLocked(const OrderRecord& order) {
+  for (size_t i = 0; i < order.items.size(); ++i) {
+    const OrderItem& item = order.items[i];
+    Result<Reservation> reservation = db_->WithStockOrder(item.product, [&] {
+      Result<Reservation> result = db_->stock().TryReserve(item.product, item.quantity);
+      if (result.ok() && result->reserved) LogStockSet(db_->log(), item.product, result->units);
+      return result;
+    });
+    if (!reservation.ok() || !reservation->reserved) {
+      ReleaseStockLocked(order.items, i);
+      // A catalog product without a stock counter has nothing to sell.
+      const int64_t available = reservation.ok() ? reservation->units : 0;
+      return Status::SoldOut(std::to_string(item.product) + " " + std::to_string(available));
+    }
+  }
+  return Status::Ok();
+}
+
+void OrderBook::ReleaseStockLocked(const std::vector<OrderItem>& items, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    const OrderItem& item = items[i];
+    Result<int64_t> released = db_->WithStockOrder(item.product, [&] {
+      Result<int64_t> result = db_->stock().Release(item.product, item.quantity);
+      if (result.ok()) LogStockSet(db_->log(), item.product, *result);
+      return result;
+    });
+    // Units that were taken always fit back: nothing but a restock past kStockUnitsMax in
+    // between could refuse them, and then they are lost to the bound, loudly.
+    LOG_IF(ERROR, !released.ok()) << "giving back " << item.quantity << " units of product "
+                                  << item.product << ": " << released.status().ToString();
+  }
+}
+
+Result<OrderRecord> OrderBook::Place(const OrderRequest& request, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto existing = orders_.find(request.id); existing != orders_.end()) {
+    if (!SameRequest(existing->second, request)) {
+      return Status::InvalidArgument("order " + request.id + " exists with other contents");
+    }
+    OrderRecord placed = existing->second;
+    placed.state = OrderState::kPending;  // the original reply
+    return placed;
+  }
+  OrderRecord order;
+  if (Status status = CheckRequestLocked(request, &order); !status.ok()) return status;
+  if (Status status = ReserveStockLocked(order); !status.ok()) return status;
+  order.state = OrderState::kPending;
+  order.created_ms = now_ms;
+  order.expires_ms = now_ms + request.hold_ms;
+  if (order.points > 0) points_[order.user] -= order.points;
+  if (!order.coupon.empty()) {
+    Coupon& coupon = coupons_.find(order.coupon)->second;
+    coupon.state = CouponState::kHeld;
+    coupon.order = order.id;
+  }
+  for (const OrderItem& item : order.items) held_[item.product] += item.quantity;
+  orders_of_user_[order.user].push_back(order.id);
+  deadlines_.emplace(order.expires_ms, order.id);
+  return orders_.emplace(order.id, std::move(order)).first->second;
+}
+
+void OrderBook::EndLocked(OrderRecord& order, OrderState state) {
+  DCHECK(order.state == OrderState::kPending);
+  DCHECK(state == OrderState::kCancelled || state == OrderState::kExpired);
+  ReleaseStockLocked(order.items, order.items.size());
+  for (const OrderItem& item : order.items) held_[item.product] -= item.quantity;
+  if (order.points > 0) points_[order.user] += order.points;
+  if (!order.coupon.empty()) {
+    Coupon& coupon = coupons_.find(order.coupon)->second;
+    coupon.state = CouponState::kAvailable;
+    coupon.order.clear();
+  }
+  order.state = state;
+}
+
+OrderRecord* OrderBook::FindLiveLocked(std::string_view id, int64_t now_ms) {
+  const auto it = orders_.find(id);
+  if (it == orders_.end()) return nullptr;
+  OrderRecord& order = it->second;
+  if (order.state == OrderState::kPending && order.expires_ms <= now_ms) {
+    EndLocked(order, OrderState::kExpired);
+  }
+  return &order;
+}
+
+Result<OrderRecord*> OrderBook::FinalizableLocked(std::string_view id, int64_t now_ms) {
+  OrderRecord* order = FindLiveLocked(id, now_ms);
+  if (order == nullptr) return Status::NotFound("order " + std::string(id));
+  if (order->state != OrderState::kPending) {
+    return Status::InvalidArgument("order " + std::string(id) + " is " +
+                                   std::string(OrderStateName(order->state)));
+  }
+  return order;
+}
+
+Result<OrderRecord> OrderBook::Confirm(std::string_view id, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<OrderRecord*> found = FinalizableLocked(id, now_ms);
+  if (!found.ok()) return found.status();
+  OrderRecord& order = **found;
+  for (const OrderItem& item : order.items) held_[item.product] -= item.quantity;
+  if (!order.coupon.empty()) coupons_.find(order.coupon)->second.state = CouponState::kUsed;
+  order.state = OrderState::kPaid;
+  return order;
+}
+
+Result<OrderRecord> OrderBook::Cancel(std::string_view id, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<OrderRecord*> found = FinalizableLocked(id, now_ms);
+  if (!found.ok()) return found.status();
+  EndLocked(**found, OrderState::kCancelled);
+  return **found;
+}
+
+std::optional<OrderRecord> OrderBook::Get(std::string_view id, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const OrderRecord* order = FindLiveLocked(id, now_ms);
+  if (order == nullptr) return std::nullopt;
+  return *order;
+}
+
+std::vector<std::string> OrderBook::ListOrders(uint64_t user, size_t offset, size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = orders_of_user_.find(user);
+  if (it == orders_of_user_.end()) return {};
+  return Page(it->second, offset, count);
+}
+
+size_t OrderBook::ExpireDue(int64_t now_ms, size_t max_orders) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  size_t expired = 0;
+  while (expired < max_orders && !deadlines_.empty() && deadlines_.top().first <= now_ms) {
+    const std::string id = deadlines_.top().second;
+    deadlines_.pop();
+    const auto it = orders_.find(id);
+    if (it == orders_.end() || it->second.state != OrderState::kPending) continue;
+    EndLocked(it->second, OrderState::kExpired);
+    ++expired;
+  }
+  return expired;
+}
+
+int64_t OrderBook::Held(uint64_t product) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = held_.find(product);
+  return it == held_.end() ? 0 : it->second;
+}
+
+// ---- Likes ----------------------------------------------------------------------------------
+
+Result<bool> OrderBook::Like(uint64_t user, uint64_t product) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!products_.contains(product)) return Status::NotFound("product " + std::to_string(product));
+  UserLikes& likes = likes_of_user_[user];
+  const uint64_t sequence = like_sequence_ + 1;
+  if (!likes.sequence_of.try_emplace(product, sequence).second) return false;
+  like_sequence_ = sequence;
+  likes.by_sequence.emplace(sequence, product);
+  ++like_counts_[product];
+  return true;
+}
+
+Result<bool> OrderBook::Unlike(uint64_t user, uint64_t product) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!products_.contains(product)) return Status::NotFound("product " + std::to_string(product));
+  const auto user_likes = likes_of_user_.find(user);
+  if (user_likes == likes_of_user_.end()) return false;
+  UserLikes& likes = user_likes->second;
+  const auto it = likes.sequence_of.find(product);
+  if (it == likes.sequence_of.end()) return false;
+  likes.by_sequence.erase(it->second);
+  likes.sequence_of.erase(it);
+  --like_counts_[product];
+  return true;
+}
+
+int64_t OrderBook::LikeCount(uint64_t product) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = like_counts_.find(product);
+  return it == like_counts_.end() ? 0 : it->second;
+}
+
+std::vector<uint64_t> OrderBook::LikedProducts(uint64_t user, size_t offset, size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<uint64_t> page;
+  const auto it = likes_of_user_.find(user);
+  if (it == likes_of_user_.end()) return page;
+  const auto& by_sequence = it->second.by_sequence;
+  auto cursor = by_sequence.rbegin();
+  for (size_t skipped = 0; skipped < offset && cursor != by_sequence.rend(); ++skipped) ++cursor;
+  for (; cursor != by_sequence.rend() && page.size() < count; ++cursor) {
+    page.push_back(cursor->second);
+  }
+  return page;
+}
+
+}  // namespace podium::storage

@@ -1,0 +1,188 @@
+// OrderBook: the shop's catalog, points, coupons, likes and orders with holds, next to the
+// lock-free stock counters. docs/orders.md is the model (states, amounts, idempotency, expiry);
+// this header is the contract of the engine the order commands call.
+//
+// Concurrency. One mutex guards everything here: every operation is a few hash lookups, and the
+// rules that cost money ("5 orders of 1000 points against 3000 -> exactly 3", "one coupon, one
+// order") need the check and the change of a balance or coupon to be one step. Stock stays in
+// the lock-free StockTable: ORDER.PLACE reserves each item with one compare-and-swap (logged
+// under the product's stripe lock like every stock change, Database::WithStockOrder) and gives
+// back what it took on the first shortage, so STOCK.* traffic never waits for the book. Lock
+// order: the book's mutex, then a stock stripe; stock commands take only a stripe.
+//
+// Time is a parameter (now_ms, Unix milliseconds). Every operation that reads or changes an
+// order first expires it if its hold deadline has passed; ExpireDue does the same for the
+// earliest deadlines, called by the event loops' sweep timer.
+//
+// Errors (storage::Status), each changing nothing: InvalidArgument for malformed input or a
+// rule broken (not enough points, another user's coupon, an order not pending), NotFound for an
+// unknown product, brand, coupon or order, SoldOut ("<product> <available>") for a shortage,
+// LimitExceeded past a bound of storage/limits.h.
+//
+// Not yet durable: orders, points, coupons, likes and the catalog are not logged or
+// snapshotted (stock changes are); docs/orders.md, "Not yet".
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "storage/status.h"
+
+namespace podium::storage {
+
+class Database;
+
+enum class OrderState : uint8_t { kPending, kPaid, kCancelled, kExpired };
+enum class CouponKind : uint8_t { kFixed, kPercent };
+enum class CouponState : uint8_t { kAvailable, kHeld, kUsed };
+std::string_view OrderStateName(OrderState state);    // "PENDING", "PAID", ...
+std::string_view CouponKindName(CouponKind kind);     // "FIXED", "PERCENT"
+std::string_view CouponStateName(CouponState state);  // "AVAILABLE", "HELD", "USED"
+
+struct Product {
+  uint64_t id = 0;
+  uint64_t brand = 0;
+  int64_t price = 0;
+  std::string name;
+  int64_t created_ms = 0;
+};
+
+// A product as PRODUCT.GET shows it.
+struct ProductView {
+  Product product;
+  int64_t likes = 0;
+  std::optional<int64_t> stock;  // nullopt: no stock counter
+  int64_t held = 0;
+};
+
+struct Coupon {
+  std::string id;
+  uint64_t user = 0;
+  CouponKind kind = CouponKind::kFixed;
+  int64_t value = 0;
+  CouponState state = CouponState::kAvailable;
+  std::string order;  // the order holding or using it; empty when available
+};
+
+struct OrderItem {
+  uint64_t product = 0;
+  int64_t quantity = 0;
+  int64_t unit_price = 0;  // from the catalog at placement; ignored in a request
+};
+
+struct OrderRequest {
+  std::string id;
+  uint64_t user = 0;
+  int64_t hold_ms = 0;
+  std::vector<OrderItem> items;
+  std::string coupon;  // empty: none
+  int64_t points = 0;
+};
+
+struct OrderRecord {
+  std::string id;
+  uint64_t user = 0;
+  OrderState state = OrderState::kPending;
+  int64_t hold_ms = 0;
+  std::vector<OrderItem> items;
+  std::string coupon;
+  int64_t total = 0;
+  int64_t discount = 0;
+  int64_t points = 0;
+  int64_t pay = 0;
+  int64_t created_ms = 0;
+  int64_t expires_ms = 0;
+};
+
+class OrderBook {
+ public:
+  // `db` provides the stock counters and the log; it must outlive the book.
+  explicit OrderBook(Database* db);
+  OrderBook(const OrderBook&) = delete;
+  OrderBook& operator=(const OrderBook&) = delete;
+
+  // Catalog.
+  Status PutBrand(uint64_t id, std::string_view name);
+  Status PutProduct(uint64_t id, uint64_t brand, int64_t price, std::string_view name,
+                    int64_t now_ms);
+  std::optional<ProductView> GetProduct(uint64_t id);
+
+  // Points.
+  int64_t Points(uint64_t user);
+  Result<int64_t> ChargePoints(uint64_t user, int64_t amount);  // the new balance
+
+  // Coupons.
+  Status IssueCoupon(std::string_view id, uint64_t user, CouponKind kind, int64_t value);
+  std::optional<Coupon> GetCoupon(std::string_view id);
+
+  // Orders. Place returns the order as placed (state PENDING), also for a retry of the same
+  // request, whatever the order's state is now.
+  Result<OrderRecord> Place(const OrderRequest& request, int64_t now_ms);
+  Result<OrderRecord> Confirm(std::string_view id, int64_t now_ms);
+  Result<OrderRecord> Cancel(std::string_view id, int64_t now_ms);
+  std::optional<OrderRecord> Get(std::string_view id, int64_t now_ms);
+  // The user's order ids, most recent first.
+  std::vector<std::string> ListOrders(uint64_t user, size_t offset, size_t count);
+  // Expires up to `max_orders` pending orders whose deadline has passed; returns how many.
+  size_t ExpireDue(int64_t now_ms, size_t max_orders);
+  // Units of `product` held by pending orders.
+  int64_t Held(uint64_t product);
+
+  // Likes. Like/Unlike return true when something changed; NotFound for a product not in the
+  // catalog.
+  Result<bool> Like(uint64_t user, uint64_t product);
+  Result<bool> Unlike(uint64_t user, uint64_t product);
+  int64_t LikeCount(uint64_t product);
+  std::vector<uint64_t> LikedProducts(uint64_t user, size_t offset, size_t count);
+
+ private:
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view text) const noexcept {
+      return std::hash<std::string_view>()(text);
+    }
+  };
+  template <typename Value>
+  using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
+
+  // A user's likes: by product, and by when (a sequence number), for LIKE.LIST.
+  struct UserLikes {
+    std::unordered_map<uint64_t, uint64_t> sequence_of;  // product -> sequence
+    std::map<uint64_t, uint64_t> by_sequence;            // sequence -> product
+  };
+
+  // Held by mutex_.
+  Status CheckRequestLocked(const OrderRequest& request, OrderRecord* order);
+  Status ReserveStockLocked(const OrderRecord& order);
+  void ReleaseStockLocked(const std::vector<OrderItem>& items, size_t count);
+  OrderRecord* FindLiveLocked(std::string_view id, int64_t now_ms);  // expires it if due
+  void EndLocked(OrderRecord& order, OrderState state);              // cancel or expire: give back
+  Result<OrderRecord*> FinalizableLocked(std::string_view id, int64_t now_ms);
+
+  Database* const db_;
+  std::mutex mutex_;
+  std::unordered_map<uint64_t, std::string> brands_;
+  std::unordered_map<uint64_t, Product> products_;
+  std::unordered_map<uint64_t, int64_t> points_;
+  StringMap<Coupon> coupons_;
+  StringMap<OrderRecord> orders_;
+  std::unordered_map<uint64_t, std::vector<std::string>> orders_of_user_;  // oldest first
+  std::unordered_map<uint64_t, int64_t> held_;                             // product -> units
+  // Pending orders by deadline, earliest on top; an entry whose order is no longer pending
+  // is dropped when it comes up.
+  using Deadline = std::pair<int64_t, std::string>;
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  std::unordered_map<uint64_t, UserLikes> likes_of_user_;
+  std::unordered_map<uint64_t, int64_t> like_counts_;
+  uint64_t like_sequence_ = 0;
+};
+
+}  // namespace podium::storage

@@ -1,0 +1,207 @@
+// OrderBook in-process: amounts, the lifecycle (confirm, cancel, expiry), idempotency, bad input
+// that changes nothing, and the races every shop tests, with threads on one book.
+// tests/orders_test.py checks the same over the network.
+#include "storage/order_book.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <latch>
+#include <thread>
+#include <vector>
+
+#include "storage/database.h"
+
+namespace podium::storage {
+namespace {
+
+constexpr int64_t kNow = 1'800'000'000'000;
+
+class OrderBookTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(book().PutBrand(1, "brand").ok());
+    ASSERT_TRUE(book().PutProduct(10, 1, 12'000, "shoe", kNow).ok());
+    ASSERT_TRUE(book().PutProduct(11, 1, 3'000, "sock", kNow).ok());
+    ASSERT_TRUE(db_.stock().Set(10, 5).ok());
+    ASSERT_TRUE(db_.stock().Set(11, 100).ok());
+  }
+  OrderBook& book() { return db_.orders(); }
+  int64_t Stock(uint64_t product) { return *db_.stock().Get(product); }
+
+  static OrderRequest Request(std::string id, uint64_t user, std::vector<OrderItem> items) {
+    OrderRequest request;
+    request.id = std::move(id);
+    request.user = user;
+    request.hold_ms = 60'000;
+    request.items = std::move(items);
+    return request;
+  }
+
+  Database db_;
+};
+
+TEST_F(OrderBookTest, AmountsAndTheHold) {
+  ASSERT_TRUE(book().ChargePoints(7, 5'000).ok());
+  ASSERT_TRUE(book().IssueCoupon("c", 7, CouponKind::kPercent, 15).ok());
+  OrderRequest request = Request("o1", 7, {{10, 2, 0}, {11, 3, 0}});
+  request.coupon = "c";
+  request.points = 1'000;
+  Result<OrderRecord> order = book().Place(request, kNow);
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  EXPECT_EQ(order->total, 33'000);
+  EXPECT_EQ(order->discount, 4'950);  // 15% of 33000
+  EXPECT_EQ(order->pay, 33'000 - 4'950 - 1'000);
+  EXPECT_EQ(order->expires_ms, kNow + 60'000);
+  EXPECT_EQ(Stock(10), 3);
+  EXPECT_EQ(book().Held(10), 2);
+  EXPECT_EQ(book().Points(7), 4'000);
+  EXPECT_EQ(book().GetCoupon("c")->state, CouponState::kHeld);
+}
+
+TEST_F(OrderBookTest, ConfirmSellsCancelAndExpiryGiveBack) {
+  ASSERT_TRUE(book().ChargePoints(7, 500).ok());
+  OrderRequest paid = Request("paid", 7, {{10, 1, 0}});
+  OrderRequest cancelled = Request("cancelled", 7, {{10, 1, 0}});
+  cancelled.points = 500;
+  OrderRequest expiring = Request("expiring", 7, {{11, 4, 0}});
+  expiring.hold_ms = 10;
+  for (const OrderRequest& request : {paid, cancelled, expiring}) {
+    ASSERT_TRUE(book().Place(request, kNow).ok());
+  }
+  EXPECT_EQ(book().Confirm("paid", kNow)->state, OrderState::kPaid);
+  EXPECT_EQ(book().Cancel("cancelled", kNow)->state, OrderState::kCancelled);
+  EXPECT_EQ(Stock(10), 4);  // one sold, one given back
+  EXPECT_EQ(book().Held(10), 0);
+  EXPECT_EQ(book().Points(7), 500);
+  EXPECT_EQ(Stock(11), 96);
+  EXPECT_EQ(book().ExpireDue(kNow + 9, 10), 0u);
+  EXPECT_EQ(book().ExpireDue(kNow + 10, 10), 1u);
+  EXPECT_EQ(Stock(11), 100);
+  EXPECT_EQ(book().Get("expiring", kNow)->state, OrderState::kExpired);
+  // A final order stays final.
+  for (const char* id : {"paid", "cancelled", "expiring"}) {
+    EXPECT_EQ(book().Confirm(id, kNow).status().code(), StatusCode::kInvalidArgument) << id;
+    EXPECT_EQ(book().Cancel(id, kNow).status().code(), StatusCode::kInvalidArgument) << id;
+  }
+  EXPECT_EQ(book().Confirm("nope", kNow).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Stock(10), 4);
+  EXPECT_EQ(book().ListOrders(7, 0, 10),
+            (std::vector<std::string>{"expiring", "cancelled", "paid"}));
+}
+
+// A confirm after the deadline finds the order expired, not paid.
+TEST_F(OrderBookTest, LateConfirmFindsTheOrderExpired) {
+  OrderRequest request = Request("late", 7, {{10, 2, 0}});
+  request.hold_ms = 100;
+  ASSERT_TRUE(book().Place(request, kNow).ok());
+  Result<OrderRecord> confirmed = book().Confirm("late", kNow + 100);
+  EXPECT_EQ(confirmed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(confirmed.status().message(), "order late is EXPIRED");
+  EXPECT_EQ(Stock(10), 5);
+}
+
+TEST_F(OrderBookTest, RetryAnswersTheOriginalAndTakesNothingTwice) {
+  const OrderRequest request = Request("o", 7, {{10, 2, 0}});
+  Result<OrderRecord> first = book().Place(request, kNow);
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(book().Confirm("o", kNow).ok());
+  Result<OrderRecord> again = book().Place(request, kNow + 5);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->state, OrderState::kPending);
+  EXPECT_EQ(again->expires_ms, first->expires_ms);
+  EXPECT_EQ(Stock(10), 3);
+  EXPECT_EQ(book().Place(Request("o", 7, {{10, 1, 0}}), kNow).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(Stock(10), 3);
+}
+
+TEST_F(OrderBookTest, BadOrdersChangeNothing) {
+  ASSERT_TRUE(book().ChargePoints(7, 100).ok());
+  ASSERT_TRUE(book().IssueCoupon("theirs", 8, CouponKind::kFixed, 10).ok());
+  std::vector<OrderItem> too_many;
+  for (uint64_t i = 0; i <= kOrderItemsMax; ++i) too_many.push_back({10, 1, 0});
+  OrderRequest points = Request("p", 7, {{11, 1, 0}});
+  points.points = 101;
+  OrderRequest coupon = Request("c", 7, {{11, 1, 0}});
+  coupon.coupon = "theirs";
+  OrderRequest unknown_coupon = Request("u", 7, {{11, 1, 0}});
+  unknown_coupon.coupon = "none";
+  const std::vector<std::pair<OrderRequest, StatusCode>> cases = {
+      {Request("a", 7, {{99, 1, 0}}), StatusCode::kNotFound},
+      {Request("b", 7, {{10, 0, 0}}), StatusCode::kInvalidArgument},
+      {Request("d", 7, {{10, -1, 0}}), StatusCode::kInvalidArgument},
+      {Request("e", 7, {{11, 1, 0}, {11, 1, 0}}), StatusCode::kInvalidArgument},
+      {Request("f", 7, too_many), StatusCode::kLimitExceeded},
+      {Request("g", 7, {{11, 1, 0}, {10, 6, 0}}), StatusCode::kSoldOut},
+      {points, StatusCode::kInvalidArgument},
+      {coupon, StatusCode::kInvalidArgument},
+      {unknown_coupon, StatusCode::kNotFound},
+  };
+  for (const auto& [request, code] : cases) {
+    EXPECT_EQ(book().Place(request, kNow).status().code(), code) << request.id;
+    EXPECT_FALSE(book().Get(request.id, kNow).has_value()) << request.id;
+  }
+  EXPECT_EQ(book().Place(cases[5].first, kNow).status().message(), "10 5");
+  EXPECT_EQ(Stock(10), 5);
+  EXPECT_EQ(Stock(11), 100);
+  EXPECT_EQ(book().Points(7), 100);
+  EXPECT_EQ(book().GetCoupon("theirs")->state, CouponState::kAvailable);
+}
+
+// domain.md's races, with threads on one book: each rule holds exactly.
+TEST_F(OrderBookTest, RacesEndExactly) {
+  const auto race = [&](int threads, auto&& attempt) {
+    std::atomic<int> won{0};
+    std::latch start(threads);
+    std::vector<std::thread> pool;
+    for (int i = 0; i < threads; ++i) {
+      pool.emplace_back([&, i] {
+        start.arrive_and_wait();
+        if (attempt(i)) won.fetch_add(1);
+      });
+    }
+    for (std::thread& thread : pool) thread.join();
+    return won.load();
+  };
+  ASSERT_TRUE(db_.stock().Set(10, 10).ok());
+  EXPECT_EQ(race(15, [&](int i) {
+              return book().Place(Request("s" + std::to_string(i), i, {{10, 1, 0}}), kNow).ok();
+            }),
+            10);
+  EXPECT_EQ(Stock(10), 0);
+  ASSERT_TRUE(book().ChargePoints(7, 3'000).ok());
+  EXPECT_EQ(race(5, [&](int i) {
+              OrderRequest request = Request("p" + std::to_string(i), 7, {{11, 1, 0}});
+              request.points = 1'000;
+              return book().Place(request, kNow).ok();
+            }),
+            3);
+  EXPECT_EQ(book().Points(7), 0);
+  ASSERT_TRUE(book().IssueCoupon("one", 7, CouponKind::kFixed, 500).ok());
+  EXPECT_EQ(race(10, [&](int i) {
+              OrderRequest request = Request("c" + std::to_string(i), 7, {{11, 1, 0}});
+              request.coupon = "one";
+              return book().Place(request, kNow).ok();
+            }),
+            1);
+  EXPECT_EQ(race(10, [&](int i) { return *book().Like(100 + i, 10); }), 10);
+  EXPECT_EQ(race(5, [&](int) { return *book().Like(7, 11); }), 1);
+  EXPECT_EQ(book().LikeCount(10), 10);
+  EXPECT_EQ(book().LikeCount(11), 1);
+}
+
+TEST_F(OrderBookTest, LikesAreIdempotentAndListedNewestFirst) {
+  EXPECT_TRUE(*book().Like(7, 10));
+  EXPECT_FALSE(*book().Like(7, 10));
+  EXPECT_TRUE(*book().Like(7, 11));
+  EXPECT_EQ(book().LikedProducts(7, 0, 10), (std::vector<uint64_t>{11, 10}));
+  EXPECT_EQ(book().LikedProducts(7, 1, 10), (std::vector<uint64_t>{10}));
+  EXPECT_TRUE(*book().Unlike(7, 10));
+  EXPECT_FALSE(*book().Unlike(7, 10));
+  EXPECT_EQ(book().LikeCount(10), 0);
+  EXPECT_EQ(book().Like(7, 99).status().code(), StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace podium::storage
