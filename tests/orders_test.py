@@ -30,7 +30,6 @@ import random
 import sys
 import threading
 import time
-import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -797,7 +796,8 @@ class BadInputTest(OrdersTestCase):
         reply = self.call(*args)
         self.assert_error(reply, prefixes, what)
         self.assertEqual(self.snapshot(*self.everything), before, f"{what} changed something")
-        if len(args) > 1 and args[0] == "ORDER.PLACE" and isinstance(args[1], str) and args[1]:
+        if (len(args) > 1 and args[0] == "ORDER.PLACE" and isinstance(args[1], str)
+                and 1 <= len(args[1]) <= 64):  # ids outside 1..64 bytes are refused by ORDER.GET
             self.assertIsNone(self.call("ORDER.GET", args[1]), f"{what}: the order was stored")
         self.assertTrue(self.db.execute_command("PING"), "the connection stays usable")
         return reply
@@ -1055,7 +1055,7 @@ class StressTest(OrdersTestCase):
         prices, initial = {}, {}
         for _ in range(STRESS_PRODUCTS):
             price = master.randint(100, 1000)
-            units = master.randint(20, 60)
+            units = master.randint(50, 150)
             product = self.product(price=price, stock=units)
             prices[product], initial[product] = price, units
         products = sorted(prices)
@@ -1078,7 +1078,7 @@ class StressTest(OrdersTestCase):
                     verb = "CONFIRM" if roll < 0.62 else "CANCEL"
                     self._stress_settle(client, rng, log, pending, verb)
                 elif roll < 0.77:
-                    product, units = rng.choice(products), rng.randint(1, 5)
+                    product, units = rng.choice(products), rng.randint(1, 10)
                     reply = call(client, "STOCK.ADD", product, units)
                     if isinstance(reply, int) and reply >= units:
                         log.restocked[product] += units
@@ -1173,7 +1173,9 @@ class StressTest(OrdersTestCase):
                              f"ORDER.LIST of user {user} {context}")
 
         # Likes: each (user, product) changed at most to liked and back; counts add up.
-        like_delta = sum((log.like_delta for log in logs), collections.Counter())
+        like_delta = collections.Counter()
+        for log in logs:
+            like_delta.update(log.like_delta)  # update, not +: a Counter sum drops negatives
         for (liker, product), delta in like_delta.items():
             self.assertIn(delta, (0, 1), f"user {liker} product {product}: adds - removes")
         for product in products:
@@ -1225,6 +1227,7 @@ class StressTest(OrdersTestCase):
         log.orders[order] = {"items": items, "points": points, "total": total,
                              "state": "PENDING"}
         log.placed.append(order)
+        log.counts["placed"] += 1
         pending.append(order)
 
     @staticmethod
@@ -1245,6 +1248,7 @@ class StressTest(OrdersTestCase):
         if seen["state"] == "PENDING":
             if reply == f"ERR order {order} is EXPIRED":
                 seen["state"] = "EXPIRED"
+                log.counts[f"{verb.lower()} found EXPIRED"] += 1
                 return
             try:
                 status = as_dict(reply)["status"]
@@ -1252,9 +1256,12 @@ class StressTest(OrdersTestCase):
                 status = None
             if status == target.encode():
                 seen["state"] = target
+                log.counts[f"{verb.lower()} -> {target}"] += 1
             else:
                 log.problems.append(((f"ORDER.{verb}", order), reply, "of a pending order"))
-        elif reply != f"ERR order {order} is {seen['state']}":
+        elif reply == f"ERR order {order} is {seen['state']}":
+            log.counts[f"{verb.lower()} of a final order"] += 1
+        else:
             log.problems.append(((f"ORDER.{verb}", order), reply,
                                  f"of an order the client saw {seen['state']}"))
 
