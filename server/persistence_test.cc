@@ -4,6 +4,7 @@
 // closed and storage::Recover rebuilds a fresh Database from the directory.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -15,6 +16,7 @@
 
 #include "server/command_test_util.h"
 #include "storage/effect_log.h"
+#include "storage/book_effects.h"
 #include "storage/effects.h"
 #include "storage/recovery.h"
 
@@ -29,8 +31,28 @@ struct Dump {
   std::map<std::string, std::pair<std::string, std::optional<int64_t>>> strings;
   std::map<std::string, std::pair<std::optional<int64_t>, std::vector<std::pair<std::string, double>>>>
       sorted_sets;
+  std::vector<std::string> book;  // encoded entries, sorted (the book's maps have no order)
+  std::map<uint64_t, std::pair<int64_t, int64_t>> held_and_likes;  // derived, per product
   bool operator==(const Dump&) const = default;
 };
+
+constexpr uint64_t kProducts = 8;
+
+void DumpBook(Database& db, Dump* dump) {
+  std::string entries;
+  db.orders().AppendSnapshotEntries(&entries);
+  std::string_view rest = entries;
+  while (!rest.empty()) {
+    const std::string_view before = rest;
+    storage::BookEntry entry;
+    CHECK(storage::ReadBookEntry(&rest, &entry).ok());
+    dump->book.emplace_back(before.substr(0, before.size() - rest.size()));
+  }
+  std::sort(dump->book.begin(), dump->book.end());
+  for (uint64_t product = 0; product < kProducts; ++product) {
+    dump->held_and_likes[product] = {db.orders().Held(product), db.orders().LikeCount(product)};
+  }
+}
 
 Dump DumpOf(Database& db, int64_t now_ms) {
   Dump dump;
@@ -55,6 +77,7 @@ Dump DumpOf(Database& db, int64_t now_ms) {
       });
     });
   }
+  DumpBook(db, &dump);
   return dump;
 }
 
@@ -84,6 +107,16 @@ class PersistenceTest : public ::testing::Test {
   std::string dir_;
 };
 
+// The products the order commands use (0..kProducts-1), each with a brand, a price and stock.
+void SetUpCatalog(Database& db) {
+  CommandHarness harness(&db);
+  harness.Run({"BRAND.PUT", "1", "brand"});
+  for (uint64_t product = 0; product < kProducts; ++product) {
+    harness.Run({"PRODUCT.PUT", std::to_string(product), "1", std::to_string(100 + product), "p"});
+    harness.Run({"STOCK.SET", std::to_string(product), "40"});
+  }
+}
+
 // One random command on a small key space, so that threads collide on keys and members.
 std::vector<std::string> RandomCommand(std::mt19937& random) {
   const auto pick = [&](int lo, int hi) {
@@ -92,7 +125,34 @@ std::vector<std::string> RandomCommand(std::mt19937& random) {
   const std::string key = std::to_string(pick(0, 7));
   const std::string member = pick(0, 3) == 0 ? "name" + std::to_string(pick(0, 30))
                                              : std::to_string(pick(0, 60));
-  switch (pick(0, 13)) {
+  const std::string order = "o" + std::to_string(pick(0, 400));
+  const std::string user = std::to_string(pick(0, 5));
+  switch (pick(0, 20)) {
+    case 14: {
+      std::vector<std::string> place = {"ORDER.PLACE", order, user, std::to_string(pick(50, 2000))};
+      const int items = pick(1, 3);
+      place.push_back(std::to_string(items));
+      for (int i = 0; i < items; ++i) {
+        place.push_back(std::to_string(pick(0, kProducts - 1)));  // a repeat is refused
+        place.push_back(std::to_string(pick(1, 3)));
+      }
+      if (pick(0, 2) == 0) place.insert(place.end(), {"COUPON", "c" + std::to_string(pick(0, 9))});
+      if (pick(0, 2) == 0) place.insert(place.end(), {"POINTS", std::to_string(pick(1, 50))});
+      return place;
+    }
+    case 15:
+      return {"ORDER.CONFIRM", order};
+    case 16:
+      return {"ORDER.CANCEL", order};
+    case 17:
+      return {"POINTS.CHARGE", user, std::to_string(pick(1, 100))};
+    case 18:
+      return {"COUPON.ISSUE", "c" + std::to_string(pick(0, 9)), user,
+              pick(0, 1) ? "FIXED" : "PERCENT", std::to_string(pick(1, 50))};
+    case 19:
+      return {"LIKE.ADD", user, std::to_string(pick(0, kProducts - 1))};
+    case 20:
+      return {"LIKE.DEL", user, std::to_string(pick(0, kProducts - 1))};
     case 0:
       return {"SET", "s" + key, std::to_string(pick(0, 1000))};
     case 1:
@@ -133,12 +193,18 @@ TEST_F(PersistenceTest, ReplayGivesBackTheLiveStateAfterConcurrentWritesAndSnaps
   std::unique_ptr<storage::EffectLog> log = OpenLog(1, 64 << 10);
   live.set_log(log.get());
 
+  SetUpCatalog(live);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&live, t] {
       CommandHarness harness(&live);
       std::mt19937 random(1234 + t);
-      for (int i = 0; i < kCommandsPerThread; ++i) harness.Run(RandomCommand(random));
+      for (int i = 0; i < kCommandsPerThread; ++i) {
+        harness.Run(RandomCommand(random));
+        // Time moves, so holds expire: on access and by the sweep, as in the server.
+        harness.now_ms += static_cast<int64_t>(random() % 3);
+        if (i % 64 == 0) live.orders().ExpireDue(harness.now_ms, 16);
+      }
     });
   }
   std::thread snapshots([&] {
@@ -161,6 +227,7 @@ TEST_F(PersistenceTest, ReplayGivesBackTheLiveStateAfterConcurrentWritesAndSnaps
   const Dump expected = DumpOf(live, CommandHarness::kStartMs);
   EXPECT_FALSE(expected.sorted_sets.empty());
   EXPECT_FALSE(expected.stock.empty());
+  EXPECT_GT(expected.book.size(), 100u);  // orders, coupons, points and likes were made
   EXPECT_TRUE(DumpOf(recovered, CommandHarness::kStartMs) == expected);
 }
 
@@ -237,6 +304,7 @@ TEST_F(PersistenceTest, RecoveryWithoutSnapshotReplaysTheWholeLog) {
   Database live;
   std::unique_ptr<storage::EffectLog> log = OpenLog(1);
   live.set_log(log.get());
+  SetUpCatalog(live);
   CommandHarness harness(&live);
   std::mt19937 random(99);
   for (int i = 0; i < 5'000; ++i) harness.Run(RandomCommand(random));

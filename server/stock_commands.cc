@@ -79,7 +79,11 @@ void StockGetCommand(CommandContext& context) {
   uint64_t product = 0;
   if (!ReadProductId(context, 0, &product)) return;
   const bool with_held = context.argc() == 2;
-  if (context.argc() > 2 || (with_held && !ArgumentIs(context, 1, "WITHHELD"))) {
+  if (context.argc() > 2) {
+    ReplyArityError(context.reply, "STOCK.GET");
+    return;
+  }
+  if (with_held && !ArgumentIs(context, 1, "WITHHELD")) {
     ReplySyntaxError(context);
     return;
   }

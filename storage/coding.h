@@ -97,6 +97,7 @@ class ByteReader {
     return true;
   }
   bool empty() const { return ok_ && rest_.empty(); }
+  size_t remaining() const { return rest_.size(); }
   bool ok() const { return ok_; }
 
  private:

@@ -17,4 +17,17 @@ size_t Database::ShardOf(std::string_view key) {
   return static_cast<size_t>(XXH3_64bits(tag.data(), tag.size()) % kShardCount);
 }
 
+Database::StripeLocks::StripeLocks(Database* db, std::span<const uint64_t> products) : db_(db) {
+  for (uint64_t product : products) held_.set(StockStripeOf(product));
+  for (size_t stripe = 0; stripe < kStockStripeCount; ++stripe) {
+    if (held_.test(stripe)) db_->stock_stripes_[stripe].mutex.lock();
+  }
+}
+
+Database::StripeLocks::~StripeLocks() {
+  for (size_t stripe = kStockStripeCount; stripe-- > 0;) {
+    if (held_.test(stripe)) db_->stock_stripes_[stripe].mutex.unlock();
+  }
+}
+
 }  // namespace podium::storage

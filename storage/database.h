@@ -15,9 +15,11 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <span>
 #include <string_view>
 
 #include "storage/keyspace.h"
@@ -57,6 +59,16 @@ class Database {
     return fn();
   }
 
+  // WithStockOrder for several products at once (an order's items): with a log open, locks
+  // each distinct stripe of `products` in stripe order (so two such calls cannot deadlock) and
+  // runs fn while holding them all.
+  template <typename Fn>
+  decltype(auto) WithStockOrderOfAll(std::span<const uint64_t> products, Fn&& fn) {
+    if (log_ == nullptr) return fn();
+    StripeLocks locks(this, products);
+    return fn();
+  }
+
   // Runs fn(Keyspace&) with the shard of `key` locked; returns what fn returns.
   template <typename Fn>
   decltype(auto) WithKey(std::string_view key, Fn&& fn) {
@@ -80,6 +92,18 @@ class Database {
   struct alignas(64) Shard {
     std::mutex mutex;
     Keyspace keyspace;
+  };
+
+  class StripeLocks {
+   public:
+    StripeLocks(Database* db, std::span<const uint64_t> products);
+    ~StripeLocks();
+    StripeLocks(const StripeLocks&) = delete;
+    StripeLocks& operator=(const StripeLocks&) = delete;
+
+   private:
+    Database* const db_;
+    std::bitset<kStockStripeCount> held_;
   };
 
   static size_t StockStripeOf(uint64_t product) {

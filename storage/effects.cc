@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/book_effects.h"
 #include "storage/coding.h"
 #include "storage/database.h"
 #include "storage/effect_log.h"
@@ -323,6 +324,10 @@ Status EffectReplayer::ApplyNow(uint8_t type, std::string_view payload) {
         keys.DropIfEmpty(key);
       });
       return Status::Ok();
+    }
+    case EffectType::kBook: {
+      Status status = ApplyBookRecord(payload, db_);
+      return status.ok() ? status : Malformed(type, status.message());
     }
   }
   return Malformed(type, "unknown effect type");

@@ -46,6 +46,7 @@ enum class EffectType : uint8_t {
   kKeyDeadline = 4,      // a key's deadline (or none)
   kSortedSetPut = 5,     // members' scores in a sorted set
   kSortedSetRemove = 6,  // members gone from a sorted set (the key goes when it empties)
+  kBook = 7,             // order-book entries changed together (storage/book_effects.h)
 };
 
 // Flags of kSortedSetPut.

@@ -47,6 +47,8 @@ inline constexpr int64_t kHoldMsMax = int64_t{24} * 3600 * 1000;
 inline constexpr size_t kIdBytesMax = 64;     // order and coupon ids
 inline constexpr size_t kNameBytesMax = 256;  // brand and product names
 inline constexpr size_t kListCountMax = 100;  // one page of ORDER.LIST or LIKE.LIST
+// One encoded order-book entry (an order of kOrderItemsMax items is about 1 KiB).
+inline constexpr size_t kBookEntryBytesMax = 4096;
 // Holds expired per sweep call: bounds the time a sweep holds the order book.
 inline constexpr size_t kHoldSweepOrdersPerCallMax = 256;
 static_assert(kAmountMax <= (INT64_MAX - kAmountMax) / kOrderQuantityMax,

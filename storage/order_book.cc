@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "storage/book_effects.h"
 #include "storage/database.h"
+#include "storage/effect_log.h"
 #include "storage/effects.h"
 #include "storage/limits.h"
 
@@ -94,6 +96,9 @@ Status OrderBook::PutBrand(uint64_t id, std::string_view name) {
   if (Status status = CheckName("brand", name); !status.ok()) return status;
   std::lock_guard<std::mutex> lock(mutex_);
   brands_[id] = std::string(name);
+  std::string entries;
+  AppendBrandEntry(id, name, &entries);
+  LogLocked(entries);
   return Status::Ok();
 }
 
@@ -111,6 +116,9 @@ Status OrderBook::PutProduct(uint64_t id, uint64_t brand, int64_t price, std::st
   product.brand = brand;
   product.price = price;
   product.name = std::string(name);
+  std::string entries;
+  AppendProductEntry(product, &entries);
+  LogLocked(entries);
   return Status::Ok();
 }
 
@@ -146,6 +154,9 @@ Result<int64_t> OrderBook::ChargePoints(uint64_t user, int64_t amount) {
                                  std::to_string(kAmountMax));
   }
   balance += amount;
+  std::string entries;
+  AppendPointsEntry(user, balance, &entries);
+  LogLocked(entries);
   return balance;
 }
 
@@ -164,8 +175,13 @@ Status OrderBook::IssueCoupon(std::string_view id, uint64_t user, CouponKind kin
     if (coupon.user == user && coupon.kind == kind && coupon.value == value) return Status::Ok();
     return Status::InvalidArgument("coupon " + std::string(id) + " exists with other contents");
   }
-  coupons_.emplace(std::string(id), Coupon{std::string(id), user, kind, value,
-                                           CouponState::kAvailable, std::string()});
+  const Coupon& coupon = coupons_
+                            .emplace(std::string(id), Coupon{std::string(id), user, kind, value,
+                                                             CouponState::kAvailable, {}})
+                            .first->second;
+  std::string entries;
+  AppendCouponEntry(coupon, &entries);
+  LogLocked(entries);
   return Status::Ok();
 }
 
@@ -250,39 +266,61 @@ Status OrderBook::CheckRequestLocked(const OrderRequest& request, OrderRecord* o
   return Status::Ok();
 }
 
-// Takes every item's units, or none: on the first shortage, gives back what it took.
-Status OrderBook::ReserveStockLocked(const OrderRecord& order) {
+// Takes every item's units, or none: on the first shortage, gives back what it took (with the
+// stripes held, nobody logs those counters meanwhile, so the round trip needs no record).
+Status OrderBook::ReserveStockLocked(const OrderRecord& order, std::string* entries) {
+  std::vector<int64_t> left(order.items.size());
   for (size_t i = 0; i < order.items.size(); ++i) {
     const OrderItem& item = order.items[i];
-    Result<Reservation> reservation = db_->WithStockOrder(item.product, [&] {
-      Result<Reservation> result = db_->stock().TryReserve(item.product, item.quantity);
-      if (result.ok() && result->reserved) LogStockSet(db_->log(), item.product, result->units);
-      return result;
-    });
+    Result<Reservation> reservation = db_->stock().TryReserve(item.product, item.quantity);
     if (!reservation.ok() || !reservation->reserved) {
-      ReleaseStockLocked(order.items, i);
+      ReleaseStockLocked(order.items, i, nullptr);
       // A catalog product without a stock counter has nothing to sell.
       const int64_t available = reservation.ok() ? reservation->units : 0;
       return Status::SoldOut(std::to_string(item.product) + " " + std::to_string(available));
     }
+    left[i] = reservation->units;
+  }
+  for (size_t i = 0; i < order.items.size(); ++i) {
+    AppendStockEntry(order.items[i].product, left[i], entries);
   }
   return Status::Ok();
 }
 
-void OrderBook::ReleaseStockLocked(const std::vector<OrderItem>& items, size_t count) {
+void OrderBook::ReleaseStockLocked(const std::vector<OrderItem>& items, size_t count,
+                                   std::string* entries) {
   for (size_t i = 0; i < count; ++i) {
     const OrderItem& item = items[i];
-    Result<int64_t> released = db_->WithStockOrder(item.product, [&] {
-      Result<int64_t> result = db_->stock().Release(item.product, item.quantity);
-      if (result.ok()) LogStockSet(db_->log(), item.product, *result);
-      return result;
-    });
+    Result<int64_t> released = db_->stock().Release(item.product, item.quantity);
     // Units that were taken always fit back: nothing but a restock past kStockUnitsMax in
     // between could refuse them, and then they are lost to the bound, loudly.
-    LOG_IF(ERROR, !released.ok()) << "giving back " << item.quantity << " units of product "
-                                  << item.product << ": " << released.status().ToString();
+    if (!released.ok()) {
+      LOG(ERROR) << "giving back " << item.quantity << " units of product " << item.product
+                 << ": " << released.status().ToString();
+      continue;
+    }
+    if (entries != nullptr) AppendStockEntry(item.product, *released, entries);
   }
 }
+
+void OrderBook::LogLocked(const std::string& entries) {
+  if (db_->log() == nullptr) return;
+  db_->log()->Append(static_cast<uint8_t>(EffectType::kBook), entries);
+}
+
+void OrderBook::AdjustHeldLocked(const OrderRecord& order, int64_t sign) {
+  if (order.state != OrderState::kPending) return;
+  for (const OrderItem& item : order.items) held_[item.product] += sign * item.quantity;
+}
+
+namespace {
+std::vector<uint64_t> ProductsOf(const std::vector<OrderItem>& items) {
+  std::vector<uint64_t> products;
+  products.reserve(items.size());
+  for (const OrderItem& item : items) products.push_back(item.product);
+  return products;
+}
+}  // namespace
 
 Result<OrderRecord> OrderBook::Place(const OrderRequest& request, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -296,34 +334,59 @@ Result<OrderRecord> OrderBook::Place(const OrderRequest& request, int64_t now_ms
   }
   OrderRecord order;
   if (Status status = CheckRequestLocked(request, &order); !status.ok()) return status;
-  if (Status status = ReserveStockLocked(order); !status.ok()) return status;
   order.state = OrderState::kPending;
   order.created_ms = now_ms;
   order.expires_ms = now_ms + request.hold_ms;
-  if (order.points > 0) points_[order.user] -= order.points;
-  if (!order.coupon.empty()) {
-    Coupon& coupon = coupons_.find(order.coupon)->second;
-    coupon.state = CouponState::kHeld;
-    coupon.order = order.id;
-  }
-  for (const OrderItem& item : order.items) held_[item.product] += item.quantity;
-  orders_of_user_[order.user].push_back(order.id);
-  deadlines_.emplace(order.expires_ms, order.id);
+  // Reserve, change the book and log it all as one record while the stripes are held.
+  const std::vector<uint64_t> products = ProductsOf(order.items);
+  Status status = db_->WithStockOrderOfAll(products, [&] {
+    std::string entries;
+    if (Status reserved = ReserveStockLocked(order, &entries); !reserved.ok()) return reserved;
+    if (order.points > 0) {
+      int64_t& balance = points_[order.user];
+      balance -= order.points;
+      AppendPointsEntry(order.user, balance, &entries);
+    }
+    if (!order.coupon.empty()) {
+      Coupon& coupon = coupons_.find(order.coupon)->second;
+      coupon.state = CouponState::kHeld;
+      coupon.order = order.id;
+      AppendCouponEntry(coupon, &entries);
+    }
+    AdjustHeldLocked(order, +1);
+    orders_of_user_[order.user].push_back(order.id);
+    deadlines_.emplace(order.expires_ms, order.id);
+    AppendOrderEntry(order, &entries);
+    LogLocked(entries);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
   return orders_.emplace(order.id, std::move(order)).first->second;
 }
 
 void OrderBook::EndLocked(OrderRecord& order, OrderState state) {
   DCHECK(order.state == OrderState::kPending);
   DCHECK(state == OrderState::kCancelled || state == OrderState::kExpired);
-  ReleaseStockLocked(order.items, order.items.size());
-  for (const OrderItem& item : order.items) held_[item.product] -= item.quantity;
-  if (order.points > 0) points_[order.user] += order.points;
-  if (!order.coupon.empty()) {
-    Coupon& coupon = coupons_.find(order.coupon)->second;
-    coupon.state = CouponState::kAvailable;
-    coupon.order.clear();
-  }
-  order.state = state;
+  const std::vector<uint64_t> products = ProductsOf(order.items);
+  db_->WithStockOrderOfAll(products, [&] {
+    std::string entries;
+    ReleaseStockLocked(order.items, order.items.size(), &entries);
+    AdjustHeldLocked(order, -1);
+    if (order.points > 0) {
+      int64_t& balance = points_[order.user];
+      balance += order.points;
+      AppendPointsEntry(order.user, balance, &entries);
+    }
+    if (!order.coupon.empty()) {
+      Coupon& coupon = coupons_.find(order.coupon)->second;
+      coupon.state = CouponState::kAvailable;
+      coupon.order.clear();
+      AppendCouponEntry(coupon, &entries);
+    }
+    order.state = state;
+    AppendOrderEntry(order, &entries);
+    LogLocked(entries);
+  });
 }
 
 OrderRecord* OrderBook::FindLiveLocked(std::string_view id, int64_t now_ms) {
@@ -351,9 +414,16 @@ Result<OrderRecord> OrderBook::Confirm(std::string_view id, int64_t now_ms) {
   Result<OrderRecord*> found = FinalizableLocked(id, now_ms);
   if (!found.ok()) return found.status();
   OrderRecord& order = **found;
-  for (const OrderItem& item : order.items) held_[item.product] -= item.quantity;
-  if (!order.coupon.empty()) coupons_.find(order.coupon)->second.state = CouponState::kUsed;
+  std::string entries;
+  AdjustHeldLocked(order, -1);
+  if (!order.coupon.empty()) {
+    Coupon& coupon = coupons_.find(order.coupon)->second;
+    coupon.state = CouponState::kUsed;
+    AppendCouponEntry(coupon, &entries);
+  }
   order.state = OrderState::kPaid;
+  AppendOrderEntry(order, &entries);
+  LogLocked(entries);
   return order;
 }
 
@@ -410,6 +480,9 @@ Result<bool> OrderBook::Like(uint64_t user, uint64_t product) {
   like_sequence_ = sequence;
   likes.by_sequence.emplace(sequence, product);
   ++like_counts_[product];
+  std::string entries;
+  AppendLikeEntry(user, product, sequence, &entries);
+  LogLocked(entries);
   return true;
 }
 
@@ -424,6 +497,9 @@ Result<bool> OrderBook::Unlike(uint64_t user, uint64_t product) {
   likes.by_sequence.erase(it->second);
   likes.sequence_of.erase(it);
   --like_counts_[product];
+  std::string entries;
+  AppendLikeEntry(user, product, 0, &entries);
+  LogLocked(entries);
   return true;
 }
 
@@ -445,6 +521,75 @@ std::vector<uint64_t> OrderBook::LikedProducts(uint64_t user, size_t offset, siz
     page.push_back(cursor->second);
   }
   return page;
+}
+
+// ---- Recovery and snapshots ----------------------------------------------------------------
+
+void OrderBook::RestoreBrand(uint64_t id, std::string_view name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  brands_[id] = std::string(name);
+}
+
+void OrderBook::RestoreProduct(const Product& product) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  products_[product.id] = product;
+}
+
+void OrderBook::RestorePoints(uint64_t user, int64_t balance) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  points_[user] = balance;
+}
+
+void OrderBook::RestoreCoupon(const Coupon& coupon) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  coupons_[coupon.id] = coupon;
+}
+
+void OrderBook::RestoreOrder(const OrderRecord& order) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto [it, created] = orders_.try_emplace(order.id, order);
+  if (created) {
+    orders_of_user_[order.user].push_back(order.id);
+  } else {
+    AdjustHeldLocked(it->second, -1);
+    it->second = order;
+  }
+  AdjustHeldLocked(order, +1);
+  if (order.state == OrderState::kPending) deadlines_.emplace(order.expires_ms, order.id);
+}
+
+void OrderBook::RestoreLike(uint64_t user, uint64_t product, uint64_t sequence) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  UserLikes& likes = likes_of_user_[user];
+  if (const auto it = likes.sequence_of.find(product); it != likes.sequence_of.end()) {
+    likes.by_sequence.erase(it->second);
+    likes.sequence_of.erase(it);
+    --like_counts_[product];
+  }
+  if (sequence == 0) return;
+  likes.sequence_of.emplace(product, sequence);
+  likes.by_sequence.emplace(sequence, product);
+  ++like_counts_[product];
+  like_sequence_ = std::max(like_sequence_, sequence);
+}
+
+uint64_t OrderBook::AppendSnapshotEntries(std::string* out) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  uint64_t count = 0;
+  for (const auto& [id, name] : brands_) AppendBrandEntry(id, name, out), ++count;
+  for (const auto& [id, product] : products_) AppendProductEntry(product, out), ++count;
+  for (const auto& [user, balance] : points_) AppendPointsEntry(user, balance, out), ++count;
+  for (const auto& [id, coupon] : coupons_) AppendCouponEntry(coupon, out), ++count;
+  for (const auto& [user, ids] : orders_of_user_) {
+    for (const std::string& id : ids) AppendOrderEntry(orders_.find(id)->second, out), ++count;
+  }
+  for (const auto& [user, likes] : likes_of_user_) {
+    for (const auto& [sequence, product] : likes.by_sequence) {
+      AppendLikeEntry(user, product, sequence, out);
+      ++count;
+    }
+  }
+  return count;
 }
 
 }  // namespace podium::storage

@@ -19,8 +19,9 @@
 // unknown product, brand, coupon or order, SoldOut ("<product> <available>") for a shortage,
 // LimitExceeded past a bound of storage/limits.h.
 //
-// Not yet durable: orders, points, coupons, likes and the catalog are not logged or
-// snapshotted (stock changes are); docs/orders.md, "Not yet".
+// Durability: every change is logged, while the book's lock (and for stock, the items' stripe
+// locks) is held, as one kBook WAL record of final values (storage/book_effects.h), so a
+// command's changes replay together and in per-cell order.
 #pragma once
 
 #include <cstdint>
@@ -136,6 +137,20 @@ class OrderBook {
   // Units of `product` held by pending orders.
   int64_t Held(uint64_t product);
 
+  // Recovery (storage/book_effects.h): each assigns one cell's final value and rebuilds what
+  // is derived from it (units held, like counts, a user's order list, the deadline queue).
+  void RestoreBrand(uint64_t id, std::string_view name);
+  void RestoreProduct(const Product& product);
+  void RestorePoints(uint64_t user, int64_t balance);
+  void RestoreCoupon(const Coupon& coupon);
+  void RestoreOrder(const OrderRecord& order);
+  void RestoreLike(uint64_t user, uint64_t product, uint64_t sequence);  // 0: not liked
+
+  // Snapshots: appends one book entry per cell (brands, products, points, coupons, orders in
+  // each user's placement order, likes) to *out, holding the book's lock meanwhile; returns
+  // how many.
+  uint64_t AppendSnapshotEntries(std::string* out);
+
   // Likes. Like/Unlike return true when something changed; NotFound for a product not in the
   // catalog.
   Result<bool> Like(uint64_t user, uint64_t product);
@@ -161,10 +176,16 @@ class OrderBook {
 
   // Held by mutex_.
   Status CheckRequestLocked(const OrderRequest& request, OrderRecord* order);
-  Status ReserveStockLocked(const OrderRecord& order);
-  void ReleaseStockLocked(const std::vector<OrderItem>& items, size_t count);
+  // Both run with the items' stripe locks held; they append the counters' new units to
+  // *entries (Reserve only when every item was reserved).
+  Status ReserveStockLocked(const OrderRecord& order, std::string* entries);
+  void ReleaseStockLocked(const std::vector<OrderItem>& items, size_t count,
+                          std::string* entries);
   OrderRecord* FindLiveLocked(std::string_view id, int64_t now_ms);  // expires it if due
-  void EndLocked(OrderRecord& order, OrderState state);              // cancel or expire: give back
+  // Cancel or expire: gives everything back and logs it.
+  void EndLocked(OrderRecord& order, OrderState state);
+  void LogLocked(const std::string& entries);  // one kBook record, if a log is open
+  void AdjustHeldLocked(const OrderRecord& order, int64_t sign);  // a pending order's units
   Result<OrderRecord*> FinalizableLocked(std::string_view id, int64_t now_ms);
 
   Database* const db_;

@@ -61,6 +61,8 @@ std::string_view EffectName(uint8_t type) {
       return "sorted-set put";
     case EffectType::kSortedSetRemove:
       return "sorted-set remove";
+    case EffectType::kBook:
+      return "order book";
   }
   return "unknown";
 }
@@ -85,7 +87,8 @@ std::optional<uint64_t> CheckSnapshots(Env* env, const std::string& dir) {
     std::cout << "snapshot " << file.path << ": ok, sequence " << info->wal_sequence << ", "
               << info->file_bytes << " bytes, " << info->stock_counters << " stock counters, "
               << info->strings << " strings, " << info->sorted_sets << " sorted sets ("
-              << info->sorted_set_members << " members)\n";
+              << info->sorted_set_members << " members), " << info->book_entries
+              << " order-book entries\n";
   }
   if (!sound) return std::nullopt;
   return snapshots->empty() ? 0 : snapshots->front().wal_sequence;

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/book_effects.h"
 #include "storage/effects.h"
 #include "storage/snapshot_capture.h"
 #include "storage/snapshot_writer.h"
@@ -40,6 +41,10 @@ class DatabaseLoader final : public SnapshotVisitor {
     return db_->WithKey(key, [&](Keyspace& keys) {
       return keys.RestoreSortedSet(key, std::move(set), deadline_ms);
     });
+  }
+  Status OnBookEntry(const BookEntry& entry) override {
+    ApplyBookEntry(entry, db_);
+    return Status::Ok();
   }
 
  private:

@@ -20,12 +20,18 @@ inline constexpr uint16_t kVersion = 2;
 inline constexpr size_t kHeaderBytes = 32;
 inline constexpr size_t kHeaderChecksumOffset = 24;  // the checksum covers bytes before it
 
-enum class SectionType : uint8_t { kStock = 1, kStrings = 2, kSortedSets = 3, kEnd = 0xFF };
+enum class SectionType : uint8_t {
+  kStock = 1,
+  kStrings = 2,
+  kSortedSets = 3,
+  kBook = 4,
+  kEnd = 0xFF
+};
 
 // u32 uncompressed length, u32 compressed length, u64 XXH3-64 of the compressed bytes. A
 // header of 16 zero bytes ends a section.
 inline constexpr size_t kBlockHeaderBytes = 16;
-inline constexpr size_t kFooterBytes = 40;  // four u64 counts, u64 file checksum
+inline constexpr size_t kFooterBytes = 48;  // five u64 counts, u64 file checksum
 inline constexpr size_t kStockEntryBytes = 16;
 inline constexpr int64_t kNoDeadline = -1;  // a key without a TTL
 inline constexpr size_t kVarintBytesMax = 10;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "storage/book_effects.h"
 #include "storage/limits.h"
 #include "storage/snapshot_format.h"
 
@@ -311,6 +312,31 @@ Status ReadSortedSetSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* 
   }
 }
 
+Status ReadBookSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* count) {
+  std::string payload;
+  BookEntry entry;
+  for (;;) {
+    Result<bool> ended = reader.AtSectionEnd();
+    if (!ended.ok()) return ended.status();
+    if (*ended) return Status::Ok();
+    char tag = 0;
+    uint64_t size = 0;
+    if (Status status = reader.ReadFixed(1, &tag); !status.ok()) return status;
+    if (Status status = reader.ReadVarint(&size); !status.ok()) return status;
+    if (size > kBookEntryBytesMax) return reader.CorruptEntry("book entry too long");
+    payload.clear();
+    if (Status status = reader.ReadContent(size, &payload); !status.ok()) return status;
+    if (Status status = DecodeBookEntry(static_cast<uint8_t>(tag), payload, &entry);
+        !status.ok()) {
+      return reader.CorruptEntry(status.message());
+    }
+    if (Status status = visitor->OnBookEntry(entry); !status.ok()) {
+      return reader.CorruptEntry(status.message());
+    }
+    ++*count;
+  }
+}
+
 Status ReadHeader(Reader& reader, SnapshotInfo* info) {
   std::string header;
   if (Status status = reader.ReadRaw(sf::kHeaderBytes, &header); !status.ok()) return status;
@@ -347,18 +373,19 @@ Status ExpectSectionType(Reader& reader, sf::SectionType type) {
 Status ReadFooter(Reader& reader, const SnapshotInfo& read) {
   const uint64_t offset = reader.offset();
   std::string counts;
-  if (Status status = reader.ReadRaw(4 * 8, &counts); !status.ok()) return status;
+  if (Status status = reader.ReadRaw(5 * 8, &counts); !status.ok()) return status;
   if (LoadU64(counts.data()) != read.stock_counters ||
       LoadU64(counts.data() + 8) != read.strings ||
       LoadU64(counts.data() + 16) != read.sorted_sets ||
-      LoadU64(counts.data() + 24) != read.sorted_set_members) {
+      LoadU64(counts.data() + 24) != read.sorted_set_members ||
+      LoadU64(counts.data() + 32) != read.book_entries) {
     return reader.Corrupt("footer counts differ from the entries read", offset);
   }
   const uint64_t expected = reader.Digest();
   std::string checksum;
   if (Status status = reader.ReadRaw(8, &checksum); !status.ok()) return status;
   if (LoadU64(checksum.data()) != expected) {
-    return reader.Corrupt("file checksum mismatch", offset + 4 * 8);
+    return reader.Corrupt("file checksum mismatch", offset + 5 * 8);
   }
   return reader.AtEndOfFile();
 }
@@ -380,6 +407,8 @@ Result<SnapshotInfo> ReadSnapshot(Env* env, const std::string& path, SnapshotVis
   if (status.ok()) {
     status = ReadSortedSetSection(reader, visitor, &info.sorted_sets, &info.sorted_set_members);
   }
+  if (status.ok()) status = ExpectSectionType(reader, sf::SectionType::kBook);
+  if (status.ok()) status = ReadBookSection(reader, visitor, &info.book_entries);
   if (status.ok()) status = ExpectSectionType(reader, sf::SectionType::kEnd);
   if (status.ok()) status = ReadFooter(reader, info);
   if (!status.ok()) return status;

@@ -27,6 +27,8 @@
 
 namespace podium::storage {
 
+struct BookEntry;
+
 // Receives a snapshot's entries in file order. A non-ok Status stops the load; the loader
 // reports it as corruption at the current offset (the entry contradicts the image, e.g. a key
 // twice).
@@ -42,6 +44,8 @@ class SnapshotVisitor {
   // A complete, non-empty set; the visitor takes it.
   virtual Status OnSortedSet(std::string_view key, std::optional<int64_t> deadline_ms,
                              std::unique_ptr<SortedSet> set) = 0;
+  // An order-book entry (already decoded and range-checked); the default ignores it.
+  virtual Status OnBookEntry(const BookEntry& /*entry*/) { return Status::Ok(); }
 };
 
 // What a snapshot's header and footer say.
@@ -52,6 +56,7 @@ struct SnapshotInfo {
   uint64_t strings = 0;
   uint64_t sorted_sets = 0;
   uint64_t sorted_set_members = 0;
+  uint64_t book_entries = 0;
   uint64_t file_bytes = 0;
 };
 

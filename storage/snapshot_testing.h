@@ -57,6 +57,7 @@ inline Result<std::string> WriteState(Env* env, const std::string& dir, uint64_t
       [&](std::string_view key, const SortedSet& set, std::optional<int64_t> deadline) {
         if (status.ok()) status = writer.AddSortedSet(key, deadline, set);
       });
+  if (status.ok()) status = writer.BeginBook();
   if (!status.ok()) return status;
   return writer.Finish();
 }

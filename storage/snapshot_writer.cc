@@ -246,15 +246,31 @@ Status SnapshotWriter::AddSortedSet(std::string_view key, std::optional<int64_t>
   return EndSortedSet();
 }
 
+Status SnapshotWriter::BeginBook() {
+  if (stage_ == Stage::kFailed) return error_;
+  CHECK(stage_ == Stage::kSortedSets) << "BeginBook must follow the sorted-sets section";
+  stage_ = Stage::kBook;
+  if (Status status = EndSection(); !status.ok()) return status;
+  return StartSection(sf::SectionType::kBook);
+}
+
+Status SnapshotWriter::AddBookEntries(std::string_view entries, uint64_t count) {
+  if (stage_ == Stage::kFailed) return error_;
+  CHECK(stage_ == Stage::kBook) << "AddBookEntries outside the book section";
+  book_entry_count_ += count;
+  return AppendContent(entries);
+}
+
 Result<std::string> SnapshotWriter::Finish() {
   if (stage_ == Stage::kFailed) return error_;
-  CHECK(stage_ == Stage::kSortedSets) << "Finish must follow the sorted-sets section";
+  CHECK(stage_ == Stage::kBook) << "Finish must follow the book section";
   if (Status status = EndSection(); !status.ok()) return status;
   std::string footer(1, static_cast<char>(sf::SectionType::kEnd));
   AppendU64(&footer, stock_count_);
   AppendU64(&footer, string_count_);
   AppendU64(&footer, sorted_set_count_);
   AppendU64(&footer, member_count_);
+  AppendU64(&footer, book_entry_count_);
   if (Status status = WriteRaw(footer); !status.ok()) return status;
   std::string checksum;
   AppendU64(&checksum, XXH3_64bits_digest(file_hash_));

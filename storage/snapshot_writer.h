@@ -10,7 +10,8 @@
 //
 // Order of calls (CHECKed: a wrong order is a programmer error):
 //   Begin, AddStock*, BeginStrings, AddString*, BeginSortedSets,
-//   (AddSortedSet | BeginSortedSet AddMember* EndSortedSet)*, Finish.
+//   (AddSortedSet | BeginSortedSet AddMember* EndSortedSet)*, BeginBook, AddBookEntries*,
+//   Finish.
 // Entries are data the caller already holds, so out-of-range entries (a key past
 // kKeySizeBytesMax, NaN scores, a member count that does not match) are CHECK failures too;
 // only file-system errors come back as a Status. After the first error every later call
@@ -68,6 +69,11 @@ class SnapshotWriter {
   Status AddMember(const MemberKey& member, double score);
   Status EndSortedSet();
 
+  // The order book (storage/book_effects.h): `entries` is `count` encoded entries, appended
+  // as they are.
+  Status BeginBook();
+  Status AddBookEntries(std::string_view entries, uint64_t count);
+
   // Ends the last section, writes the footer, syncs, renames the file to its final name and
   // syncs the directory. Returns the final path.
   Result<std::string> Finish();
@@ -82,6 +88,7 @@ class SnapshotWriter {
     kStrings,
     kSortedSets,
     kInSortedSet,
+    kBook,
     kFinished,
     kFailed
   };
@@ -113,6 +120,7 @@ class SnapshotWriter {
   uint64_t string_count_ = 0;
   uint64_t sorted_set_count_ = 0;
   uint64_t member_count_ = 0;          // members of all sets written
+  uint64_t book_entry_count_ = 0;
   uint64_t set_members_expected_ = 0;  // members the open set still owes
   uint64_t previous_score_key_ = 0;    // ScoreKey of the open set's previous member
   std::string set_key_;                // the key of the last set begun, for continuations

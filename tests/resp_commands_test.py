@@ -441,7 +441,8 @@ class StockCommandsTest(CommandTestCase):
         for args in bad:
             self.assert_error("ERR ", *args)
             self.assertEqual(self.stock("STOCK.GET", 4001), 10, f"{args} changed the stock")
-        for args in [("STOCK.GET",), ("STOCK.GET", 1, 2), ("STOCK.SET", 4001),
+        self.assert_error("ERR syntax error", "STOCK.GET", 1, 2)  # only WITHHELD may follow
+        for args in [("STOCK.GET",), ("STOCK.GET", 1, "WITHHELD", 2), ("STOCK.SET", 4001),
                      ("STOCK.RESERVE", 4001), ("STOCK.RESERVE", 4001, 1, 2)]:
             self.assert_error("ERR wrong number of arguments", *args)
         self.assertEqual(self.stock("STOCK.GET", 4001), 10)
