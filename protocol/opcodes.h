@@ -67,6 +67,7 @@ enum class Opcode : uint16_t {
   kBrandPut = 160,
   kProductPut = 161,
   kProductGet = 162,
+  kProductList = 163,
   kPointsGet = 168,
   kPointsCharge = 169,
   kCouponIssue = 172,
@@ -88,7 +89,7 @@ struct CommandName {
 };
 
 // Sorted by opcode.
-inline constexpr std::array<CommandName, 57> kCommandNames = {{
+inline constexpr std::array<CommandName, 58> kCommandNames = {{
     {Opcode::kPing, "PING"},
     {Opcode::kAuth, "AUTH"},
     {Opcode::kInfo, "INFO"},
@@ -133,6 +134,7 @@ inline constexpr std::array<CommandName, 57> kCommandNames = {{
     {Opcode::kBrandPut, "BRAND.PUT"},
     {Opcode::kProductPut, "PRODUCT.PUT"},
     {Opcode::kProductGet, "PRODUCT.GET"},
+    {Opcode::kProductList, "PRODUCT.LIST"},
     {Opcode::kPointsGet, "POINTS.GET"},
     {Opcode::kPointsCharge, "POINTS.CHARGE"},
     {Opcode::kCouponIssue, "COUPON.ISSUE"},

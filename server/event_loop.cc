@@ -47,6 +47,21 @@ EventLoop::~EventLoop() {
   CHECK_EQ(uv_loop_close(&loop_), 0) << "handles still open";
 }
 
+std::string EventLoop::CheckAddressFree(const std::string& host, int port) {
+  sockaddr_in address{};
+  if (uv_ip4_addr(host.c_str(), port, &address) != 0) return "bad address " + host;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+  const int on = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));  // TIME_WAIT is no obstacle
+  std::string error;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    error = "cannot bind " + host + ":" + std::to_string(port) + ": " + std::strerror(errno);
+  }
+  ::close(fd);
+  return error;
+}
+
 std::string EventLoop::Listen(const std::string& host, int port) {
   sockaddr_in address{};
   if (uv_ip4_addr(host.c_str(), port, &address) != 0) return "bad address " + host;

@@ -34,6 +34,11 @@ class EventLoop {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
+  // Every loop listens on the same port with SO_REUSEPORT, which would also let a second
+  // server process join the group silently and take half the connections. Before the loops
+  // bind, this binds the address once without SO_REUSEPORT: that fails while anyone listens
+  // there. Returns "" if the address is free, else a message naming it and the OS error.
+  static std::string CheckAddressFree(const std::string& host, int port);
   // Binds and listens; on failure returns a message naming the address and the OS error.
   std::string Listen(const std::string& host, int port);
   void Start();  // runs the loop on a new thread

@@ -1,6 +1,6 @@
-// Catalog, points, coupons, orders and likes: BRAND.PUT, PRODUCT.PUT, PRODUCT.GET, POINTS.GET,
-// POINTS.CHARGE, COUPON.ISSUE, COUPON.GET, ORDER.PLACE, ORDER.CONFIRM, ORDER.CANCEL, ORDER.GET,
-// ORDER.LIST, LIKE.ADD, LIKE.DEL, LIKE.COUNT, LIKE.LIST.
+// Catalog, points, coupons, orders and likes: BRAND.PUT, PRODUCT.PUT, PRODUCT.GET, PRODUCT.LIST,
+// POINTS.GET, POINTS.CHARGE, COUPON.ISSUE, COUPON.GET, ORDER.PLACE, ORDER.CONFIRM, ORDER.CANCEL,
+// ORDER.GET, ORDER.LIST, LIKE.ADD, LIKE.DEL, LIKE.COUNT, LIKE.LIST.
 //
 // Thin wrappers over storage::OrderBook (docs/orders.md is the model; docs/protocol.md has the
 // reply shapes). Every argument is read before the book is called, and the book changes nothing
@@ -80,15 +80,7 @@ void ProductPutCommand(CommandContext& context) {
   context.reply.Ok();
 }
 
-void ProductGetCommand(CommandContext& context) {
-  uint64_t product = 0;
-  if (!ReadProductId(context, 0, &product)) return;
-  const std::optional<storage::ProductView> view = context.db.orders().GetProduct(product);
-  if (!view.has_value()) {
-    context.reply.Nil();
-    return;
-  }
-  protocol::ReplyWriter& reply = context.reply;
+void ReplyProduct(protocol::ReplyWriter& reply, const storage::ProductView* view) {
   reply.ArrayHeader(16);
   Field(reply, "id", static_cast<int64_t>(view->product.id));
   Field(reply, "brand", static_cast<int64_t>(view->product.brand));
@@ -103,6 +95,46 @@ void ProductGetCommand(CommandContext& context) {
     reply.Nil();
   }
   Field(reply, "held", view->held);
+}
+
+void ProductGetCommand(CommandContext& context) {
+  uint64_t product = 0;
+  if (!ReadProductId(context, 0, &product)) return;
+  const std::optional<storage::ProductView> view = context.db.orders().GetProduct(product);
+  if (!view.has_value()) {
+    context.reply.Nil();
+    return;
+  }
+  ReplyProduct(context.reply, &*view);
+}
+
+// PRODUCT.LIST LATEST|PRICE_ASC|LIKES_DESC offset count [BRAND brand]
+void ProductListCommand(CommandContext& context) {
+  storage::ProductSort sort = storage::ProductSort::kLatest;
+  if (ArgumentIs(context, 0, "PRICE_ASC")) {
+    sort = storage::ProductSort::kPriceAscending;
+  } else if (ArgumentIs(context, 0, "LIKES_DESC")) {
+    sort = storage::ProductSort::kLikesDescending;
+  } else if (!ArgumentIs(context, 0, "LATEST")) {
+    context.reply.Error(StatusCode::kErr, "sort must be LATEST, PRICE_ASC or LIKES_DESC");
+    return;
+  }
+  size_t offset = 0;
+  size_t count = 0;
+  if (!ReadPage(context, 1, &offset, &count)) return;
+  std::optional<uint64_t> brand;
+  if (context.argc() == 5 && ArgumentIs(context, 3, "BRAND")) {
+    uint64_t id = 0;
+    if (!ReadIntegerId(context, 4, "brand", &id)) return;
+    brand = id;
+  } else if (context.argc() != 3) {
+    ReplySyntaxError(context);
+    return;
+  }
+  const std::vector<storage::ProductView> page =
+      context.db.orders().ListProducts(sort, offset, count, brand);
+  context.reply.ArrayHeader(page.size());
+  for (const storage::ProductView& view : page) ReplyProduct(context.reply, &view);
 }
 
 // ---- Points and coupons ---------------------------------------------------------------------
@@ -345,6 +377,7 @@ void RegisterOrderCommands(CommandRegistry& registry) {
   registry.Add({Opcode::kBrandPut, 3, kWrite, 0, 0, 0, BrandPutCommand});
   registry.Add({Opcode::kProductPut, 5, kWrite, 0, 0, 0, ProductPutCommand});
   registry.Add({Opcode::kProductGet, 2, kRead, 0, 0, 0, ProductGetCommand});
+  registry.Add({Opcode::kProductList, -4, kRead, 0, 0, 0, ProductListCommand});
   registry.Add({Opcode::kPointsGet, 2, kRead, 0, 0, 0, PointsGetCommand});
   registry.Add({Opcode::kPointsCharge, 3, kWrite, 0, 0, 0, PointsChargeCommand});
   registry.Add({Opcode::kCouponIssue, 5, kWrite, 0, 0, 0, CouponIssueCommand});

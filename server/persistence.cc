@@ -1,6 +1,12 @@
 #include "server/persistence.h"
 
+#include <fcntl.h>
 #include <glog/logging.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <utility>
@@ -52,6 +58,7 @@ storage::Result<std::unique_ptr<Persistence>> Persistence::Open(PersistenceSetti
                                                                 storage::Database* db,
                                                                 std::function<void()> on_durable) {
   std::unique_ptr<Persistence> persistence(new Persistence(std::move(settings), db));
+  if (storage::Status locked = persistence->LockDirectory(); !locked.ok()) return locked;
   const auto start = std::chrono::steady_clock::now();
   storage::RecoveryOptions options;
   options.truncate_corrupt_wal = persistence->settings_.truncate_corrupt_wal;
@@ -78,10 +85,30 @@ storage::Result<std::unique_ptr<Persistence>> Persistence::Open(PersistenceSetti
   return persistence;
 }
 
+storage::Status Persistence::LockDirectory() {
+  if (storage::Status status = env_.CreateDir(settings_.dir); !status.ok()) return status;
+  const std::string path = storage::JoinPath(settings_.dir, "LOCK");
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) {
+    return storage::Status::IoError("open " + path + ": " + std::strerror(errno));
+  }
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    return storage::Status::IoError(
+        error == EWOULDBLOCK ? settings_.dir + " is in use by another podium-server (" + path +
+                                   " is locked)"
+                             : "flock " + path + ": " + std::strerror(error));
+  }
+  return storage::Status::Ok();
+}
+
 Persistence::Persistence(PersistenceSettings settings, storage::Database* db)
     : settings_(std::move(settings)), db_(db) {}
 
-Persistence::~Persistence() { Close(); }
+Persistence::~Persistence() {
+  Close();
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the flock
+}
 
 bool Persistence::StartSnapshot() {
   std::lock_guard<std::mutex> lock(mutex_);

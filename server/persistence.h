@@ -48,8 +48,9 @@ struct SnapshotStats {
 
 class Persistence {
  public:
-  // Recovers `db` (which must be empty) from settings.dir and opens the log; on_durable runs on
-  // the WAL thread after each fsync. The error names what failed and where.
+  // Locks settings.dir (another process holding it is an error), recovers `db` (which must be
+  // empty) from it and opens the log; on_durable runs on the WAL thread after each fsync. The
+  // error names what failed and where.
   static storage::Result<std::unique_ptr<Persistence>> Open(PersistenceSettings settings,
                                                             storage::Database* db,
                                                             std::function<void()> on_durable);
@@ -74,8 +75,12 @@ class Persistence {
   void RunBackground();
   storage::Status TakeSnapshot();
 
+  // Takes <dir>/LOCK with flock: one server per data directory, as LevelDB's LOCK file.
+  storage::Status LockDirectory();
+
   const PersistenceSettings settings_;
   storage::Database* const db_;
+  int lock_fd_ = -1;  // holds the directory's flock until destruction
   storage::PosixEnv env_;
   std::unique_ptr<storage::EffectLog> log_;
   storage::RecoveryReport recovery_;

@@ -33,6 +33,7 @@ struct Dump {
       sorted_sets;
   std::vector<std::string> book;  // encoded entries, sorted (the book's maps have no order)
   std::map<uint64_t, std::pair<int64_t, int64_t>> held_and_likes;  // derived, per product
+  std::vector<uint64_t> product_lists;                              // the catalog's indexes
   bool operator==(const Dump&) const = default;
 };
 
@@ -51,6 +52,12 @@ void DumpBook(Database& db, Dump* dump) {
   std::sort(dump->book.begin(), dump->book.end());
   for (uint64_t product = 0; product < kProducts; ++product) {
     dump->held_and_likes[product] = {db.orders().Held(product), db.orders().LikeCount(product)};
+  }
+  using enum storage::ProductSort;
+  for (storage::ProductSort sort : {kLatest, kPriceAscending, kLikesDescending}) {
+    for (const storage::ProductView& view : db.orders().ListProducts(sort, 0, 100, 1)) {
+      dump->product_lists.push_back(view.product.id);
+    }
   }
 }
 

@@ -17,6 +17,10 @@ Server::Server(ServerSettings settings)
 Server::~Server() { Stop(); }
 
 std::string Server::Start() {
+  if (std::string error = EventLoop::CheckAddressFree(info_.settings.bind, info_.settings.port);
+      !error.empty()) {
+    return error;
+  }
   if (!info_.settings.data_dir.empty()) {
     PersistenceSettings settings;
     settings.dir = info_.settings.data_dir;

@@ -111,29 +111,80 @@ Status OrderBook::PutProduct(uint64_t id, uint64_t brand, int64_t price, std::st
   if (!brands_.contains(brand)) return Status::NotFound("brand " + std::to_string(brand));
   auto [it, created] = products_.try_emplace(id);
   Product& product = it->second;
-  if (created) product.created_ms = now_ms;
+  if (created) {
+    product.created_ms = now_ms;
+  } else {
+    UnindexLocked(product);
+  }
   product.id = id;
   product.brand = brand;
   product.price = price;
   product.name = std::string(name);
+  IndexLocked(product);
   std::string entries;
   AppendProductEntry(product, &entries);
   LogLocked(entries);
   return Status::Ok();
 }
 
+ProductView OrderBook::ViewLocked(const Product& product) {
+  ProductView view;
+  view.product = product;
+  const auto likes = like_counts_.find(product.id);
+  view.likes = likes == like_counts_.end() ? 0 : likes->second;
+  if (Result<int64_t> units = db_->stock().Get(product.id); units.ok()) view.stock = *units;
+  const auto held = held_.find(product.id);
+  view.held = held == held_.end() ? 0 : held->second;
+  return view;
+}
+
 std::optional<ProductView> OrderBook::GetProduct(uint64_t id) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = products_.find(id);
   if (it == products_.end()) return std::nullopt;
-  ProductView view;
-  view.product = it->second;
-  const auto likes = like_counts_.find(id);
-  view.likes = likes == like_counts_.end() ? 0 : likes->second;
-  if (Result<int64_t> units = db_->stock().Get(id); units.ok()) view.stock = *units;
-  const auto held = held_.find(id);
-  view.held = held == held_.end() ? 0 : held->second;
-  return view;
+  return ViewLocked(it->second);
+}
+
+std::vector<ProductView> OrderBook::ListProducts(ProductSort sort, size_t offset, size_t count,
+                                                 std::optional<uint64_t> brand_filter) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<ProductView> page;
+  const ProductIndexes* indexes = &all_products_;
+  if (brand_filter.has_value()) {
+    const auto it = products_of_brand_.find(*brand_filter);
+    if (it == products_of_brand_.end()) return page;
+    indexes = &it->second;
+  }
+  const SortedSet& set = sort == ProductSort::kLatest           ? indexes->latest
+                         : sort == ProductSort::kPriceAscending ? indexes->price
+                                                                : indexes->likes;
+  const Order order = sort == ProductSort::kPriceAscending ? Order::kAscending : Order::kDescending;
+  if (count == 0) return page;
+  set.RangeByRank(offset, offset + count - 1, order, [&](const MemberKey& member, double) {
+    page.push_back(ViewLocked(products_.find(member.integer())->second));
+  });
+  return page;
+}
+
+void OrderBook::IndexLocked(const Product& product) {
+  const MemberKey member = MemberKey::FromInteger(product.id);
+  const auto likes = like_counts_.find(product.id);
+  const double like_count = likes == like_counts_.end() ? 0 : static_cast<double>(likes->second);
+  for (ProductIndexes* indexes : {&all_products_, &products_of_brand_[product.brand]}) {
+    // Scores are integers below 2^53 (times, prices <= 10^12, counts): exact as doubles.
+    CHECK(indexes->latest.Set(member, static_cast<double>(product.created_ms)).ok());
+    CHECK(indexes->price.Set(member, static_cast<double>(product.price)).ok());
+    CHECK(indexes->likes.Set(member, like_count).ok());
+  }
+}
+
+void OrderBook::UnindexLocked(const Product& product) {
+  const MemberKey member = MemberKey::FromInteger(product.id);
+  for (ProductIndexes* indexes : {&all_products_, &products_of_brand_[product.brand]}) {
+    indexes->latest.Remove(member);
+    indexes->price.Remove(member);
+    indexes->likes.Remove(member);
+  }
 }
 
 // ---- Points and coupons ---------------------------------------------------------------------
@@ -480,6 +531,7 @@ Result<bool> OrderBook::Like(uint64_t user, uint64_t product) {
   like_sequence_ = sequence;
   likes.by_sequence.emplace(sequence, product);
   ++like_counts_[product];
+  IndexLocked(products_.find(product)->second);
   std::string entries;
   AppendLikeEntry(user, product, sequence, &entries);
   LogLocked(entries);
@@ -497,6 +549,7 @@ Result<bool> OrderBook::Unlike(uint64_t user, uint64_t product) {
   likes.by_sequence.erase(it->second);
   likes.sequence_of.erase(it);
   --like_counts_[product];
+  IndexLocked(products_.find(product)->second);
   std::string entries;
   AppendLikeEntry(user, product, 0, &entries);
   LogLocked(entries);
@@ -532,7 +585,12 @@ void OrderBook::RestoreBrand(uint64_t id, std::string_view name) {
 
 void OrderBook::RestoreProduct(const Product& product) {
   std::lock_guard<std::mutex> lock(mutex_);
-  products_[product.id] = product;
+  auto [it, created] = products_.try_emplace(product.id, product);
+  if (!created) {
+    UnindexLocked(it->second);
+    it->second = product;
+  }
+  IndexLocked(product);
 }
 
 void OrderBook::RestorePoints(uint64_t user, int64_t balance) {
@@ -566,11 +624,13 @@ void OrderBook::RestoreLike(uint64_t user, uint64_t product, uint64_t sequence) 
     likes.sequence_of.erase(it);
     --like_counts_[product];
   }
-  if (sequence == 0) return;
-  likes.sequence_of.emplace(product, sequence);
-  likes.by_sequence.emplace(sequence, product);
-  ++like_counts_[product];
-  like_sequence_ = std::max(like_sequence_, sequence);
+  if (sequence != 0) {
+    likes.sequence_of.emplace(product, sequence);
+    likes.by_sequence.emplace(sequence, product);
+    ++like_counts_[product];
+    like_sequence_ = std::max(like_sequence_, sequence);
+  }
+  if (const auto it = products_.find(product); it != products_.end()) IndexLocked(it->second);
 }
 
 uint64_t OrderBook::AppendSnapshotEntries(std::string* out) {

@@ -35,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "storage/sorted_set.h"
 #include "storage/status.h"
 
 namespace podium::storage {
@@ -42,6 +43,9 @@ namespace podium::storage {
 class Database;
 
 enum class OrderState : uint8_t { kPending, kPaid, kCancelled, kExpired };
+// PRODUCT.LIST orders: newest first, cheapest first, most liked first (ties: product id as
+// text, as a sorted set orders equal scores).
+enum class ProductSort : uint8_t { kLatest, kPriceAscending, kLikesDescending };
 enum class CouponKind : uint8_t { kFixed, kPercent };
 enum class CouponState : uint8_t { kAvailable, kHeld, kUsed };
 std::string_view OrderStateName(OrderState state);    // "PENDING", "PAID", ...
@@ -115,6 +119,10 @@ class OrderBook {
   Status PutProduct(uint64_t id, uint64_t brand, int64_t price, std::string_view name,
                     int64_t now_ms);
   std::optional<ProductView> GetProduct(uint64_t id);
+  // A page of the catalog in `sort` order, all products or one brand's (brand_filter).
+  // O(log n + count): each order is an index kept in step with the records.
+  std::vector<ProductView> ListProducts(ProductSort sort, size_t offset, size_t count,
+                                        std::optional<uint64_t> brand_filter);
 
   // Points.
   int64_t Points(uint64_t user);
@@ -188,8 +196,21 @@ class OrderBook {
   void AdjustHeldLocked(const OrderRecord& order, int64_t sign);  // a pending order's units
   Result<OrderRecord*> FinalizableLocked(std::string_view id, int64_t now_ms);
 
+  // The catalog's orders (a sorted set each: product ids scored by created time, price,
+  // likes), for all products and per brand; changed with the records they index.
+  struct ProductIndexes {
+    SortedSet latest;
+    SortedSet price;
+    SortedSet likes;
+  };
+  void IndexLocked(const Product& product);    // adds or re-scores it
+  void UnindexLocked(const Product& product);  // before its brand changes
+  ProductView ViewLocked(const Product& product);
+
   Database* const db_;
   std::mutex mutex_;
+  ProductIndexes all_products_;
+  std::unordered_map<uint64_t, ProductIndexes> products_of_brand_;
   std::unordered_map<uint64_t, std::string> brands_;
   std::unordered_map<uint64_t, Product> products_;
   std::unordered_map<uint64_t, int64_t> points_;

@@ -203,5 +203,43 @@ TEST_F(OrderBookTest, LikesAreIdempotentAndListedNewestFirst) {
   EXPECT_EQ(book().Like(7, 99).status().code(), StatusCode::kNotFound);
 }
 
+std::vector<uint64_t> Ids(const std::vector<ProductView>& page) {
+  std::vector<uint64_t> ids;
+  for (const ProductView& view : page) ids.push_back(view.product.id);
+  return ids;
+}
+
+// The three orders of PRODUCT.LIST, all and per brand, follow puts and likes in the same step.
+TEST_F(OrderBookTest, ProductListOrdersFollowChanges) {
+  ASSERT_TRUE(book().PutBrand(2, "other").ok());
+  ASSERT_TRUE(book().PutProduct(12, 2, 500, "cap", kNow + 1).ok());
+  ASSERT_TRUE(book().PutProduct(13, 1, 7'000, "bag", kNow + 2).ok());
+  using enum ProductSort;
+  EXPECT_EQ(Ids(book().ListProducts(kLatest, 0, 10, std::nullopt)),
+            (std::vector<uint64_t>{13, 12, 11, 10}));  // 10 and 11 tie: id as text, descending
+  EXPECT_EQ(Ids(book().ListProducts(kPriceAscending, 0, 10, std::nullopt)),
+            (std::vector<uint64_t>{12, 11, 13, 10}));
+  EXPECT_EQ(Ids(book().ListProducts(kPriceAscending, 1, 2, std::nullopt)),
+            (std::vector<uint64_t>{11, 13}));
+  EXPECT_EQ(Ids(book().ListProducts(kPriceAscending, 0, 10, 1)),
+            (std::vector<uint64_t>{11, 13, 10}));
+  EXPECT_TRUE(book().ListProducts(kLatest, 0, 10, 99).empty());
+  ASSERT_TRUE(*book().Like(7, 13));
+  ASSERT_TRUE(*book().Like(8, 13));
+  ASSERT_TRUE(*book().Like(7, 12));
+  EXPECT_EQ(Ids(book().ListProducts(kLikesDescending, 0, 2, std::nullopt)),
+            (std::vector<uint64_t>{13, 12}));
+  // A price and brand change moves the product in every index, old brand's included.
+  ASSERT_TRUE(book().PutProduct(13, 2, 100, "bag", kNow).ok());
+  EXPECT_EQ(Ids(book().ListProducts(kPriceAscending, 0, 10, 1)), (std::vector<uint64_t>{11, 10}));
+  EXPECT_EQ(Ids(book().ListProducts(kPriceAscending, 0, 10, 2)), (std::vector<uint64_t>{13, 12}));
+  EXPECT_EQ(Ids(book().ListProducts(kLikesDescending, 0, 1, 2)), (std::vector<uint64_t>{13}));
+  EXPECT_EQ(book().ListProducts(kLatest, 0, 1, 2)[0].product.created_ms, kNow + 2);  // kept
+  ASSERT_TRUE(*book().Unlike(7, 13));
+  ASSERT_TRUE(*book().Unlike(8, 13));
+  EXPECT_EQ(Ids(book().ListProducts(kLikesDescending, 0, 1, std::nullopt)),
+            (std::vector<uint64_t>{12}));
+}
+
 }  // namespace
 }  // namespace podium::storage

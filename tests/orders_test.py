@@ -961,6 +961,40 @@ class BadInputTest(OrdersTestCase):
 # ---------------------------------------------------------------------------- likes, catalog
 
 class LikesAndCatalogTest(OrdersTestCase):
+    def test_product_list_orders_follow_puts_and_likes(self):
+        brand = self.new_id()
+        self.assertEqual(self.call("BRAND.PUT", brand, "listed brand"), b"OK")
+        products = []
+        for price in (300, 100, 200):  # created in this order: the last is the newest
+            product = self.new_id()
+            self.assertEqual(self.call("PRODUCT.PUT", product, brand, price, f"p{price}"), b"OK")
+            products.append(product)
+        cheap, middle = products[1], products[2]
+
+        def listed(sort, offset=0, count=100):
+            page = self.call("PRODUCT.LIST", sort, offset, count, "BRAND", brand)
+            return [as_dict(record)["id"] for record in page]
+
+        self.assertEqual(listed("PRICE_ASC"), [products[1], products[2], products[0]])
+        self.assertEqual(listed("PRICE_ASC", 1, 1), [products[2]])
+        latest = listed("LATEST")
+        self.assertEqual(sorted(latest), sorted(products))
+        created = {p: as_dict(self.call("PRODUCT.GET", p))["created_ms"] for p in products}
+        self.assertEqual([created[p] for p in latest], sorted(created.values(), reverse=True))
+        for user in (self.user(), self.user()):
+            self.assertEqual(self.call("LIKE.ADD", user, middle), 1)
+        self.assertEqual(listed("LIKES_DESC", 0, 1), [middle])
+        # A price change moves the product in the same step; the record comes whole.
+        self.assertEqual(self.call("PRODUCT.PUT", cheap, brand, 999, "now dear"), b"OK")
+        self.assertEqual(listed("PRICE_ASC")[-1], cheap)
+        record = as_dict(self.call("PRODUCT.LIST", "PRICE_ASC", 2, 1, "BRAND", brand)[0])
+        self.assertEqual((record["price"], record["name"]), (999, b"now dear"))
+        self.assertEqual(self.call("PRODUCT.LIST", "LATEST", 0, 5, "BRAND", self.new_id()), [])
+        self.assertEqual(len(self.call("PRODUCT.LIST", "LATEST", 0, 2)), 2)  # all brands
+        for bad in (("CHEAPEST", 0, 10), ("LATEST", 0, 101), ("LATEST", -1, 10),
+                    ("LATEST", 0, 10, "BRAND"), ("LATEST", 0, 10, "SHOP", 1)):
+            self.assertIsInstance(self.call("PRODUCT.LIST", *bad), Error, bad)
+
     def test_add_and_del_are_idempotent(self):
         product = self.product()
         user = self.user()

@@ -7,7 +7,8 @@
   and the offset; podium-check exits 1 naming them too; --truncate_corrupt_wal starts anyway
   and keeps what came before the damage; podium-check --repair --yes cuts the log, after which
   the directory checks sound;
-- a damaged snapshot is reported by podium-check (exit 1) and stops the start.
+- a damaged snapshot is reported by podium-check (exit 1) and stops the start;
+- a second server on the same data directory, or on the same port, refuses to start.
 """
 
 import os
@@ -94,6 +95,21 @@ class RecoveryTest(unittest.TestCase):
         self.assertEqual(status, 0, output)
         self.assertIn("sound", output)
         self.assertIn("1 stock counters", output)
+
+    def test_a_second_server_on_the_same_directory_or_port_refuses_to_start(self):
+        server = self.start()
+        with RawConnection(server.port) as connection:
+            self.assertEqual(resp_call(connection, "STOCK.SET", "7", "3"), 3)
+        status, output = self.start_fails()  # another port, the same directory
+        self.assertNotEqual(status, 0)
+        self.assertIn("is in use by another podium-server", output)
+        # The same port, no directory: SO_REUSEPORT must not let it join the first one's group.
+        result = subprocess.run([server_path(), f"--port={server.port}", "--data_dir="],
+                                capture_output=True, text=True, timeout=30)
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("Address already in use", result.stdout + result.stderr)
+        with RawConnection(server.port) as connection:  # the first one is unharmed
+            self.assertEqual(resp_call(connection, "STOCK.GET", "7"), 3)
 
     def test_torn_tail_is_cut_at_start(self):
         self.write_records()
