@@ -131,6 +131,9 @@ void ReplyStatus(CommandContext& context, const storage::Status& status) {
     case storage::StatusCode::kSoldOut:
       code = StatusCode::kSoldOut;
       break;
+    case storage::StatusCode::kBusy:
+      code = StatusCode::kBusy;
+      break;
     default:
       code = StatusCode::kErr;
       break;

@@ -54,6 +54,10 @@ inline constexpr size_t kHoldSweepOrdersPerCallMax = 256;
 static_assert(kAmountMax <= (INT64_MAX - kAmountMax) / kOrderQuantityMax,
               "a running total (at most kAmountMax) plus one item's price x quantity fits int64");
 
+// Rankings (docs/rankings.md): carried parts copied into a new window per step of the
+// background stepper; about a millisecond of work, so no request waits longer for it.
+inline constexpr size_t kRankingCarrySliceMembers = 4096;
+
 // Snapshots (docs/snapshot_format.md). One block of section content, before compression: the
 // writer's only buffer and the most a loader decompresses at once. 64 KiB is LZ4's match window.
 inline constexpr size_t kSnapshotBlockBytesMax = size_t{64} << 10;

@@ -14,6 +14,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "LimitExceeded";
     case StatusCode::kSoldOut:
       return "SoldOut";
+    case StatusCode::kBusy:
+      return "Busy";
     case StatusCode::kWrongType:
       return "WrongType";
     case StatusCode::kCorruption:

@@ -25,6 +25,7 @@ enum class StatusCode : uint8_t {
   kWrongType,        // the key holds another kind of value
   kCorruption,       // stored bytes failed a check
   kIoError,          // the operating system refused a file operation
+  kBusy,             // not now (a window still being built); nothing changed, retry later
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -55,6 +56,7 @@ class [[nodiscard]] Status {
   static Status IoError(std::string message) {
     return Status(StatusCode::kIoError, std::move(message));
   }
+  static Status Busy(std::string message) { return Status(StatusCode::kBusy, std::move(message)); }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

@@ -1,0 +1,356 @@
+#include "storage/ranking.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include "storage/limits.h"
+
+namespace podium::storage {
+namespace {
+
+using std::chrono::days;
+using std::chrono::sys_days;
+using std::chrono::year_month_day;
+
+// The process's time zone offset at `unix_s`, through localtime_r (TZ is set at start).
+int64_t LocalOffsetSeconds(int64_t unix_s) {
+  const time_t t = static_cast<time_t>(unix_s);
+  struct tm local {};
+  localtime_r(&t, &local);
+  return local.tm_gmtoff;
+}
+
+std::string DayName(int32_t index) {
+  const year_month_day date{sys_days{days{index}}};
+  char name[16];
+  std::snprintf(name, sizeof(name), "%04d%02u%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return name;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+
+}  // namespace
+
+RankDay RankDayOf(int64_t unix_ms) {
+  const int64_t unix_s = FloorDiv(unix_ms, 1000);
+  const int64_t local_s = unix_s + LocalOffsetSeconds(unix_s);
+  return RankDayAt(static_cast<int32_t>(FloorDiv(local_s, 86'400)));
+}
+
+RankDay RankDayAt(int32_t index) {
+  RankDay day;
+  day.index = index;
+  day.name = DayName(index);
+  // Local midnight: the offset in force then (a DST change at midnight is rare; the offset of
+  // noon that day would be off by the change for that one day only).
+  const int64_t local_midnight_s = int64_t{index} * 86'400;
+  const int64_t guess_s = local_midnight_s - LocalOffsetSeconds(local_midnight_s);
+  day.start_ms = (local_midnight_s - LocalOffsetSeconds(guess_s)) * 1000;
+  return day;
+}
+
+std::optional<int32_t> ParseRankDayName(std::string_view name) {
+  if (name.size() != 8) return std::nullopt;
+  int value[3] = {0, 0, 0};
+  const size_t widths[3] = {4, 2, 2};
+  size_t at = 0;
+  for (int part = 0; part < 3; ++part) {
+    for (size_t i = 0; i < widths[part]; ++i, ++at) {
+      if (name[at] < '0' || name[at] > '9') return std::nullopt;
+      value[part] = value[part] * 10 + (name[at] - '0');
+    }
+  }
+  const year_month_day date{std::chrono::year{value[0]},
+                            std::chrono::month{static_cast<unsigned>(value[1])},
+                            std::chrono::day{static_cast<unsigned>(value[2])}};
+  if (!date.ok()) return std::nullopt;
+  return static_cast<int32_t>(sys_days{date}.time_since_epoch().count());
+}
+
+Rankings::Rankings(RankingOptions options) : options_(options) {}
+
+Rankings::Namespace& Rankings::NamespaceLocked(std::string_view ns) {
+  auto it = namespaces_.find(std::string(ns));
+  if (it == namespaces_.end()) it = namespaces_.try_emplace(std::string(ns)).first;
+  return it->second;
+}
+
+Rankings::Window* Rankings::FindWindowLocked(Namespace& space, int32_t day) {
+  const auto it = space.windows.find(day);
+  return it == space.windows.end() ? nullptr : it->second.get();
+}
+
+// A window opens building when the one before it exists: its carried parts come from there.
+Rankings::Window& Rankings::OpenWindowLocked(Namespace& space, int32_t day) {
+  auto [it, created] = space.windows.try_emplace(day);
+  if (created) {
+    it->second = std::make_unique<Window>();
+    it->second->day = RankDayAt(day);
+    it->second->building = space.windows.contains(day - 1);
+  }
+  return *it->second;
+}
+
+double Rankings::RescoreLocked(const RankWeights& weights, Window& window, uint64_t product,
+                               ProductState& state) {
+  RankSignals& signals = state.signals;
+  const double old_score = signals.score;
+  signals.score = weights.view * static_cast<double>(signals.views) +
+                  weights.like * static_cast<double>(signals.likes) +
+                  weights.order * signals.order_sum + signals.carried;
+  CHECK(window.board.Set(MemberKey::FromInteger(product), signals.score).ok());
+  return signals.score - old_score;
+}
+
+void Rankings::CopyCarryLocked(const RankWeights& weights, const Window& previous,
+                               Window& window, uint64_t product, ProductState& state) {
+  DCHECK(!state.carried_in);
+  state.carried_in = true;
+  const auto it = previous.products.find(product);
+  if (it == previous.products.end()) return;
+  state.signals.carried += weights.carry * it->second.signals.score;
+  RescoreLocked(weights, window, product, state);
+}
+
+// score(from_day, p) changed by delta: the windows after it follow, as far as they exist.
+void Rankings::PropagateLocked(Namespace& space, int32_t from_day, uint64_t product,
+                               double delta) {
+  for (int32_t day = from_day + 1; delta != 0; ++day) {
+    Window* window = FindWindowLocked(space, day);
+    if (window == nullptr) return;
+    ProductState& state = window->products[product];
+    if (window->building && !state.carried_in) {
+      // Not copied yet: copy it now, from the previous window's current score (which includes
+      // this delta), instead of adding the delta to a carry that was never applied.
+      const Window* previous = FindWindowLocked(space, day - 1);
+      const double before = state.signals.score;
+      CopyCarryLocked(space.weights, *previous, *window, product, state);
+      delta = state.signals.score - before;
+      continue;
+    }
+    state.carried_in = true;
+    state.signals.carried += space.weights.carry * delta;
+    delta = RescoreLocked(space.weights, *window, product, state);
+  }
+}
+
+Result<bool> Rankings::Apply(std::string_view ns, const RankEvent& event, int64_t now_ms) {
+  if (event.id.empty() || event.id.size() > kIdBytesMax) {
+    return Status::InvalidArgument("event id must be 1 to " + std::to_string(kIdBytesMax) +
+                                   " bytes");
+  }
+  if (event.product > kProductIdMax) return Status::InvalidArgument("product id out of range");
+  double order_amount = 0;
+  if (event.kind == RankEventKind::kOrder) {
+    if (event.quantity < 1 || event.quantity > kOrderQuantityMax || event.unit_price < 0 ||
+        event.unit_price > kAmountMax) {
+      return Status::InvalidArgument("an ORDER event needs qty 1.." +
+                                     std::to_string(kOrderQuantityMax) + " and unit_price 0.." +
+                                     std::to_string(kAmountMax));
+    }
+    order_amount = std::log1p(static_cast<double>(event.quantity) *
+                              static_cast<double>(event.unit_price));
+  }
+  if (event.ts_ms > now_ms + options_.future_skew_ms) {
+    return Status::InvalidArgument("event time " + std::to_string(event.ts_ms) +
+                                   " is in the future (now " + std::to_string(now_ms) + ")");
+  }
+  const RankDay day = RankDayOf(event.ts_ms);
+  if (day.start_ms + options_.retention_ms <= now_ms) {
+    return Status::InvalidArgument("event time " + std::to_string(event.ts_ms) +
+                                   " is older than the retention of window " + day.name);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  Namespace& space = NamespaceLocked(ns);
+  for (const auto& [index, window] : space.windows) {
+    if (window->event_ids.contains(std::string(event.id))) return false;
+  }
+  Window& window = OpenWindowLocked(space, day.index);
+  window.event_ids.emplace(event.id);
+  ProductState& state = window.products[event.product];
+  const double before = state.signals.score;
+  if (window.building && !state.carried_in) {
+    CopyCarryLocked(space.weights, *FindWindowLocked(space, day.index - 1), window,
+                    event.product, state);
+  }
+  RankSignals& signals = state.signals;
+  switch (event.kind) {
+    case RankEventKind::kView:
+      ++signals.views;
+      break;
+    case RankEventKind::kLike:
+      ++signals.likes;
+      break;
+    case RankEventKind::kUnlike:
+      --signals.likes;
+      break;
+    case RankEventKind::kOrder:
+      signals.order_sum += order_amount;
+      break;
+  }
+  RescoreLocked(space.weights, window, event.product, state);
+  PropagateLocked(space, day.index, event.product, state.signals.score - before);
+  return true;
+}
+
+RankWeights Rankings::Weights(std::string_view ns) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return NamespaceLocked(ns).weights;
+}
+
+Status Rankings::SetWeights(std::string_view ns, const RankWeights& weights) {
+  for (double weight : {weights.view, weights.like, weights.order}) {
+    if (!std::isfinite(weight) || std::abs(weight) > 1e9) {
+      return Status::InvalidArgument("weights must be finite numbers of magnitude <= 1e9");
+    }
+  }
+  if (!(weights.carry >= 0 && weights.carry < 1)) {
+    return Status::InvalidArgument("carry must be in [0, 1)");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  Namespace& space = NamespaceLocked(ns);
+  space.weights = weights;
+  // Oldest first: each window's carried parts come from the one before, already re-scored.
+  const Window* previous = nullptr;
+  for (auto& [index, window] : space.windows) {
+    const bool follows = previous != nullptr && previous->day.index == index - 1;
+    for (auto& [product, state] : window->products) {
+      state.signals.carried = 0;
+      if (follows && state.carried_in) {
+        const auto it = previous->products.find(product);
+        if (it != previous->products.end()) {
+          state.signals.carried = weights.carry * it->second.signals.score;
+        }
+      }
+      RescoreLocked(weights, *window, product, state);
+    }
+    previous = window.get();
+  }
+  return Status::Ok();
+}
+
+Result<const Rankings::Window*> Rankings::QueryWindowLocked(std::string_view ns,
+                                                            std::string_view name) {
+  const std::optional<int32_t> day = ParseRankDayName(name);
+  if (!day.has_value()) {
+    return Status::InvalidArgument("window must be a day yyyyMMdd, got '" + std::string(name) +
+                                   "'");
+  }
+  const auto space = namespaces_.find(std::string(ns));
+  if (space == namespaces_.end()) return static_cast<const Window*>(nullptr);
+  const Window* window = FindWindowLocked(space->second, *day);
+  if (window != nullptr && window->building) {
+    return Status::Busy("window " + window->day.name +
+                        " is being built (carry-over from the day before); retry shortly");
+  }
+  return window;
+}
+
+Result<std::vector<Rankings::Entry>> Rankings::Top(std::string_view ns, std::string_view name,
+                                                   size_t offset, size_t count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<const Window*> window = QueryWindowLocked(ns, name);
+  if (!window.ok()) return window.status();
+  std::vector<Entry> entries;
+  if (*window == nullptr || count == 0) return entries;
+  (*window)->board.RangeByRank(offset, offset + count - 1, Order::kDescending,
+                               [&](const MemberKey& member, double score) {
+                                 entries.push_back({member.integer(), score});
+                               });
+  return entries;
+}
+
+Result<std::vector<std::optional<Rankings::Position>>> Rankings::Of(
+    std::string_view ns, std::string_view name, const std::vector<uint64_t>& products) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<const Window*> window = QueryWindowLocked(ns, name);
+  if (!window.ok()) return window.status();
+  std::vector<std::optional<Position>> positions(products.size());
+  if (*window == nullptr) return positions;
+  for (size_t i = 0; i < products.size(); ++i) {
+    const MemberKey member = MemberKey::FromInteger(products[i]);
+    const std::optional<size_t> rank = (*window)->board.Rank(member, Order::kDescending);
+    if (rank.has_value()) positions[i] = Position{*rank + 1, *(*window)->board.Score(member)};
+  }
+  return positions;
+}
+
+Result<uint64_t> Rankings::Card(std::string_view ns, std::string_view name) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<const Window*> window = QueryWindowLocked(ns, name);
+  if (!window.ok()) return window.status();
+  return *window == nullptr ? 0 : (*window)->board.size();
+}
+
+Result<std::optional<RankSignals>> Rankings::Signals(std::string_view ns, std::string_view name,
+                                                     uint64_t product) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Result<const Window*> window = QueryWindowLocked(ns, name);
+  if (!window.ok()) return window.status();
+  if (*window == nullptr) return std::optional<RankSignals>();
+  const auto it = (*window)->products.find(product);
+  if (it == (*window)->products.end()) return std::optional<RankSignals>();
+  return std::optional<RankSignals>(it->second.signals);
+}
+
+// One slice of the copy of the previous window's scores into `window`, in (score, product)
+// order from the cursor. Returns true when the copy is complete.
+bool Rankings::StepCopyLocked(Namespace& space, Window& window) {
+  const Window* previous = FindWindowLocked(space, window.day.index - 1);
+  if (previous == nullptr) return true;  // expired meanwhile: nothing left to carry
+  SortedSet::Cursor cursor =
+      window.cursor_set
+          ? previous->board.SeekAfter(window.cursor_score,
+                                      MemberKey::FromInteger(window.cursor_product))
+          : previous->board.SeekRank(0, Order::kAscending);
+  for (size_t copied = 0; cursor.valid() && copied < kRankingCarrySliceMembers;
+       ++copied, cursor.Next()) {
+    const uint64_t product = cursor.member().integer();
+    window.cursor_set = true;
+    window.cursor_score = cursor.score();
+    window.cursor_product = product;
+    ProductState& state = window.products[product];
+    if (state.carried_in) continue;
+    const double before = state.signals.score;
+    CopyCarryLocked(space.weights, *previous, window, product, state);
+    // A later window (opened while this one was building) follows.
+    PropagateLocked(space, window.day.index, product, state.signals.score - before);
+  }
+  return !cursor.valid();
+}
+
+bool Rankings::Step(int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  bool more = false;
+  const int32_t ahead = RankDayOf(now_ms + options_.open_lead_ms).index;
+  for (auto& [name, space] : namespaces_) {
+    // Drop expired windows (their event ids go with them).
+    while (!space.windows.empty() &&
+           space.windows.begin()->second->day.start_ms + options_.retention_ms <= now_ms) {
+      space.windows.erase(space.windows.begin());
+    }
+    // Open every day up to the one `lead` ahead, each from the one before.
+    if (!space.windows.empty()) {
+      const int32_t first_live = RankDayOf(now_ms - options_.retention_ms).index;
+      for (int32_t day = std::max(space.windows.rbegin()->first + 1, first_live); day <= ahead;
+           ++day) {
+        OpenWindowLocked(space, day);
+      }
+    }
+    for (auto& [index, window] : space.windows) {
+      if (!window->building) continue;
+      if (StepCopyLocked(space, *window)) {
+        window->building = false;
+      } else {
+        more = true;
+      }
+      break;  // one slice per namespace per step
+    }
+  }
+  return more;
+}
+
+}  // namespace podium::storage

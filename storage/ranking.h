@@ -1,0 +1,161 @@
+// Rankings: time-windowed boards of products, fed by weighted, idempotent events, with an
+// exact carry-over from one window into the next that never stalls. docs/rankings.md is the
+// model (windows, weights, carry-over, retention); this header is the engine's contract.
+//
+// A namespace (e.g. "all") holds one window per calendar day of the configured time zone,
+// named yyyyMMdd. A window is a sorted set of products plus each product's raw signals (views,
+// net likes, sum of ln(1 + qty x unit_price), and the carried-over part). A product's score in
+// window W is
+//     score(W, p) = w_view x views + w_like x likes + w_order x order_sum + carried(W, p)
+//     carried(W, p) = w_carry x score(W - 1, p)
+// kept exact at every moment:
+//   - an event changes score(W, p) by some delta and then walks forward: carried(W + 1, p) gains
+//     w_carry x delta, which changes score(W + 1, p), and so on while later windows exist;
+//   - a new window W + 1 is opened `lead` before its day begins (or by its first event). Its
+//     carried parts are copied from W by a background stepper, kRankingCarrySliceMembers per
+//     step, walking W in (score, member) order and resuming after the last member copied; an
+//     event on a product not yet copied copies that product first. Each product is copied
+//     exactly once (a per-product flag), so nothing can apply the carry twice;
+//   - until its copy is done a window is "building": queries on it answer BUSY rather than a
+//     partial board. With the default lead of an hour it is done long before its day begins.
+//
+// Event ids are remembered per window until the window expires (retention), so a redelivered
+// event counts once; an event for a window that has expired, or from past now + skew, is an
+// error that changes nothing.
+//
+// Thread-safety: every method takes the engine's mutex; each call is short (O(log n) per
+// window touched, or one slice). Not durable yet (docs/rankings.md, "Not yet").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "storage/sorted_set.h"
+#include "storage/status.h"
+
+namespace podium::storage {
+
+enum class RankEventKind : uint8_t { kView, kLike, kUnlike, kOrder };
+
+struct RankEvent {
+  std::string_view id;
+  RankEventKind kind = RankEventKind::kView;
+  uint64_t product = 0;
+  int64_t ts_ms = 0;
+  int64_t quantity = 0;    // ORDER only
+  int64_t unit_price = 0;  // ORDER only
+};
+
+struct RankWeights {
+  double view = 0.1;
+  double like = 0.2;
+  double order = 0.7;
+  double carry = 0.1;
+};
+
+struct RankSignals {
+  int64_t views = 0;
+  int64_t likes = 0;  // net: likes - unlikes
+  double order_sum = 0;
+  double carried = 0;
+  double score = 0;
+};
+
+struct RankingOptions {
+  int64_t retention_ms = int64_t{2} * 24 * 3600 * 1000;  // a daily window lives 2 days
+  int64_t future_skew_ms = int64_t{5} * 60 * 1000;       // events up to now + 5 min
+  int64_t open_lead_ms = int64_t{3600} * 1000;           // open the next window 1 h ahead
+};
+
+// Days of the configured time zone (the process's TZ, set from --ranking-tz at start).
+struct RankDay {
+  int32_t index = 0;      // days since 1970-01-01 in that zone
+  std::string name;       // yyyyMMdd
+  int64_t start_ms = 0;   // local midnight, as Unix ms
+};
+RankDay RankDayOf(int64_t unix_ms);
+RankDay RankDayAt(int32_t index);
+std::optional<int32_t> ParseRankDayName(std::string_view name);  // yyyyMMdd
+
+class Rankings {
+ public:
+  explicit Rankings(RankingOptions options = {});
+  Rankings(const Rankings&) = delete;
+  Rankings& operator=(const Rankings&) = delete;
+
+  // Applies one event: true when applied, false when its id was already applied.
+  Result<bool> Apply(std::string_view ns, const RankEvent& event, int64_t now_ms);
+
+  RankWeights Weights(std::string_view ns);
+  // Re-scores every live window of ns from its raw signals (today in one go; docs "Not yet").
+  Status SetWeights(std::string_view ns, const RankWeights& weights);
+
+  struct Entry {
+    uint64_t product;
+    double score;
+  };
+  // Queries: a window still being built is Busy; a window that does not exist (no event yet,
+  // or expired) is an empty board; a bad window name is InvalidArgument.
+  Result<std::vector<Entry>> Top(std::string_view ns, std::string_view window, size_t offset,
+                                 size_t count);
+  // 1-based rank and score, or nullopt when the product is not on the board.
+  struct Position {
+    uint64_t rank;
+    double score;
+  };
+  Result<std::vector<std::optional<Position>>> Of(std::string_view ns, std::string_view window,
+                                                  const std::vector<uint64_t>& products);
+  Result<uint64_t> Card(std::string_view ns, std::string_view window);
+  Result<std::optional<RankSignals>> Signals(std::string_view ns, std::string_view window,
+                                             uint64_t product);
+
+  // Background work, called from a timer: opens windows `lead` ahead, copies carried parts a
+  // slice at a time, drops expired windows. Returns true while a copy has more to do.
+  bool Step(int64_t now_ms);
+
+ private:
+  struct ProductState {
+    RankSignals signals;
+    bool carried_in = false;  // this window's carry from the previous one is applied
+  };
+  struct Window {
+    RankDay day;
+    SortedSet board;
+    std::unordered_map<uint64_t, ProductState> products;
+    std::unordered_set<std::string> event_ids;
+    bool building = false;  // copying carried parts from the previous window
+    bool cursor_set = false;
+    double cursor_score = 0;
+    uint64_t cursor_product = 0;
+  };
+  struct Namespace {
+    RankWeights weights;
+    std::map<int32_t, std::unique_ptr<Window>> windows;  // by day index
+  };
+
+  Namespace& NamespaceLocked(std::string_view ns);
+  Window* FindWindowLocked(Namespace& space, int32_t day);
+  Result<const Window*> QueryWindowLocked(std::string_view ns, std::string_view window);
+  Window& OpenWindowLocked(Namespace& space, int32_t day);
+  // Sets p's score in w from its signals; returns the change.
+  double RescoreLocked(const RankWeights& weights, Window& window, uint64_t product,
+                       ProductState& state);
+  void PropagateLocked(Namespace& space, int32_t from_day, uint64_t product, double delta);
+  void CopyCarryLocked(const RankWeights& weights, const Window& previous, Window& window,
+                       uint64_t product, ProductState& state);
+  bool StepCopyLocked(Namespace& space, Window& window);
+
+  const RankingOptions options_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Namespace> namespaces_;
+};
+
+}  // namespace podium::storage
