@@ -81,6 +81,14 @@ enum class Opcode : uint16_t {
   kLikeDel = 185,
   kLikeCount = 186,
   kLikeList = 187,
+  kRankEvent = 224,
+  kRankEvents = 225,
+  kRankWeights = 226,
+  kRankTop = 227,
+  kRankOf = 228,
+  kRankOfMany = 229,
+  kRankCard = 230,
+  kRankSignals = 231,
 };
 
 struct CommandName {
@@ -89,7 +97,7 @@ struct CommandName {
 };
 
 // Sorted by opcode.
-inline constexpr std::array<CommandName, 58> kCommandNames = {{
+inline constexpr std::array<CommandName, 66> kCommandNames = {{
     {Opcode::kPing, "PING"},
     {Opcode::kAuth, "AUTH"},
     {Opcode::kInfo, "INFO"},
@@ -148,6 +156,14 @@ inline constexpr std::array<CommandName, 58> kCommandNames = {{
     {Opcode::kLikeDel, "LIKE.DEL"},
     {Opcode::kLikeCount, "LIKE.COUNT"},
     {Opcode::kLikeList, "LIKE.LIST"},
+    {Opcode::kRankEvent, "RANK.EVENT"},
+    {Opcode::kRankEvents, "RANK.EVENTS"},
+    {Opcode::kRankWeights, "RANK.WEIGHTS"},
+    {Opcode::kRankTop, "RANK.TOP"},
+    {Opcode::kRankOf, "RANK.OF"},
+    {Opcode::kRankOfMany, "RANK.OFMANY"},
+    {Opcode::kRankCard, "RANK.CARD"},
+    {Opcode::kRankSignals, "RANK.SIGNALS"},
 }};
 
 // The command with this opcode, or nullptr (kNone and numbers not in the table).

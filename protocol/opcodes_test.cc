@@ -28,6 +28,8 @@ TEST(OpcodeTableTest, FamiliesStayInTheirRanges) {
       EXPECT_TRUE(opcode >= 64 && opcode <= 95) << name;
     } else if (name.starts_with("Z")) {
       EXPECT_TRUE(opcode >= 96 && opcode <= 159) << name;
+    } else if (name.starts_with("RANK.")) {
+      EXPECT_TRUE(opcode >= 224 && opcode <= 255) << name;
     } else if (name.find('.') != std::string::npos) {
       EXPECT_TRUE(opcode >= 160 && opcode <= 223) << name;
     } else if (opcode < 16) {

@@ -102,5 +102,6 @@ void RegisterRecordCommands(CommandRegistry& registry);
 void RegisterStockCommands(CommandRegistry& registry);
 void RegisterSortedSetCommands(CommandRegistry& registry);
 void RegisterOrderCommands(CommandRegistry& registry);
+void RegisterRankingCommands(CommandRegistry& registry);
 
 }  // namespace podium::server

@@ -17,6 +17,7 @@ CommandTable::CommandTable() {
   RegisterStockCommands(registry);
   RegisterSortedSetCommands(registry);
   RegisterOrderCommands(registry);
+  RegisterRankingCommands(registry);
   specs_ = std::move(registry.specs());
   size_t max_opcode = 0;
   for (const CommandSpec& spec : specs_) {

@@ -188,8 +188,15 @@ void EventLoop::OnSweepTimer(uv_timer_t* timer) {
       return keys.SweepExpired(now_ms, kExpirySweepKeysPerShard);
     });
   }
-  // Holds past their deadline go back (docs/orders.md); one loop is enough.
-  if (loop->index_ == 0) loop->db_.orders().ExpireDue(now_ms, storage::kHoldSweepOrdersPerCallMax);
+  if (loop->index_ != 0) return;  // one loop is enough for the rest
+  // Holds past their deadline go back (docs/orders.md).
+  loop->db_.orders().ExpireDue(now_ms, storage::kHoldSweepOrdersPerCallMax);
+  // Ranking windows: open ahead, copy carried parts, expire (docs/rankings.md). Slices until
+  // the budget is spent; the lock is released between slices, so other loops go on.
+  const auto start = std::chrono::steady_clock::now();
+  while (loop->db_.rankings().Step(now_ms) &&
+         std::chrono::steady_clock::now() - start < kRankingStepBudget) {
+  }
 }
 
 void EventLoop::OnCheckTimer(uv_timer_t* timer) {

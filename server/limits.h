@@ -3,6 +3,7 @@
 // whose defaults are these constants.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -29,6 +30,9 @@ inline constexpr size_t kClientsMaxDefault = 10'000;
 inline constexpr int64_t kExpirySweepIntervalMs = 100;
 inline constexpr size_t kExpirySweepKeysPerShard = 256;  // per sweep, per shard
 inline constexpr int64_t kConnectionCheckIntervalMs = 1000;
+// Time loop 0 spends per sweep on ranking carry-over slices (each about a millisecond): a 1M-
+// member window is copied in about 25 s, well inside the hour a window opens ahead.
+inline constexpr std::chrono::milliseconds kRankingStepBudget{4};
 
 static_assert(kOutputPauseBytes < kOutputBytesMax);
 static_assert(kExpirySweepKeysPerShard <= 1024, "a sweep of one shard stays well under 1 ms");

@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <ctime>
+#include <filesystem>
 #include <thread>
 
 #include <gflags/gflags.h>
@@ -25,6 +27,9 @@ DEFINE_bool(truncate_corrupt_wal, false,
             "(what follows it is lost; the log says how much)");
 DEFINE_uint64(snapshot_wal_bytes, uint64_t{256} << 20,
               "take a snapshot once the log holds this many bytes; 0: only on request");
+
+DEFINE_string(ranking_tz, "UTC",
+              "time zone of the ranking windows' days, an IANA name (e.g. Asia/Seoul)");
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage("podium-server [--port 7700] [--threads N] [--requirepass secret] ...");
@@ -54,6 +59,16 @@ int main(int argc, char** argv) {
   }
   settings.truncate_corrupt_wal = FLAGS_truncate_corrupt_wal;
   settings.snapshot_wal_bytes = FLAGS_snapshot_wal_bytes;
+  // The ranking engine reads days through localtime_r: the zone is the process's TZ, set
+  // here before any thread starts. An unknown name would silently mean UTC, so it is checked.
+  if (FLAGS_ranking_tz != "UTC" &&
+      !std::filesystem::exists(std::filesystem::path("/usr/share/zoneinfo") / FLAGS_ranking_tz)) {
+    LOG(ERROR) << "--ranking-tz: unknown time zone '" << FLAGS_ranking_tz
+               << "' (not in /usr/share/zoneinfo; is tzdata installed?)";
+    return 2;
+  }
+  setenv("TZ", FLAGS_ranking_tz.c_str(), 1);
+  tzset();
   if (settings.port <= 0 || settings.port > 65535) {
     LOG(ERROR) << "--port must be in 1..65535";
     return 2;

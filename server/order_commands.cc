@@ -7,6 +7,8 @@
 // when it answers an error, so an error reply never follows a change. Records (a product, a
 // coupon, an order) are replied as flat field, value pairs, as Redis's HGETALL does: a client
 // reads them into a map, and a field added later breaks nobody.
+#include <glog/logging.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +19,7 @@
 #include "storage/database.h"
 #include "storage/limits.h"
 #include "storage/order_book.h"
+#include "storage/ranking.h"
 
 namespace podium::server {
 namespace {
@@ -290,6 +293,23 @@ void OrderPlaceCommand(CommandContext& context) {
   ReplyPlaced(context.reply, *order);
 }
 
+// The ranking namespace the shop's own events go to (docs/rankings.md).
+constexpr std::string_view kShopRankingNamespace = "all";
+
+// A paid order counts for the ranking: one ORDER event per item, its id made of the order's,
+// so a repeated confirm could never count twice.
+void RecordOrderEvents(CommandContext& context, const storage::OrderRecord& order) {
+  for (const storage::OrderItem& item : order.items) {
+    const std::string event_id = "order:" + order.id + ":" + std::to_string(item.product);
+    const storage::RankEvent event{event_id,     storage::RankEventKind::kOrder, item.product,
+                                   context.now_ms, item.quantity, item.unit_price};
+    storage::Result<bool> applied =
+        context.db.rankings().Apply(kShopRankingNamespace, event, context.now_ms);
+    LOG_IF(WARNING, !applied.ok()) << "ranking event " << event_id << ": "
+                                   << applied.status().ToString();
+  }
+}
+
 void OrderConfirmCommand(CommandContext& context) {
   std::string_view id;
   if (!ReadBytesId(context, 0, "order", &id)) return;
@@ -298,6 +318,7 @@ void OrderConfirmCommand(CommandContext& context) {
     ReplyStatus(context, order.status());
     return;
   }
+  RecordOrderEvents(context, *order);
   ReplyOrder(context.reply, *order);
 }
 
@@ -344,6 +365,18 @@ void LikeChange(CommandContext& context, bool add) {
   if (!changed.ok()) {
     ReplyStatus(context, changed.status());
     return;
+  }
+  if (*changed) {  // a LIKE or UNLIKE ranking event for the change
+    const std::string event_id = std::string(add ? "like:" : "unlike:") + std::to_string(user) +
+                                 ":" + std::to_string(product) + ":" +
+                                 std::to_string(context.now_ms);
+    const storage::RankEvent event{
+        event_id, add ? storage::RankEventKind::kLike : storage::RankEventKind::kUnlike, product,
+        context.now_ms};
+    storage::Result<bool> applied =
+        context.db.rankings().Apply(kShopRankingNamespace, event, context.now_ms);
+    LOG_IF(WARNING, !applied.ok()) << "ranking event " << event_id << ": "
+                                   << applied.status().ToString();
   }
   context.reply.Integer(*changed ? 1 : 0);
 }

@@ -24,6 +24,7 @@
 
 #include "storage/keyspace.h"
 #include "storage/order_book.h"
+#include "storage/ranking.h"
 #include "storage/stock_table.h"
 
 namespace podium::storage {
@@ -42,6 +43,8 @@ class Database {
   StockTable& stock() { return stock_; }
   // Catalog, points, coupons, likes and orders (storage/order_book.h); it has its own lock.
   OrderBook& orders() { return orders_; }
+  // Time-windowed ranking boards (storage/ranking.h); it has its own lock.
+  Rankings& rankings() { return rankings_; }
 
   // The write-ahead log effects go to, or null when the server runs without persistence. Set
   // before the event loops start and not changed while they run.
@@ -118,6 +121,7 @@ class Database {
   std::array<StockStripe, kStockStripeCount> stock_stripes_;
   StockTable stock_;
   OrderBook orders_{this};
+  Rankings rankings_;
   std::array<Shard, kShardCount> shards_;
 };
 

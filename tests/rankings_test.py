@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""Rankings over the network, through redis-py, against the real server (docs/rankings.md).
+
+The carry-over's exactness under concurrency is tested in-process (storage/ranking_test.cc),
+where time can be moved; here: the commands' replies, the shop's rules, idempotency, the order
+and like events the order side records, and --ranking-tz.
+"""
+
+import math
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import redis  # noqa: E402  (Debian's python3-redis)
+
+import podium_fixture as fx  # noqa: E402
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def day_name(ms, tz="UTC"):
+    os.environ["TZ"] = tz
+    time.tzset()
+    return time.strftime("%Y%m%d", time.localtime(ms / 1000))
+
+
+class RankingsTest(fx.ServerTestCase):
+    def setUp(self):
+        self.db = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10)
+        self.db.response_callbacks = {}
+        self.ns = f"ns-{self._testMethodName}"
+        self.today = day_name(now_ms())
+
+    def tearDown(self):
+        self.db.close()
+        self.assert_server_alive()
+
+    def call(self, *args):
+        try:
+            return self.db.execute_command(*args)
+        except redis.ResponseError as error:
+            return f"error: {error}"
+
+    def event(self, event_id, kind, product, *amounts, ts=None):
+        return self.call("RANK.EVENT", self.ns, event_id, kind, product, ts or now_ms(), *amounts)
+
+    def top(self, offset=0, count=100, window=None):
+        flat = self.call("RANK.TOP", self.ns, window or self.today, offset, count)
+        return [(int(flat[i]), float(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    def test_one_order_outranks_three_likes(self):
+        self.assertEqual(self.event("o1", "ORDER", 1, 1, 1000), 1)
+        for i in range(3):
+            self.assertEqual(self.event(f"l{i}", "LIKE", 2), 1)
+        top = self.top()
+        self.assertEqual([product for product, _ in top], [1, 2])
+        self.assertAlmostEqual(top[0][1], 0.7 * math.log1p(1000), places=12)
+        self.assertAlmostEqual(top[1][1], 0.6, places=12)
+
+    def test_a_repeated_event_id_counts_once(self):
+        self.assertEqual(self.event("e", "VIEW", 5), 1)
+        self.assertEqual(self.event("e", "VIEW", 5), 0)
+        self.assertEqual(self.event("e", "LIKE", 6), 0)  # the id, not the content, decides
+        self.assertEqual(self.call("RANK.CARD", self.ns, self.today), 1)
+        signals = self.call("RANK.SIGNALS", self.ns, self.today, 5)
+        self.assertEqual(signals[:4], [b"views", 1, b"likes", 0])
+
+    def test_batch_applies_each_event_and_reports_each(self):
+        ts = now_ms()
+        reply = self.call("RANK.EVENTS", self.ns, 3, "b1", "VIEW", 7, ts, 0, 0,
+                          "b1", "VIEW", 7, ts, 0, 0, "b2", "ORDER", 8, ts + 3_600_000, 2, 10)
+        self.assertEqual(reply[:2], [1, 0])
+        self.assertIsInstance(reply[2], redis.ResponseError)  # the future one alone fails
+        self.assertIn("future", str(reply[2]))
+        self.assertEqual(self.call("RANK.CARD", self.ns, self.today), 1)
+        bad = self.call("RANK.EVENTS", self.ns, 1, "b3", "VIEW", 7, ts, 1, 0)
+        self.assertTrue(bad.startswith("error:"), bad)
+        self.assertEqual(self.call("RANK.EVENTS", self.ns, 1, "b3", "VIEW", 7, ts, 0, 0), [1])
+
+    def test_paging_and_ranks(self):
+        ts = now_ms()
+        args = []
+        for product in range(1, 31):
+            args += [f"p{product}", "ORDER", product, ts, 1, product * 100]
+        self.assertEqual(self.call("RANK.EVENTS", self.ns, 30, *args), [1] * 30)
+        first = self.top(0, 20)
+        second = self.top(20, 20)
+        self.assertEqual([p for p, _ in first + second], list(range(30, 0, -1)))
+        self.assertEqual(self.call("RANK.OF", self.ns, self.today, 30)[0], 1)
+        many = self.call("RANK.OFMANY", self.ns, self.today, 1, 29, 999)
+        self.assertEqual([many[0][0], many[1][0], many[2]], [30, 2, None])
+        self.assertIsNone(self.call("RANK.OF", self.ns, self.today, 999))
+        self.assertEqual(self.top(window="20200101"), [])  # no such window: empty
+        for bad in (("RANK.TOP", self.ns, self.today, 0, 101),
+                    ("RANK.TOP", self.ns, "2026-11-22", 0, 10),
+                    ("RANK.TOP", self.ns, self.today, -1, 10)):
+            self.assertTrue(str(self.call(*bad)).startswith("error:"), bad)
+
+    def test_weights_show_change_and_rescore(self):
+        weights = self.call("RANK.WEIGHTS", self.ns)
+        self.assertEqual(weights, [b"view", b"0.1", b"like", b"0.2", b"order", b"0.7",
+                                   b"carry", b"0.1"])
+        self.assertEqual(self.event("v", "VIEW", 1), 1)
+        self.assertEqual(self.event("l", "LIKE", 2), 1)
+        self.assertEqual(self.top()[0][0], 2)
+        self.assertEqual(self.call("RANK.WEIGHTS", self.ns, 5, 1, 1, 0.2)[1], b"5")
+        self.assertEqual(self.top(), [(1, 5.0), (2, 1.0)])
+        self.assertTrue(self.call("RANK.WEIGHTS", self.ns, 1, 1, 1, 1).startswith("error:"))
+        self.assertEqual(self.call("RANK.WEIGHTS", self.ns)[1], b"5")
+
+    def test_bad_events_change_nothing(self):
+        for args in (("x1", "VIEW", 1, now_ms() + 3_600_000),        # future
+                     ("x2", "VIEW", 1, now_ms() - 3 * 86_400_000),   # older than retention
+                     ("x3", "ORDER", 1, now_ms()),                   # no qty, unit_price
+                     ("x4", "VIEW", 1, now_ms(), 1, 1),              # amounts on a view
+                     ("x5", "BUY", 1, now_ms()), ("x6", "VIEW", -1, now_ms())):
+            reply = self.call("RANK.EVENT", self.ns, *args)
+            self.assertTrue(str(reply).startswith("error:"), (args, reply))
+        self.assertEqual(self.call("RANK.CARD", self.ns, self.today), 0)
+        self.assertEqual(self.event("x1", "VIEW", 1), 1)  # refused ids were not remembered
+
+    def test_order_confirm_and_likes_record_ranking_events(self):
+        product = 7_000_001
+        self.assertEqual(self.call("BRAND.PUT", 70, "brand"), b"OK")
+        self.assertEqual(self.call("PRODUCT.PUT", product, 70, 2500, "ranked"), b"OK")
+        self.assertEqual(self.call("STOCK.SET", product, 10), 10)
+        placed = self.call("ORDER.PLACE", "rank-order", 1, 60_000, 1, product, 2)
+        self.assertFalse(str(placed).startswith("error:"), placed)
+        before = self.call("RANK.SIGNALS", "all", self.today, product)
+        self.call("ORDER.CONFIRM", "rank-order")
+        self.assertEqual(self.call("LIKE.ADD", 1, product), 1)
+        signals = dict(zip(*[iter(self.call("RANK.SIGNALS", "all", self.today, product))] * 2))
+        self.assertIsNone(before)
+        self.assertAlmostEqual(float(signals[b"order_sum"]), math.log1p(2 * 2500), places=9)
+        self.assertEqual(signals[b"likes"], 1)
+        self.assertEqual(self.call("LIKE.DEL", 1, product), 1)
+        signals = dict(zip(*[iter(self.call("RANK.SIGNALS", "all", self.today, product))] * 2))
+        self.assertEqual(signals[b"likes"], 0)
+
+
+class TimeZoneTest(unittest.TestCase):
+    def test_windows_follow_the_ranking_time_zone(self):
+        with fx.running_server(["--data_dir=", "--ranking-tz=Asia/Seoul"]) as server:
+            client = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=10)
+            # 23:30 UTC is 08:30 the next day in Seoul.
+            ts = (now_ms() // 86_400_000) * 86_400_000 - 30 * 60 * 1000
+            client.execute_command("RANK.EVENT", "tz", "e", "VIEW", 1, ts)
+            seoul = day_name(ts, "Asia/Seoul")
+            self.assertNotEqual(seoul, day_name(ts, "UTC"))
+            self.assertEqual(client.execute_command("RANK.CARD", "tz", seoul), 1)
+            client.close()
+
+    def test_an_unknown_time_zone_refuses_to_start(self):
+        result = subprocess.run([fx.server_path(), f"--port={fx.free_port()}", "--data_dir=",
+                                 "--ranking-tz=Mars/Olympus"], capture_output=True, text=True,
+                                timeout=30)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("unknown time zone", result.stderr)
+
+
+if __name__ == "__main__":
+    fx.main()
