@@ -40,6 +40,7 @@ int Run(size_t members, const std::string& dir, const char* label,
   CHECK(writer.BeginSortedSets().ok());
   CHECK(writer.AddSortedSet("board", std::nullopt, board).ok());
   CHECK(writer.BeginBook().ok());
+  CHECK(writer.BeginRankings().ok());
   Result<std::string> path = writer.Finish();
   CHECK(path.ok()) << path.status().ToString();
   const double write_s = SecondsSince(start);

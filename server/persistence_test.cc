@@ -34,8 +34,33 @@ struct Dump {
   std::vector<std::string> book;  // encoded entries, sorted (the book's maps have no order)
   std::map<uint64_t, std::pair<int64_t, int64_t>> held_and_likes;  // derived, per product
   std::vector<uint64_t> product_lists;                              // the catalog's indexes
+  // Ranking windows of "all": per window, (product, score, views, likes, order_sum, carried).
+  std::map<std::string, std::vector<std::tuple<uint64_t, double, int64_t, int64_t, double, double>>>
+      rankings;
   bool operator==(const Dump&) const = default;
 };
+
+// The ranking events' days: the test's clocks run from 23:30 on the first, so the second day's
+// window opens (building) and is copied while events go on.
+constexpr int64_t kRankStartMs = 1'700'004'600'000;  // 2023-11-14 23:30 UTC
+const char* const kRankDays[] = {"20231114", "20231115"};
+
+void DumpRankings(Database& db, Dump* dump) {
+  for (const char* day : kRankDays) {
+    auto top = db.rankings().Top("all", day, 0, size_t{1} << 30);
+    if (!top.ok()) {  // still building: finish it, both sides do the same
+      while (db.rankings().Step(kRankStartMs)) {
+      }
+      top = db.rankings().Top("all", day, 0, size_t{1} << 30);
+    }
+    CHECK(top.ok()) << top.status().ToString();
+    auto& rows = dump->rankings[day];
+    for (const storage::Rankings::Entry& entry : *top) {
+      const storage::RankSignals s = **db.rankings().Signals("all", day, entry.product);
+      rows.emplace_back(entry.product, entry.score, s.views, s.likes, s.order_sum, s.carried);
+    }
+  }
+}
 
 constexpr uint64_t kProducts = 8;
 
@@ -85,6 +110,7 @@ Dump DumpOf(Database& db, int64_t now_ms) {
     });
   }
   DumpBook(db, &dump);
+  DumpRankings(db, &dump);
   return dump;
 }
 
@@ -134,7 +160,19 @@ std::vector<std::string> RandomCommand(std::mt19937& random) {
                                              : std::to_string(pick(0, 60));
   const std::string order = "o" + std::to_string(pick(0, 400));
   const std::string user = std::to_string(pick(0, 5));
-  switch (pick(0, 20)) {
+  switch (pick(0, 23)) {
+    case 21:
+    case 22: {
+      static const char* const kKinds[] = {"VIEW", "LIKE", "UNLIKE"};
+      // Times from the day before to a few minutes ahead: both windows, late events included.
+      const int64_t ts = kRankStartMs + pick(-30 * 3600, 60 * 60) * int64_t{1000};
+      return {"RANK.EVENT", "all", "e" + std::to_string(pick(0, 5000)), kKinds[pick(0, 2)],
+              std::to_string(pick(0, 300)), std::to_string(ts)};
+    }
+    case 23:
+      return {"RANK.EVENT", "all", "e" + std::to_string(pick(0, 5000)), "ORDER",
+              std::to_string(pick(0, 300)),
+              std::to_string(kRankStartMs + pick(-30 * 3600, 0) * int64_t{1000}), "2", "150"};
     case 14: {
       std::vector<std::string> place = {"ORDER.PLACE", order, user, std::to_string(pick(50, 2000))};
       const int items = pick(1, 3);
@@ -205,12 +243,14 @@ TEST_F(PersistenceTest, ReplayGivesBackTheLiveStateAfterConcurrentWritesAndSnaps
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&live, t] {
       CommandHarness harness(&live);
+      harness.now_ms = kRankStartMs;
       std::mt19937 random(1234 + t);
       for (int i = 0; i < kCommandsPerThread; ++i) {
         harness.Run(RandomCommand(random));
         // Time moves, so holds expire: on access and by the sweep, as in the server.
         harness.now_ms += static_cast<int64_t>(random() % 3);
         if (i % 64 == 0) live.orders().ExpireDue(harness.now_ms, 16);
+        if (i % 16 == 0) live.rankings().Step(harness.now_ms);  // opens and builds day two
       }
     });
   }
@@ -235,6 +275,8 @@ TEST_F(PersistenceTest, ReplayGivesBackTheLiveStateAfterConcurrentWritesAndSnaps
   EXPECT_FALSE(expected.sorted_sets.empty());
   EXPECT_FALSE(expected.stock.empty());
   EXPECT_GT(expected.book.size(), 100u);  // orders, coupons, points and likes were made
+  EXPECT_GT(expected.rankings.at("20231114").size(), 250u);
+  EXPECT_GT(expected.rankings.at("20231115").size(), 250u);  // carried over, and own events
   EXPECT_TRUE(DumpOf(recovered, CommandHarness::kStartMs) == expected);
 }
 
@@ -313,8 +355,12 @@ TEST_F(PersistenceTest, RecoveryWithoutSnapshotReplaysTheWholeLog) {
   live.set_log(log.get());
   SetUpCatalog(live);
   CommandHarness harness(&live);
+  harness.now_ms = kRankStartMs;
   std::mt19937 random(99);
-  for (int i = 0; i < 5'000; ++i) harness.Run(RandomCommand(random));
+  for (int i = 0; i < 5'000; ++i) {
+    harness.Run(RandomCommand(random));
+    if (i == 2'500) live.rankings().Step(harness.now_ms);  // day two opens, copied from day one
+  }
   ASSERT_TRUE(log->Close().ok());
 
   Database recovered;

@@ -49,7 +49,10 @@ class Database {
   // The write-ahead log effects go to, or null when the server runs without persistence. Set
   // before the event loops start and not changed while they run.
   EffectLog* log() const { return log_; }
-  void set_log(EffectLog* log) { log_ = log; }
+  void set_log(EffectLog* log) {
+    log_ = log;
+    rankings_.set_log(log);
+  }
 
   // Runs fn() for a change of the stock counter of `product` that logs its result. With a log
   // open, fn runs under one of kStockStripeCount stripe locks chosen by the product, so the

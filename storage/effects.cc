@@ -329,6 +329,10 @@ Status EffectReplayer::ApplyNow(uint8_t type, std::string_view payload) {
       Status status = ApplyBookRecord(payload, db_);
       return status.ok() ? status : Malformed(type, status.message());
     }
+    case EffectType::kRanking: {
+      Result<uint64_t> applied = db_->rankings().ApplyEntries(payload);
+      return applied.ok() ? Status::Ok() : Malformed(type, applied.status().message());
+    }
   }
   return Malformed(type, "unknown effect type");
 }

@@ -47,6 +47,7 @@ enum class EffectType : uint8_t {
   kSortedSetPut = 5,     // members' scores in a sorted set
   kSortedSetRemove = 6,  // members gone from a sorted set (the key goes when it empties)
   kBook = 7,             // order-book entries changed together (storage/book_effects.h)
+  kRanking = 8,          // ranking entries of one call (storage/ranking.h)
 };
 
 // Flags of kSortedSetPut.

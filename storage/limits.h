@@ -58,6 +58,11 @@ static_assert(kAmountMax <= (INT64_MAX - kAmountMax) / kOrderQuantityMax,
 // background stepper; about a millisecond of work, so no request waits longer for it.
 inline constexpr size_t kRankingCarrySliceMembers = 4096;
 
+// A chunk of a snapshot's ranking section (one ApplyEntries payload), and the most a loader
+// accepts.
+inline constexpr size_t kRankingSnapshotChunkBytes = size_t{64} << 10;
+inline constexpr size_t kRankingChunkBytesMax = size_t{1} << 20;
+
 // Snapshots (docs/snapshot_format.md). One block of section content, before compression: the
 // writer's only buffer and the most a loader decompresses at once. 64 KiB is LZ4's match window.
 inline constexpr size_t kSnapshotBlockBytesMax = size_t{64} << 10;

@@ -63,6 +63,8 @@ std::string_view EffectName(uint8_t type) {
       return "sorted-set remove";
     case EffectType::kBook:
       return "order book";
+    case EffectType::kRanking:
+      return "ranking";
   }
   return "unknown";
 }
@@ -88,7 +90,7 @@ std::optional<uint64_t> CheckSnapshots(Env* env, const std::string& dir) {
               << info->file_bytes << " bytes, " << info->stock_counters << " stock counters, "
               << info->strings << " strings, " << info->sorted_sets << " sorted sets ("
               << info->sorted_set_members << " members), " << info->book_entries
-              << " order-book entries\n";
+              << " order-book entries, " << info->ranking_entries << " ranking entries\n";
   }
   if (!sound) return std::nullopt;
   return snapshots->empty() ? 0 : snapshots->front().wal_sequence;

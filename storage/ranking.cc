@@ -90,6 +90,7 @@ Rankings::Window& Rankings::OpenWindowLocked(Namespace& space, int32_t day) {
     it->second = std::make_unique<Window>();
     it->second->day = RankDayAt(day);
     it->second->building = space.windows.contains(day - 1);
+    TouchWindowLocked(day);
   }
   return *it->second;
 }
@@ -102,6 +103,7 @@ double Rankings::RescoreLocked(const RankWeights& weights, Window& window, uint6
                   weights.like * static_cast<double>(signals.likes) +
                   weights.order * signals.order_sum + signals.carried;
   CHECK(window.board.Set(MemberKey::FromInteger(product), signals.score).ok());
+  TouchProductLocked(window.day.index, product);
   return signals.score - old_score;
 }
 
@@ -109,6 +111,7 @@ void Rankings::CopyCarryLocked(const RankWeights& weights, const Window& previou
                                Window& window, uint64_t product, ProductState& state) {
   DCHECK(!state.carried_in);
   state.carried_in = true;
+  TouchProductLocked(window.day.index, product);
   const auto it = previous.products.find(product);
   if (it == previous.products.end()) return;
   state.signals.carried += weights.carry * it->second.signals.score;
@@ -170,6 +173,8 @@ Result<bool> Rankings::Apply(std::string_view ns, const RankEvent& event, int64_
   }
   Window& window = OpenWindowLocked(space, day.index);
   window.event_ids.emplace(event.id);
+  touched_event_id_.assign(event.id);
+  touched_event_day_ = day.index;
   ProductState& state = window.products[event.product];
   const double before = state.signals.score;
   if (window.building && !state.carried_in) {
@@ -193,6 +198,7 @@ Result<bool> Rankings::Apply(std::string_view ns, const RankEvent& event, int64_
   }
   RescoreLocked(space.weights, window, event.product, state);
   PropagateLocked(space, day.index, event.product, state.signals.score - before);
+  LogTouchedLocked(ns, space);
   return true;
 }
 
@@ -229,6 +235,11 @@ Status Rankings::SetWeights(std::string_view ns, const RankWeights& weights) {
     }
     previous = window.get();
   }
+  // The re-score is logged as the weights alone: replay runs it again (the same function of
+  // the same state), instead of a record per product.
+  touched_products_.clear();
+  weights_changed_ = true;
+  LogTouchedLocked(ns, space);
   return Status::Ok();
 }
 
@@ -309,6 +320,7 @@ bool Rankings::StepCopyLocked(Namespace& space, Window& window) {
   for (size_t copied = 0; cursor.valid() && copied < kRankingCarrySliceMembers;
        ++copied, cursor.Next()) {
     const uint64_t product = cursor.member().integer();
+    TouchWindowLocked(window.day.index);
     window.cursor_set = true;
     window.cursor_score = cursor.score();
     window.cursor_product = product;
@@ -330,6 +342,7 @@ bool Rankings::Step(int64_t now_ms) {
     // Drop expired windows (their event ids go with them).
     while (!space.windows.empty() &&
            space.windows.begin()->second->day.start_ms + options_.retention_ms <= now_ms) {
+      dropped_windows_.push_back(space.windows.begin()->first);
       space.windows.erase(space.windows.begin());
     }
     // Open every day up to the one `lead` ahead, each from the one before.
@@ -344,11 +357,13 @@ bool Rankings::Step(int64_t now_ms) {
       if (!window->building) continue;
       if (StepCopyLocked(space, *window)) {
         window->building = false;
+        TouchWindowLocked(index);
       } else {
         more = true;
       }
       break;  // one slice per namespace per step
     }
+    LogTouchedLocked(name, space);
   }
   return more;
 }

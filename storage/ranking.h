@@ -24,7 +24,7 @@
 // error that changes nothing.
 //
 // Thread-safety: every method takes the engine's mutex; each call is short (O(log n) per
-// window touched, or one slice). Not durable yet (docs/rankings.md, "Not yet").
+// window touched, or one slice). Durable through set_log (below).
 #pragma once
 
 #include <cstdint>
@@ -42,6 +42,8 @@
 #include "storage/status.h"
 
 namespace podium::storage {
+
+class EffectLog;
 
 enum class RankEventKind : uint8_t { kView, kLike, kUnlike, kOrder };
 
@@ -121,6 +123,20 @@ class Rankings {
   // slice at a time, drops expired windows. Returns true while a copy has more to do.
   bool Step(int64_t now_ms);
 
+  // Durability (docs/wal_format.md, "Ranking entries"). With a log set, every call that
+  // changes state logs, under the engine's lock, one kRanking record per namespace touched:
+  // the final values of the cells it changed (a product's signals in a window, a window's
+  // state, an event id, the weights), so replay reaches the same state in the same order.
+  void set_log(EffectLog* log);
+  // Replay of one record, or of one chunk of a snapshot's ranking section: InvalidArgument if
+  // it does not decode (nothing applied then); else how many entries besides namespace ones.
+  Result<uint64_t> ApplyEntries(std::string_view entries);
+  // A snapshot's ranking section: every namespace's weights, windows, event ids and products,
+  // encoded under the engine's lock in one go, in chunks of about kRankingSnapshotChunkBytes
+  // that each start with their namespace (each one an ApplyEntries payload); returns how many
+  // entries besides the namespace ones.
+  uint64_t AppendSnapshotChunks(std::vector<std::string>* chunks);
+
  private:
   struct ProductState {
     RankSignals signals;
@@ -153,9 +169,24 @@ class Rankings {
                        uint64_t product, ProductState& state);
   bool StepCopyLocked(Namespace& space, Window& window);
 
+  // What one locked call changed, logged at its end (LogTouchedLocked).
+  void TouchProductLocked(int32_t day, uint64_t product);
+  void TouchWindowLocked(int32_t day);
+  void LogTouchedLocked(std::string_view ns, const Namespace& space);
+  static void AppendProductEntry(int32_t day, uint64_t product, const ProductState& state,
+                                 std::string* out);
+  static void AppendWindowEntry(const Window& window, std::string* out);
+
   const RankingOptions options_;
   std::mutex mutex_;
   std::unordered_map<std::string, Namespace> namespaces_;
+  EffectLog* log_ = nullptr;
+  std::vector<std::pair<int32_t, uint64_t>> touched_products_;
+  std::vector<int32_t> touched_windows_;
+  std::vector<int32_t> dropped_windows_;
+  std::string touched_event_id_;
+  int32_t touched_event_day_ = 0;
+  bool weights_changed_ = false;
 };
 
 }  // namespace podium::storage

@@ -46,6 +46,9 @@ class DatabaseLoader final : public SnapshotVisitor {
     ApplyBookEntry(entry, db_);
     return Status::Ok();
   }
+  Result<uint64_t> OnRankingChunk(std::string_view chunk) override {
+    return db_->rankings().ApplyEntries(chunk);
+  }
 
  private:
   Database* const db_;

@@ -197,6 +197,21 @@ Status CaptureDatabase(Database& db, SnapshotWriter& writer, CaptureStats* stats
     stats->longest_lock_us = std::max(stats->longest_lock_us, held_us);
     status = writer.AddBookEntries(entries, count);
   }
+  if (status.ok()) status = writer.BeginRankings();
+  if (status.ok()) {
+    // Rankings too are encoded whole under their lock (a later step: window by window).
+    std::vector<std::string> chunks;
+    const Clock::time_point start = Clock::now();
+    uint64_t entries = db.rankings().AppendSnapshotChunks(&chunks);
+    const int64_t held_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+    stats->longest_lock_us = std::max(stats->longest_lock_us, held_us);
+    for (const std::string& chunk : chunks) {
+      if (!status.ok()) break;
+      status = writer.AddRankingChunk(chunk, entries);
+      entries = 0;  // counted once, with the first chunk
+    }
+  }
   return status;
 }
 

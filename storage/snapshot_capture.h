@@ -15,8 +15,8 @@
 //     one slice; one that moves may be copied twice or not at all, and its logged move puts it
 //     right. Each slice is written as one part of the set (snapshot_format.md, "continues").
 //     A set deleted between slices ends there; its deletion is logged after S.
-//   - the order book is encoded whole under its lock: a cut of the book at one moment, whose
-//     cost grows with the number of orders held (a later step: slices by user).
+//   - the order book and the rankings are each encoded whole under their lock: a cut at one
+//     moment, whose cost grows with their size (a later step: slices by user and by window).
 // (Each lock hold counts towards longest_lock_us.)
 //
 // Thread-safety: runs on any thread alongside the event loops, which keep using the Database.

@@ -25,13 +25,14 @@ enum class SectionType : uint8_t {
   kStrings = 2,
   kSortedSets = 3,
   kBook = 4,
+  kRankings = 5,
   kEnd = 0xFF
 };
 
 // u32 uncompressed length, u32 compressed length, u64 XXH3-64 of the compressed bytes. A
 // header of 16 zero bytes ends a section.
 inline constexpr size_t kBlockHeaderBytes = 16;
-inline constexpr size_t kFooterBytes = 48;  // five u64 counts, u64 file checksum
+inline constexpr size_t kFooterBytes = 56;  // six u64 counts, u64 file checksum
 inline constexpr size_t kStockEntryBytes = 16;
 inline constexpr int64_t kNoDeadline = -1;  // a key without a TTL
 inline constexpr size_t kVarintBytesMax = 10;

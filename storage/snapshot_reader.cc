@@ -8,6 +8,7 @@
 
 #include "storage/book_effects.h"
 #include "storage/limits.h"
+#include "storage/ranking.h"
 #include "storage/snapshot_format.h"
 
 namespace podium::storage {
@@ -337,6 +338,25 @@ Status ReadBookSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* count
   }
 }
 
+Status ReadRankingSection(Reader& reader, SnapshotVisitor* visitor, uint64_t* count) {
+  std::string chunk;
+  for (;;) {
+    Result<bool> ended = reader.AtSectionEnd();
+    if (!ended.ok()) return ended.status();
+    if (*ended) return Status::Ok();
+    uint64_t size = 0;
+    if (Status status = reader.ReadVarint(&size); !status.ok()) return status;
+    if (size == 0 || size > kRankingChunkBytesMax) {
+      return reader.CorruptEntry("ranking chunk length out of range");
+    }
+    chunk.clear();
+    if (Status status = reader.ReadContent(size, &chunk); !status.ok()) return status;
+    Result<uint64_t> entries = visitor->OnRankingChunk(chunk);
+    if (!entries.ok()) return reader.CorruptEntry(entries.status().message());
+    *count += *entries;
+  }
+}
+
 Status ReadHeader(Reader& reader, SnapshotInfo* info) {
   std::string header;
   if (Status status = reader.ReadRaw(sf::kHeaderBytes, &header); !status.ok()) return status;
@@ -373,24 +393,30 @@ Status ExpectSectionType(Reader& reader, sf::SectionType type) {
 Status ReadFooter(Reader& reader, const SnapshotInfo& read) {
   const uint64_t offset = reader.offset();
   std::string counts;
-  if (Status status = reader.ReadRaw(5 * 8, &counts); !status.ok()) return status;
+  if (Status status = reader.ReadRaw(6 * 8, &counts); !status.ok()) return status;
   if (LoadU64(counts.data()) != read.stock_counters ||
       LoadU64(counts.data() + 8) != read.strings ||
       LoadU64(counts.data() + 16) != read.sorted_sets ||
       LoadU64(counts.data() + 24) != read.sorted_set_members ||
-      LoadU64(counts.data() + 32) != read.book_entries) {
+      LoadU64(counts.data() + 32) != read.book_entries ||
+      LoadU64(counts.data() + 40) != read.ranking_entries) {
     return reader.Corrupt("footer counts differ from the entries read", offset);
   }
   const uint64_t expected = reader.Digest();
   std::string checksum;
   if (Status status = reader.ReadRaw(8, &checksum); !status.ok()) return status;
   if (LoadU64(checksum.data()) != expected) {
-    return reader.Corrupt("file checksum mismatch", offset + 5 * 8);
+    return reader.Corrupt("file checksum mismatch", offset + 6 * 8);
   }
   return reader.AtEndOfFile();
 }
 
 }  // namespace
+
+Result<uint64_t> SnapshotVisitor::OnRankingChunk(std::string_view chunk) {
+  Rankings scratch;
+  return scratch.ApplyEntries(chunk);
+}
 
 Result<SnapshotInfo> ReadSnapshot(Env* env, const std::string& path, SnapshotVisitor* visitor) {
   CHECK(env != nullptr && visitor != nullptr);
@@ -409,6 +435,8 @@ Result<SnapshotInfo> ReadSnapshot(Env* env, const std::string& path, SnapshotVis
   }
   if (status.ok()) status = ExpectSectionType(reader, sf::SectionType::kBook);
   if (status.ok()) status = ReadBookSection(reader, visitor, &info.book_entries);
+  if (status.ok()) status = ExpectSectionType(reader, sf::SectionType::kRankings);
+  if (status.ok()) status = ReadRankingSection(reader, visitor, &info.ranking_entries);
   if (status.ok()) status = ExpectSectionType(reader, sf::SectionType::kEnd);
   if (status.ok()) status = ReadFooter(reader, info);
   if (!status.ok()) return status;

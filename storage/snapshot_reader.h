@@ -46,6 +46,10 @@ class SnapshotVisitor {
                              std::unique_ptr<SortedSet> set) = 0;
   // An order-book entry (already decoded and range-checked); the default ignores it.
   virtual Status OnBookEntry(const BookEntry& /*entry*/) { return Status::Ok(); }
+  // A chunk of ranking entries (Rankings::ApplyEntries' payload); returns how many entries it
+  // held besides namespace ones, for the footer. The default decodes it into a scratch engine
+  // (so a check finds damage) and keeps nothing.
+  virtual Result<uint64_t> OnRankingChunk(std::string_view chunk);
 };
 
 // What a snapshot's header and footer say.
@@ -57,6 +61,7 @@ struct SnapshotInfo {
   uint64_t sorted_sets = 0;
   uint64_t sorted_set_members = 0;
   uint64_t book_entries = 0;
+  uint64_t ranking_entries = 0;
   uint64_t file_bytes = 0;
 };
 

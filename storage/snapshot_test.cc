@@ -127,8 +127,8 @@ TEST(SnapshotTest, EmptyStateRoundTrip) {
   Result<SnapshotInfo> info = LoadSnapshot(&env, *path, &loaded_stock, &loaded_keys);
   ASSERT_TRUE(info.ok()) << info.status().ToString();
   EXPECT_EQ(loaded_stock.size() + loaded_keys.string_count() + loaded_keys.sorted_set_count(), 0u);
-  // Header, four empty sections (type + terminator), end marker, footer.
-  EXPECT_EQ(info->file_bytes, 32u + 4 * 17 + 1 + 48);
+  // Header, five empty sections (type + terminator), end marker, footer.
+  EXPECT_EQ(info->file_bytes, 32u + 5 * 17 + 1 + 56);
 }
 
 // Builds an integer board of `members` random product ids (unique) with the given scores.
@@ -176,6 +176,7 @@ TEST(SnapshotTest, SetPartsMergeIntoOneSet) {
   ASSERT_TRUE(writer.AddMember(MemberKey::FromInteger(1), 7).ok());
   ASSERT_TRUE(writer.EndSortedSet().ok());
   ASSERT_TRUE(writer.BeginBook().ok());
+  ASSERT_TRUE(writer.BeginRankings().ok());
   Result<std::string> path = writer.Finish();
   ASSERT_TRUE(path.ok()) << path.status().ToString();
 

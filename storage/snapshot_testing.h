@@ -58,6 +58,7 @@ inline Result<std::string> WriteState(Env* env, const std::string& dir, uint64_t
         if (status.ok()) status = writer.AddSortedSet(key, deadline, set);
       });
   if (status.ok()) status = writer.BeginBook();
+  if (status.ok()) status = writer.BeginRankings();
   if (!status.ok()) return status;
   return writer.Finish();
 }

@@ -261,9 +261,28 @@ Status SnapshotWriter::AddBookEntries(std::string_view entries, uint64_t count) 
   return AppendContent(entries);
 }
 
+Status SnapshotWriter::BeginRankings() {
+  if (stage_ == Stage::kFailed) return error_;
+  CHECK(stage_ == Stage::kBook) << "BeginRankings must follow the book section";
+  stage_ = Stage::kRankings;
+  if (Status status = EndSection(); !status.ok()) return status;
+  return StartSection(sf::SectionType::kRankings);
+}
+
+Status SnapshotWriter::AddRankingChunk(std::string_view chunk, uint64_t entries) {
+  if (stage_ == Stage::kFailed) return error_;
+  CHECK(stage_ == Stage::kRankings) << "AddRankingChunk outside the rankings section";
+  CHECK(!chunk.empty() && chunk.size() <= kRankingChunkBytesMax) << chunk.size();
+  ranking_entry_count_ += entries;
+  entry_.clear();
+  AppendVarint(&entry_, chunk.size());
+  if (Status status = AppendContent(entry_); !status.ok()) return status;
+  return AppendContent(chunk);
+}
+
 Result<std::string> SnapshotWriter::Finish() {
   if (stage_ == Stage::kFailed) return error_;
-  CHECK(stage_ == Stage::kBook) << "Finish must follow the book section";
+  CHECK(stage_ == Stage::kRankings) << "Finish must follow the rankings section";
   if (Status status = EndSection(); !status.ok()) return status;
   std::string footer(1, static_cast<char>(sf::SectionType::kEnd));
   AppendU64(&footer, stock_count_);
@@ -271,6 +290,7 @@ Result<std::string> SnapshotWriter::Finish() {
   AppendU64(&footer, sorted_set_count_);
   AppendU64(&footer, member_count_);
   AppendU64(&footer, book_entry_count_);
+  AppendU64(&footer, ranking_entry_count_);
   if (Status status = WriteRaw(footer); !status.ok()) return status;
   std::string checksum;
   AppendU64(&checksum, XXH3_64bits_digest(file_hash_));

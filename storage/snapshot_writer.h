@@ -11,7 +11,7 @@
 // Order of calls (CHECKed: a wrong order is a programmer error):
 //   Begin, AddStock*, BeginStrings, AddString*, BeginSortedSets,
 //   (AddSortedSet | BeginSortedSet AddMember* EndSortedSet)*, BeginBook, AddBookEntries*,
-//   Finish.
+//   BeginRankings, AddRankingChunk*, Finish.
 // Entries are data the caller already holds, so out-of-range entries (a key past
 // kKeySizeBytesMax, NaN scores, a member count that does not match) are CHECK failures too;
 // only file-system errors come back as a Status. After the first error every later call
@@ -73,6 +73,10 @@ class SnapshotWriter {
   // as they are.
   Status BeginBook();
   Status AddBookEntries(std::string_view entries, uint64_t count);
+  // Rankings (storage/ranking.h): chunks, each written as a varint length and its bytes;
+  // `entries` is how many ranking entries they hold in all.
+  Status BeginRankings();
+  Status AddRankingChunk(std::string_view chunk, uint64_t entries);
 
   // Ends the last section, writes the footer, syncs, renames the file to its final name and
   // syncs the directory. Returns the final path.
@@ -89,6 +93,7 @@ class SnapshotWriter {
     kSortedSets,
     kInSortedSet,
     kBook,
+    kRankings,
     kFinished,
     kFailed
   };
@@ -121,6 +126,7 @@ class SnapshotWriter {
   uint64_t sorted_set_count_ = 0;
   uint64_t member_count_ = 0;          // members of all sets written
   uint64_t book_entry_count_ = 0;
+  uint64_t ranking_entry_count_ = 0;
   uint64_t set_members_expected_ = 0;  // members the open set still owes
   uint64_t previous_score_key_ = 0;    // ScoreKey of the open set's previous member
   std::string set_key_;                // the key of the last set begun, for continuations

@@ -1,0 +1,317 @@
+// Rankings durability: the ranking entries of WAL records (type kRanking) and of the
+// snapshot's ranking section, and their replay. docs/wal_format.md, "Ranking entries", has the
+// layout; storage/ranking.h the contract.
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "storage/coding.h"
+#include "storage/effect_log.h"
+#include "storage/effects.h"
+#include "storage/limits.h"
+#include "storage/ranking.h"
+
+namespace podium::storage {
+namespace {
+
+enum class RankTag : uint8_t {
+  kNamespace = 1,
+  kWeights = 2,
+  kWindow = 3,
+  kDropWindow = 4,
+  kEventId = 5,
+  kProduct = 6,
+};
+
+void AppendF64(std::string* out, double value) { AppendU64(out, std::bit_cast<uint64_t>(value)); }
+void AppendDay(std::string* out, int32_t day) { AppendU32(out, static_cast<uint32_t>(day)); }
+
+bool ReadU32(ByteReader& reader, uint32_t* value) {
+  std::string_view bytes;
+  if (!reader.ReadBytes(4, &bytes)) return false;
+  *value = LoadU32(bytes.data());
+  return true;
+}
+bool ReadDay(ByteReader& reader, int32_t* day) {
+  uint32_t raw = 0;
+  if (!ReadU32(reader, &raw)) return false;
+  *day = static_cast<int32_t>(raw);
+  return true;
+}
+bool ReadF64(ByteReader& reader, double* value) {
+  uint64_t bits = 0;
+  if (!reader.ReadU64(&bits)) return false;
+  *value = std::bit_cast<double>(bits);
+  return std::isfinite(*value);
+}
+bool ReadI64(ByteReader& reader, int64_t* value) {
+  uint64_t raw = 0;
+  if (!reader.ReadU64(&raw)) return false;
+  *value = static_cast<int64_t>(raw);
+  return true;
+}
+
+}  // namespace
+
+void Rankings::set_log(EffectLog* log) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  log_ = log;
+}
+
+void Rankings::TouchProductLocked(int32_t day, uint64_t product) {
+  touched_products_.emplace_back(day, product);
+}
+
+void Rankings::TouchWindowLocked(int32_t day) { touched_windows_.push_back(day); }
+
+void Rankings::AppendProductEntry(int32_t day, uint64_t product, const ProductState& state,
+                                  std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kProduct));
+  AppendDay(out, day);
+  AppendU64(out, product);
+  AppendU64(out, static_cast<uint64_t>(state.signals.views));
+  AppendU64(out, static_cast<uint64_t>(state.signals.likes));
+  AppendF64(out, state.signals.order_sum);
+  AppendF64(out, state.signals.carried);
+  out->push_back(state.carried_in ? 1 : 0);
+}
+
+void Rankings::AppendWindowEntry(const Window& window, std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kWindow));
+  AppendDay(out, window.day.index);
+  out->push_back(window.building ? 1 : 0);
+  out->push_back(window.cursor_set ? 1 : 0);
+  AppendF64(out, window.cursor_score);
+  AppendU64(out, window.cursor_product);
+}
+
+namespace {
+void AppendNamespaceEntry(std::string_view ns, std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kNamespace));
+  AppendLengthPrefixed(out, ns);
+}
+void AppendWeightsEntry(const RankWeights& weights, std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kWeights));
+  for (double weight : {weights.view, weights.like, weights.order, weights.carry}) {
+    AppendF64(out, weight);
+  }
+}
+void AppendEventIdEntry(int32_t day, std::string_view id, std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kEventId));
+  AppendDay(out, day);
+  AppendLengthPrefixed(out, id);
+}
+}  // namespace
+
+void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
+  const bool touched = weights_changed_ || !dropped_windows_.empty() ||
+                       !touched_windows_.empty() || !touched_event_id_.empty() ||
+                       !touched_products_.empty();
+  if (log_ != nullptr && touched) {
+    std::string record;
+    AppendNamespaceEntry(ns, &record);
+    if (weights_changed_) AppendWeightsEntry(space.weights, &record);
+    for (int32_t day : dropped_windows_) {
+      record.push_back(static_cast<char>(RankTag::kDropWindow));
+      AppendDay(&record, day);
+    }
+    std::sort(touched_windows_.begin(), touched_windows_.end());
+    touched_windows_.erase(std::unique(touched_windows_.begin(), touched_windows_.end()),
+                           touched_windows_.end());
+    for (int32_t day : touched_windows_) {
+      const auto it = space.windows.find(day);
+      if (it != space.windows.end()) AppendWindowEntry(*it->second, &record);
+    }
+    if (!touched_event_id_.empty()) {
+      AppendEventIdEntry(touched_event_day_, touched_event_id_, &record);
+    }
+    std::sort(touched_products_.begin(), touched_products_.end());
+    touched_products_.erase(std::unique(touched_products_.begin(), touched_products_.end()),
+                            touched_products_.end());
+    for (const auto& [day, product] : touched_products_) {
+      const auto window = space.windows.find(day);
+      if (window == space.windows.end()) continue;
+      const auto state = window->second->products.find(product);
+      if (state != window->second->products.end()) {
+        AppendProductEntry(day, product, state->second, &record);
+      }
+    }
+    log_->Append(static_cast<uint8_t>(EffectType::kRanking), record);
+  }
+  weights_changed_ = false;
+  dropped_windows_.clear();
+  touched_windows_.clear();
+  touched_event_id_.clear();
+  touched_products_.clear();
+}
+
+Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
+  // Decoded in full first: a record that does not decode changes nothing.
+  struct Decoded {
+    RankTag tag;
+    std::string text;
+    int32_t day = 0;
+    uint64_t product = 0;
+    RankWeights weights;
+    ProductState state;
+    bool building = false;
+    bool cursor_set = false;
+    double cursor_score = 0;
+  };
+  std::vector<Decoded> decoded;
+  ByteReader reader(entries);
+  while (!reader.empty()) {
+    uint8_t tag = 0;
+    if (!reader.ReadU8(&tag)) return Status::InvalidArgument("truncated ranking entry");
+    Decoded& entry = decoded.emplace_back();
+    entry.tag = static_cast<RankTag>(tag);
+    std::string_view text;
+    uint8_t flag = 0;
+    uint8_t flag2 = 0;
+    bool ok = false;
+    switch (entry.tag) {
+      case RankTag::kNamespace:
+        ok = reader.ReadLengthPrefixed(&text) && !text.empty() && text.size() <= kNameBytesMax;
+        entry.text.assign(text);
+        break;
+      case RankTag::kWeights:
+        ok = ReadF64(reader, &entry.weights.view) && ReadF64(reader, &entry.weights.like) &&
+             ReadF64(reader, &entry.weights.order) && ReadF64(reader, &entry.weights.carry) &&
+             entry.weights.carry >= 0 && entry.weights.carry < 1;
+        break;
+      case RankTag::kWindow:
+        ok = ReadDay(reader, &entry.day) && reader.ReadU8(&flag) && flag <= 1 &&
+             reader.ReadU8(&flag2) && flag2 <= 1 && ReadF64(reader, &entry.cursor_score) &&
+             reader.ReadU64(&entry.product);
+        entry.building = flag == 1;
+        entry.cursor_set = flag2 == 1;
+        break;
+      case RankTag::kDropWindow:
+        ok = ReadDay(reader, &entry.day);
+        break;
+      case RankTag::kEventId:
+        ok = ReadDay(reader, &entry.day) && reader.ReadLengthPrefixed(&text) && !text.empty() &&
+             text.size() <= kIdBytesMax;
+        entry.text.assign(text);
+        break;
+      case RankTag::kProduct:
+        ok = ReadDay(reader, &entry.day) && reader.ReadU64(&entry.product) &&
+             entry.product <= kProductIdMax && ReadI64(reader, &entry.state.signals.views) &&
+             ReadI64(reader, &entry.state.signals.likes) &&
+             ReadF64(reader, &entry.state.signals.order_sum) &&
+             ReadF64(reader, &entry.state.signals.carried) && reader.ReadU8(&flag) && flag <= 1;
+        entry.state.carried_in = flag == 1;
+        break;
+      default:
+        return Status::InvalidArgument("unknown ranking entry tag " + std::to_string(tag));
+    }
+    if (!ok) return Status::InvalidArgument("malformed ranking entry");
+    if (decoded.size() == 1 && entry.tag != RankTag::kNamespace) {
+      return Status::InvalidArgument("ranking entries must start with a namespace");
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  Namespace* space = nullptr;
+  for (const Decoded& entry : decoded) {
+    switch (entry.tag) {
+      case RankTag::kNamespace:
+        space = &NamespaceLocked(entry.text);
+        break;
+      case RankTag::kWeights: {
+        space->weights = entry.weights;
+        // The live re-score, run again over this state (SetWeights without logging).
+        const Window* previous = nullptr;
+        for (auto& [index, window] : space->windows) {
+          const bool follows = previous != nullptr && previous->day.index == index - 1;
+          for (auto& [product, state] : window->products) {
+            state.signals.carried = 0;
+            if (follows && state.carried_in) {
+              const auto it = previous->products.find(product);
+              if (it != previous->products.end()) {
+                state.signals.carried = entry.weights.carry * it->second.signals.score;
+              }
+            }
+            RescoreLocked(entry.weights, *window, product, state);
+          }
+          previous = window.get();
+        }
+        break;
+      }
+      case RankTag::kWindow: {
+        auto [it, created] = space->windows.try_emplace(entry.day);
+        if (created) {
+          it->second = std::make_unique<Window>();
+          it->second->day = RankDayAt(entry.day);
+        }
+        it->second->building = entry.building;
+        it->second->cursor_set = entry.cursor_set;
+        it->second->cursor_score = entry.cursor_score;
+        it->second->cursor_product = entry.product;
+        break;
+      }
+      case RankTag::kDropWindow:
+        space->windows.erase(entry.day);
+        break;
+      case RankTag::kEventId:
+      case RankTag::kProduct: {
+        auto [it, created] = space->windows.try_emplace(entry.day);
+        if (created) {  // an entry of a window whose own entry came earlier in the log
+          it->second = std::make_unique<Window>();
+          it->second->day = RankDayAt(entry.day);
+        }
+        Window& window = *it->second;
+        if (entry.tag == RankTag::kEventId) {
+          window.event_ids.insert(entry.text);
+        } else {
+          ProductState& state = window.products[entry.product];
+          state.carried_in = entry.state.carried_in;
+          state.signals.views = entry.state.signals.views;
+          state.signals.likes = entry.state.signals.likes;
+          state.signals.order_sum = entry.state.signals.order_sum;
+          state.signals.carried = entry.state.signals.carried;
+          RescoreLocked(space->weights, window, entry.product, state);
+        }
+        break;
+      }
+    }
+  }
+  // Replay logs nothing; what the helpers noted is dropped.
+  touched_products_.clear();
+  touched_windows_.clear();
+  return static_cast<uint64_t>(std::count_if(decoded.begin(), decoded.end(), [](const Decoded& e) {
+    return e.tag != RankTag::kNamespace;
+  }));
+}
+
+uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  uint64_t count = 0;
+  for (const auto& [name, space] : namespaces_) {
+    // Each chunk names its namespace first, so the loader applies chunks one at a time.
+    const auto chunk = [&, name = std::string_view(name)]() -> std::string& {
+      if (chunks->empty() || chunks->back().size() >= kRankingSnapshotChunkBytes) {
+        AppendNamespaceEntry(name, &chunks->emplace_back());
+      }
+      return chunks->back();
+    };
+    chunks->emplace_back();
+    AppendNamespaceEntry(name, &chunks->back());
+    AppendWeightsEntry(space.weights, &chunks->back());
+    count += 1;
+    for (const auto& [day, window] : space.windows) {
+      AppendWindowEntry(*window, &chunk());
+      ++count;
+      for (const std::string& id : window->event_ids) {
+        AppendEventIdEntry(day, id, &chunk());
+        ++count;
+      }
+      for (const auto& [product, state] : window->products) {
+        AppendProductEntry(day, product, state, &chunk());
+        ++count;
+      }
+    }
+  }
+  return count;
+}
+
+}  // namespace podium::storage
