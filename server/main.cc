@@ -4,6 +4,9 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
 #include <thread>
 
 #include <gflags/gflags.h>
@@ -30,6 +33,21 @@ DEFINE_uint64(snapshot_wal_bytes, uint64_t{256} << 20,
 
 DEFINE_string(ranking_tz, "UTC",
               "time zone of the ranking windows' days, an IANA name (e.g. Asia/Seoul)");
+
+// A zone name (Asia/Seoul: under /usr/share/zoneinfo) or an absolute path, naming a compiled
+// zone file (it starts with "TZif"): glibc would take anything else silently as UTC.
+bool IsZoneFile(const std::string& name) {
+  if (name.empty() || name.find("..") != std::string::npos) return false;
+  const std::filesystem::path path =
+      name.front() == '/' ? std::filesystem::path(name)
+                          : std::filesystem::path("/usr/share/zoneinfo") / name;
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return false;
+  std::ifstream file(path, std::ios::binary);
+  char magic[4] = {};
+  file.read(magic, sizeof(magic));
+  return file.gcount() == 4 && std::string_view(magic, 4) == "TZif";
+}
 
 int main(int argc, char** argv) {
   gflags::SetUsageMessage("podium-server [--port 7700] [--threads N] [--requirepass secret] ...");
@@ -61,10 +79,9 @@ int main(int argc, char** argv) {
   settings.snapshot_wal_bytes = FLAGS_snapshot_wal_bytes;
   // The ranking engine reads days through localtime_r: the zone is the process's TZ, set
   // here before any thread starts. An unknown name would silently mean UTC, so it is checked.
-  if (FLAGS_ranking_tz != "UTC" &&
-      !std::filesystem::exists(std::filesystem::path("/usr/share/zoneinfo") / FLAGS_ranking_tz)) {
+  if (FLAGS_ranking_tz != "UTC" && !IsZoneFile(FLAGS_ranking_tz)) {
     LOG(ERROR) << "--ranking-tz: unknown time zone '" << FLAGS_ranking_tz
-               << "' (not in /usr/share/zoneinfo; is tzdata installed?)";
+               << "' (no zone file of that name in /usr/share/zoneinfo; is tzdata installed?)";
     return 2;
   }
   setenv("TZ", FLAGS_ranking_tz.c_str(), 1);

@@ -157,11 +157,13 @@ class TimeZoneTest(unittest.TestCase):
             client.close()
 
     def test_an_unknown_time_zone_refuses_to_start(self):
-        result = subprocess.run([fx.server_path(), f"--port={fx.free_port()}", "--data_dir=",
-                                 "--ranking-tz=Mars/Olympus"], capture_output=True, text=True,
-                                timeout=30)
-        self.assertEqual(result.returncode, 2)
-        self.assertIn("unknown time zone", result.stderr)
+        # A missing name, a directory of zones, and a file that is not a zone.
+        for zone in ("Mars/Olympus", "Asia", "../../../etc/hostname", "/etc/hostname"):
+            result = subprocess.run([fx.server_path(), f"--port={fx.free_port()}", "--data_dir=",
+                                     f"--ranking-tz={zone}"], capture_output=True, text=True,
+                                    timeout=30)
+            self.assertEqual(result.returncode, 2, zone)
+            self.assertIn("unknown time zone", result.stderr, zone)
 
 
 if __name__ == "__main__":
