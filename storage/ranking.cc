@@ -70,7 +70,33 @@ std::optional<int32_t> ParseRankDayName(std::string_view name) {
   return static_cast<int32_t>(sys_days{date}.time_since_epoch().count());
 }
 
-Rankings::Rankings(RankingOptions options) : options_(options) {}
+Rankings::Rankings(RankingOptions options) : options_(options) {
+  reaper_ = std::thread([this] { RunReaper(); });
+}
+
+Rankings::~Rankings() {
+  {
+    std::lock_guard<std::mutex> lock(reaper_mutex_);
+    reaper_stopping_ = true;
+  }
+  reaper_wake_.notify_one();
+  reaper_.join();
+}
+
+// Freeing an expired window of a million products takes hundreds of milliseconds; it happens
+// here, holding no lock any request needs.
+void Rankings::RunReaper() {
+  std::unique_lock<std::mutex> lock(reaper_mutex_);
+  for (;;) {
+    reaper_wake_.wait(lock, [this] { return reaper_stopping_ || !graveyard_.empty(); });
+    std::vector<std::unique_ptr<Window>> dead;
+    dead.swap(graveyard_);
+    if (dead.empty() && reaper_stopping_) return;
+    lock.unlock();
+    dead.clear();
+    lock.lock();
+  }
+}
 
 Rankings::Namespace& Rankings::NamespaceLocked(std::string_view ns) {
   auto it = namespaces_.find(std::string(ns));
@@ -88,8 +114,15 @@ Rankings::Window& Rankings::OpenWindowLocked(Namespace& space, int32_t day) {
   auto [it, created] = space.windows.try_emplace(day);
   if (created) {
     it->second = std::make_unique<Window>();
-    it->second->day = RankDayAt(day);
-    it->second->building = space.windows.contains(day - 1);
+    Window& window = *it->second;
+    window.day = RankDayAt(day);
+    if (const Window* previous = FindWindowLocked(space, day - 1)) {
+      window.building = true;
+      // Sized for what it is about to receive, so its tables do not rehash a million entries
+      // at once under the lock as they grow.
+      window.products.reserve(previous->products.size());
+      window.event_ids.reserve(previous->event_ids.size());
+    }
     TouchWindowLocked(day);
   }
   return *it->second;
@@ -335,7 +368,8 @@ bool Rankings::StepCopyLocked(Namespace& space, Window& window) {
 }
 
 bool Rankings::Step(int64_t now_ms) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::unique_ptr<Window>> expired;
+  std::unique_lock<std::mutex> lock(mutex_);
   bool more = false;
   const int32_t ahead = RankDayOf(now_ms + options_.open_lead_ms).index;
   for (auto& [name, space] : namespaces_) {
@@ -343,6 +377,7 @@ bool Rankings::Step(int64_t now_ms) {
     while (!space.windows.empty() &&
            space.windows.begin()->second->day.start_ms + options_.retention_ms <= now_ms) {
       dropped_windows_.push_back(space.windows.begin()->first);
+      expired.push_back(std::move(space.windows.begin()->second));
       space.windows.erase(space.windows.begin());
     }
     // Open every day up to the one `lead` ahead, each from the one before.
@@ -364,6 +399,14 @@ bool Rankings::Step(int64_t now_ms) {
       break;  // one slice per namespace per step
     }
     LogTouchedLocked(name, space);
+  }
+  lock.unlock();
+  if (!expired.empty()) {
+    {
+      std::lock_guard<std::mutex> reaper_lock(reaper_mutex_);
+      for (auto& window : expired) graveyard_.push_back(std::move(window));
+    }
+    reaper_wake_.notify_one();
   }
   return more;
 }

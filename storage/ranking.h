@@ -27,6 +27,7 @@
 // window touched, or one slice). Durable through set_log (below).
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -34,6 +35,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -90,6 +92,7 @@ std::optional<int32_t> ParseRankDayName(std::string_view name);  // yyyyMMdd
 class Rankings {
  public:
   explicit Rankings(RankingOptions options = {});
+  ~Rankings();
   Rankings(const Rankings&) = delete;
   Rankings& operator=(const Rankings&) = delete;
 
@@ -177,8 +180,16 @@ class Rankings {
                                  std::string* out);
   static void AppendWindowEntry(const Window& window, std::string* out);
 
+  void RunReaper();
+
   const RankingOptions options_;
   std::mutex mutex_;
+  // Expired windows are freed on a thread of their own (RunReaper).
+  std::mutex reaper_mutex_;
+  std::condition_variable reaper_wake_;
+  std::vector<std::unique_ptr<Window>> graveyard_;
+  bool reaper_stopping_ = false;
+  std::thread reaper_;
   std::unordered_map<std::string, Namespace> namespaces_;
   EffectLog* log_ = nullptr;
   std::vector<std::pair<int32_t, uint64_t>> touched_products_;
