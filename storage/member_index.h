@@ -44,6 +44,11 @@ class MemberIndex {
   }
 
   void Insert(uint64_t hash, uint32_t node);
+  // Starts loading the cache line where hash's probe begins (a load that knows its next
+  // members hides the miss behind the work on the current one).
+  void Prefetch(uint64_t hash) const {
+    if (capacity_ != 0) __builtin_prefetch(&slots_[Home(Fingerprint(hash), capacity_)]);
+  }
   // Repoints one slot (hash, from) at node `to`. The slot must exist.
   void Relocate(uint64_t hash, uint32_t from, uint32_t to);
   // Removes one slot (hash, node). The slot must exist.

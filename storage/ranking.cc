@@ -120,8 +120,8 @@ Rankings::Window& Rankings::OpenWindowLocked(Namespace& space, int32_t day) {
       window.building = true;
       // Sized for what it is about to receive, so its tables do not rehash a million entries
       // at once under the lock as they grow.
-      window.products.reserve(previous->products.size());
-      window.event_ids.reserve(previous->event_ids.size());
+      window.products.Reserve(previous->products.size());
+      window.event_ids.Reserve(previous->event_ids.size());
     }
     TouchWindowLocked(day);
   }
@@ -145,9 +145,9 @@ void Rankings::CopyCarryLocked(const RankWeights& weights, const Window& previou
   DCHECK(!state.carried_in);
   state.carried_in = true;
   TouchProductLocked(window.day.index, product);
-  const auto it = previous.products.find(product);
-  if (it == previous.products.end()) return;
-  state.signals.carried += weights.carry * it->second.signals.score;
+  const ProductState* before = previous.products.Find(product);
+  if (before == nullptr) return;
+  state.signals.carried += weights.carry * before->signals.score;
   RescoreLocked(weights, window, product, state);
 }
 
@@ -202,10 +202,10 @@ Result<bool> Rankings::Apply(std::string_view ns, const RankEvent& event, int64_
   std::lock_guard<std::mutex> lock(mutex_);
   Namespace& space = NamespaceLocked(ns);
   for (const auto& [index, window] : space.windows) {
-    if (window->event_ids.contains(std::string(event.id))) return false;
+    if (window->event_ids.Contains(event.id)) return false;
   }
   Window& window = OpenWindowLocked(space, day.index);
-  window.event_ids.emplace(event.id);
+  window.event_ids.Insert(event.id);
   touched_event_id_.assign(event.id);
   touched_event_day_ = day.index;
   ProductState& state = window.products[event.product];
@@ -256,16 +256,16 @@ Status Rankings::SetWeights(std::string_view ns, const RankWeights& weights) {
   const Window* previous = nullptr;
   for (auto& [index, window] : space.windows) {
     const bool follows = previous != nullptr && previous->day.index == index - 1;
-    for (auto& [product, state] : window->products) {
+    Window& current = *window;
+    current.products.ForEach([&](uint64_t product, ProductState& state) {
       state.signals.carried = 0;
       if (follows && state.carried_in) {
-        const auto it = previous->products.find(product);
-        if (it != previous->products.end()) {
-          state.signals.carried = weights.carry * it->second.signals.score;
+        if (const ProductState* before = previous->products.Find(product)) {
+          state.signals.carried = weights.carry * before->signals.score;
         }
       }
-      RescoreLocked(weights, *window, product, state);
-    }
+      RescoreLocked(weights, current, product, state);
+    });
     previous = window.get();
   }
   // The re-score is logged as the weights alone: replay runs it again (the same function of
@@ -335,9 +335,9 @@ Result<std::optional<RankSignals>> Rankings::Signals(std::string_view ns, std::s
   Result<const Window*> window = QueryWindowLocked(ns, name);
   if (!window.ok()) return window.status();
   if (*window == nullptr) return std::optional<RankSignals>();
-  const auto it = (*window)->products.find(product);
-  if (it == (*window)->products.end()) return std::optional<RankSignals>();
-  return std::optional<RankSignals>(it->second.signals);
+  const ProductState* state = (*window)->products.Find(product);
+  if (state == nullptr) return std::optional<RankSignals>();
+  return std::optional<RankSignals>(state->signals);
 }
 
 // One slice of the copy of the previous window's scores into `window`, in (score, product)

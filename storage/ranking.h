@@ -40,6 +40,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "storage/sharded_hash.h"
 #include "storage/sorted_set.h"
 #include "storage/status.h"
 
@@ -148,8 +149,8 @@ class Rankings {
   struct Window {
     RankDay day;
     SortedSet board;
-    std::unordered_map<uint64_t, ProductState> products;
-    std::unordered_set<std::string> event_ids;
+    ShardedMap<ProductState> products;  // sharded: growth never rehashes a million at once
+    ShardedStringSet event_ids;
     bool building = false;  // copying carried parts from the previous window
     bool cursor_set = false;
     double cursor_score = 0;

@@ -131,9 +131,8 @@ void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
     for (const auto& [day, product] : touched_products_) {
       const auto window = space.windows.find(day);
       if (window == space.windows.end()) continue;
-      const auto state = window->second->products.find(product);
-      if (state != window->second->products.end()) {
-        AppendProductEntry(day, product, state->second, &record);
+      if (const ProductState* state = window->second->products.Find(product)) {
+        AppendProductEntry(day, product, *state, &record);
       }
     }
     log_->Append(static_cast<uint8_t>(EffectType::kRanking), record);
@@ -223,16 +222,16 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         const Window* previous = nullptr;
         for (auto& [index, window] : space->windows) {
           const bool follows = previous != nullptr && previous->day.index == index - 1;
-          for (auto& [product, state] : window->products) {
+          Window& current = *window;
+          current.products.ForEach([&](uint64_t product, ProductState& state) {
             state.signals.carried = 0;
             if (follows && state.carried_in) {
-              const auto it = previous->products.find(product);
-              if (it != previous->products.end()) {
-                state.signals.carried = entry.weights.carry * it->second.signals.score;
+              if (const ProductState* before = previous->products.Find(product)) {
+                state.signals.carried = entry.weights.carry * before->signals.score;
               }
             }
-            RescoreLocked(entry.weights, *window, product, state);
-          }
+            RescoreLocked(entry.weights, current, product, state);
+          });
           previous = window.get();
         }
         break;
@@ -261,7 +260,7 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         }
         Window& window = *it->second;
         if (entry.tag == RankTag::kEventId) {
-          window.event_ids.insert(entry.text);
+          window.event_ids.Insert(entry.text);
         } else {
           ProductState& state = window.products[entry.product];
           state.carried_in = entry.state.carried_in;
@@ -301,14 +300,14 @@ uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks) {
     for (const auto& [day, window] : space.windows) {
       AppendWindowEntry(*window, &chunk());
       ++count;
-      for (const std::string& id : window->event_ids) {
+      window->event_ids.ForEach([&](const std::string& id) {
         AppendEventIdEntry(day, id, &chunk());
         ++count;
-      }
-      for (const auto& [product, state] : window->products) {
+      });
+      window->products.ForEach([&](uint64_t product, const ProductState& state) {
         AppendProductEntry(day, product, state, &chunk());
         ++count;
-      }
+      });
     }
   }
   return count;

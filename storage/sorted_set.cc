@@ -477,8 +477,29 @@ Result<bool> SortedSet::Set(const MemberKey& member, double score) {
   const MemberWord word = StoreMember(member);
   string_bytes_ += MemberHeapBytes(word);
   Path path;
-  Insert(score, word, hash, &path, level_);
+  if (tail_ != nullptr && Compare(tail_->entries()[tail_->count - 1], score, member) < 0) {
+    // After the last entry (an ascending load, a new best score): the right spine is the
+    // path, found without comparing keys on the way down.
+    RightmostPath(&path);
+    Insert(score, word, hash, &path, 0);
+  } else {
+    Insert(score, word, hash, &path, level_);
+  }
   return true;
+}
+
+void SortedSet::RightmostPath(Path* path) const {
+  Node* node = head_;
+  size_t position = 0;
+  for (int i = level_ - 1; i >= 0; --i) {
+    for (const Link* link = &node->links()[i]; link->forward != nullptr;
+         link = &node->links()[i]) {
+      position += link->span;
+      node = link->forward;
+    }
+    path->node[i] = node;
+    path->position[i] = position;
+  }
 }
 
 Result<double> SortedSet::IncrementBy(const MemberKey& member, double delta) {

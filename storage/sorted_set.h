@@ -62,6 +62,8 @@ class SortedSet {
 
   // Adds the member or moves it to `score`. Returns true if the member is new.
   Result<bool> Set(const MemberKey& member, double score);
+  // A hint before Set(member, ...) a few calls later: loads the index slot it will probe.
+  void Prefetch(const MemberKey& member) const { index_.Prefetch(member.Hash()); }
   // Adds delta to the member's score (a missing member starts at 0). Returns the new score;
   // a NaN result (inf + -inf) is an error that changes nothing.
   Result<double> IncrementBy(const MemberKey& member, double delta);
@@ -180,6 +182,8 @@ class SortedSet {
   // Levels from `from_level` up are taken from `path` as they are (see ReusableLevels);
   // from_level == level_ is a full descent from the head.
   Place Descend(double score, const MemberKey& member, Path* path, int from_level) const;
+  // The path to the end of the set (the last node of each level): where an append goes.
+  void RightmostPath(Path* path) const;
   Place Descend(double score, const MemberKey& member, Path* path) const {
     return Descend(score, member, path, level_);
   }
