@@ -297,7 +297,9 @@ uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks) {
     AppendNamespaceEntry(name, &chunks->back());
     AppendWeightsEntry(space.weights, &chunks->back());
     count += 1;
-    for (const auto& [day, window] : space.windows) {
+    for (const auto& day_and_window : space.windows) {
+      const int32_t day = day_and_window.first;  // a plain variable: lambdas below capture it
+      const Window* window = day_and_window.second.get();
       AppendWindowEntry(*window, &chunk());
       ++count;
       window->event_ids.ForEach([&](const std::string& id) {
