@@ -252,7 +252,19 @@ Status Rankings::SetWeights(std::string_view ns, const RankWeights& weights) {
   std::lock_guard<std::mutex> lock(mutex_);
   Namespace& space = NamespaceLocked(ns);
   space.weights = weights;
-  // Oldest first: each window's carried parts come from the one before, already re-scored.
+  RescoreAllLocked(space);
+  // The re-score is logged as the weights alone: replay runs it again (the same function of
+  // the same state), instead of a record per product.
+  touched_products_.clear();
+  weights_changed_ = true;
+  LogTouchedLocked(ns, space);
+  return Status::Ok();
+}
+
+// Every window of the namespace from its raw signals with the weights in force, oldest first:
+// each window's carried parts come from the one before, already re-scored.
+void Rankings::RescoreAllLocked(Namespace& space) {
+  const RankWeights& weights = space.weights;
   const Window* previous = nullptr;
   for (auto& [index, window] : space.windows) {
     const bool follows = previous != nullptr && previous->day.index == index - 1;
@@ -268,12 +280,6 @@ Status Rankings::SetWeights(std::string_view ns, const RankWeights& weights) {
     });
     previous = window.get();
   }
-  // The re-score is logged as the weights alone: replay runs it again (the same function of
-  // the same state), instead of a record per product.
-  touched_products_.clear();
-  weights_changed_ = true;
-  LogTouchedLocked(ns, space);
-  return Status::Ok();
 }
 
 Result<const Rankings::Window*> Rankings::QueryWindowLocked(std::string_view ns,

@@ -169,6 +169,8 @@ class Rankings {
   double RescoreLocked(const RankWeights& weights, Window& window, uint64_t product,
                        ProductState& state);
   void PropagateLocked(Namespace& space, int32_t from_day, uint64_t product, double delta);
+  // Re-scores every window of space with its weights (SetWeights, and its replay).
+  void RescoreAllLocked(Namespace& space);
   void CopyCarryLocked(const RankWeights& weights, const Window& previous, Window& window,
                        uint64_t product, ProductState& state);
   bool StepCopyLocked(Namespace& space, Window& window);

@@ -218,22 +218,7 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         break;
       case RankTag::kWeights: {
         space->weights = entry.weights;
-        // The live re-score, run again over this state (SetWeights without logging).
-        const Window* previous = nullptr;
-        for (auto& [index, window] : space->windows) {
-          const bool follows = previous != nullptr && previous->day.index == index - 1;
-          Window& current = *window;
-          current.products.ForEach([&](uint64_t product, ProductState& state) {
-            state.signals.carried = 0;
-            if (follows && state.carried_in) {
-              if (const ProductState* before = previous->products.Find(product)) {
-                state.signals.carried = entry.weights.carry * before->signals.score;
-              }
-            }
-            RescoreLocked(entry.weights, current, product, state);
-          });
-          previous = window.get();
-        }
+        RescoreAllLocked(*space);  // what the live change ran, over this state
         break;
       }
       case RankTag::kWindow: {
