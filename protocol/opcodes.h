@@ -89,6 +89,8 @@ enum class Opcode : uint16_t {
   kRankOfMany = 229,
   kRankCard = 230,
   kRankSignals = 231,
+  kRankScan = 232,
+  kRankPublish = 233,
 };
 
 struct CommandName {
@@ -97,7 +99,7 @@ struct CommandName {
 };
 
 // Sorted by opcode.
-inline constexpr std::array<CommandName, 66> kCommandNames = {{
+inline constexpr std::array<CommandName, 68> kCommandNames = {{
     {Opcode::kPing, "PING"},
     {Opcode::kAuth, "AUTH"},
     {Opcode::kInfo, "INFO"},
@@ -164,6 +166,8 @@ inline constexpr std::array<CommandName, 66> kCommandNames = {{
     {Opcode::kRankOfMany, "RANK.OFMANY"},
     {Opcode::kRankCard, "RANK.CARD"},
     {Opcode::kRankSignals, "RANK.SIGNALS"},
+    {Opcode::kRankScan, "RANK.SCAN"},
+    {Opcode::kRankPublish, "RANK.PUBLISH"},
 }};
 
 // The command with this opcode, or nullptr (kNone and numbers not in the table).

@@ -33,6 +33,9 @@ DEFINE_uint64(snapshot_wal_bytes, uint64_t{256} << 20,
 
 DEFINE_string(ranking_tz, "UTC",
               "time zone of the ranking windows' days, an IANA name (e.g. Asia/Seoul)");
+DEFINE_int32(ranking_retention_days, 2,
+             "days a ranking window (board, event ids) lives from the start of its day; events "
+             "older are refused (1..400)");
 
 // A zone name (Asia/Seoul: under /usr/share/zoneinfo) or an absolute path, naming a compiled
 // zone file (it starts with "TZif"): glibc would take anything else silently as UTC.
@@ -84,6 +87,11 @@ int main(int argc, char** argv) {
                << "' (no zone file of that name in /usr/share/zoneinfo; is tzdata installed?)";
     return 2;
   }
+  if (FLAGS_ranking_retention_days < 1 || FLAGS_ranking_retention_days > 400) {
+    LOG(ERROR) << "--ranking-retention-days must be in 1..400";
+    return 2;
+  }
+  settings.ranking.retention_ms = int64_t{FLAGS_ranking_retention_days} * 24 * 3600 * 1000;
   setenv("TZ", FLAGS_ranking_tz.c_str(), 1);
   tzset();
   if (settings.port <= 0 || settings.port > 65535) {

@@ -371,6 +371,78 @@ TEST_F(PersistenceTest, RecoveryWithoutSnapshotReplaysTheWholeLog) {
               DumpOf(live, CommandHarness::kStartMs));
 }
 
+// A day's window expires into an archive of its raw signals (converted in slices), a later
+// Step drops the archive of an older day, and period boards are published: a snapshot taken
+// half-way and the log after it give all of it back.
+TEST_F(PersistenceTest, RankingArchivesAndPeriodBoardsAreRecovered) {
+  constexpr int64_t kDayMs = 86'400'000;
+  Database live;
+  std::unique_ptr<storage::EffectLog> log = OpenLog(1);
+  live.set_log(log.get());
+  storage::Rankings& rankings = live.rankings();
+  // Two days of events: 2023-10-31 (dropped in December) and 2023-11-14.
+  const int64_t october_31 = kRankStartMs - 14 * kDayMs;
+  std::vector<std::string> ids;
+  for (uint64_t product = 0; product < 3000; ++product) {
+    for (const int64_t ts : {october_31, kRankStartMs}) {
+      ids.push_back("e" + std::to_string(product) + "/" + std::to_string(ts));
+      const storage::RankEvent event{ids.back(), storage::RankEventKind::kOrder, product, ts,
+                                     1, static_cast<int64_t>(product % 97)};
+      ASSERT_TRUE(*rankings.Apply("all", event, ts));
+    }
+  }
+  ASSERT_TRUE(rankings.Publish("all", "2023W46", {{1, 9.5}, {2, 8.5}}).ok());
+  const int64_t later = kRankStartMs + 3 * kDayMs;  // both days expired
+  ASSERT_TRUE(rankings.Step(later));                // archives half converted
+  auto snapshot = storage::WriteSnapshot(&env_, dir_, live, *log, later);
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  while (rankings.Step(later)) {
+  }
+  ASSERT_TRUE(rankings.Publish("all", "202311", {{5, 1.5}}).ok());
+  ASSERT_TRUE(rankings.Publish("all", "2023W46", {{3, 2.5}}).ok());
+  const int64_t december = kRankStartMs + 20 * kDayMs;  // October is no longer kept
+  while (rankings.Step(december)) {
+  }
+  ASSERT_TRUE(log->Close().ok());
+  live.set_log(nullptr);
+
+  Database recovered;
+  auto report = storage::Recover(&env_, dir_, &recovered);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->snapshot_path.empty());
+  const auto scan = [&](Database& db, const char* day) {
+    std::vector<storage::DaySignals> all;
+    uint64_t cursor = 0;
+    do {
+      auto chunk = db.rankings().ScanDay("all", day, cursor, 1000, december);
+      CHECK(chunk.ok()) << chunk.status().ToString();
+      all.insert(all.end(), chunk->entries.begin(), chunk->entries.end());
+      cursor = chunk->next_cursor;
+    } while (cursor != 0);
+    return all;
+  };
+  const auto november = scan(live, "20231114");
+  EXPECT_EQ(november.size(), 3000u);
+  EXPECT_EQ(scan(recovered, "20231114"), november);
+  for (const char* period : {"2023W46", "202311"}) {
+    const auto expected = *live.rankings().Top("all", period, 0, 100);
+    const auto got = *recovered.rankings().Top("all", period, 0, 100);
+    ASSERT_EQ(got.size(), expected.size()) << period;
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].product, expected[i].product);
+      EXPECT_EQ(got[i].score, expected[i].score);
+    }
+  }
+  // The October archive was dropped on both sides: their snapshot images are the same size.
+  std::vector<std::string> live_chunks;
+  std::vector<std::string> recovered_chunks;
+  EXPECT_EQ(live.rankings().AppendSnapshotChunks(&live_chunks),
+            recovered.rankings().AppendSnapshotChunks(&recovered_chunks));
+  size_t bytes = 0;
+  for (const std::string& chunk : recovered_chunks) bytes += chunk.size();
+  EXPECT_LT(bytes, 3000u * 40 + 1000) << "one day's archive, not two";
+}
+
 // A union bigger than one record is logged as a group of records; recovery applies it whole.
 TEST_F(PersistenceTest, BigUnionIsOneGroupOfRecords) {
   Database live;

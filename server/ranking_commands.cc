@@ -1,5 +1,5 @@
 // Rankings: RANK.EVENT, RANK.EVENTS, RANK.WEIGHTS, RANK.TOP, RANK.OF, RANK.OFMANY, RANK.CARD,
-// RANK.SIGNALS.
+// RANK.SIGNALS, and podium-batch's RANK.SCAN and RANK.PUBLISH.
 //
 // Thin wrappers over storage::Rankings (docs/rankings.md is the model; docs/protocol.md has
 // the reply shapes). Scores are float64 replies (RESP bulk strings, as Redis's WITHSCORES);
@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/rank_periods.h"
 #include "protocol/status_codes.h"
 #include "server/arguments.h"
 #include "server/command.h"
@@ -32,6 +33,20 @@ bool ReadNamespace(CommandContext& context, size_t index, std::string_view* ns) 
   }
   *ns = argument.bytes;
   return true;
+}
+
+// A board's name: a day yyyyMMdd, a week yyyyWww or a month yyyyMM.
+bool ReadBoardName(CommandContext& context, size_t index, std::string_view* name) {
+  const protocol::Argument& argument = context.arg(index);
+  if (argument.type == protocol::ArgumentType::kBytes &&
+      (protocol::ParseRankDay(argument.bytes).has_value() ||
+       protocol::ParseRankPeriod(argument.bytes).has_value())) {
+    *name = argument.bytes;
+    return true;
+  }
+  context.reply.Error(StatusCode::kErr,
+                      "window must be a day yyyyMMdd, a week yyyyWww or a month yyyyMM");
+  return false;
 }
 
 bool ReadKind(CommandContext& context, size_t index, storage::RankEventKind* kind) {
@@ -164,10 +179,11 @@ void RankWeightsCommand(CommandContext& context) {
 // RANK.TOP ns window offset count
 void RankTopCommand(CommandContext& context) {
   std::string_view ns;
+  std::string_view window;
   int64_t offset = 0;
   int64_t count = 0;
-  if (!ReadNamespace(context, 0, &ns) || !ReadInt64(context, 2, &offset) ||
-      !ReadInt64(context, 3, &count)) {
+  if (!ReadNamespace(context, 0, &ns) || !ReadBoardName(context, 1, &window) ||
+      !ReadInt64(context, 2, &offset) || !ReadInt64(context, 3, &count)) {
     return;
   }
   if (offset < 0 || offset > static_cast<int64_t>(storage::kSortedSetMembersMax) || count < 0 ||
@@ -176,7 +192,7 @@ void RankTopCommand(CommandContext& context) {
                                               std::to_string(storage::kListCountMax));
     return;
   }
-  auto top = context.db.rankings().Top(ns, context.arg(1).bytes, static_cast<size_t>(offset),
+  auto top = context.db.rankings().Top(ns, window, static_cast<size_t>(offset),
                                        static_cast<size_t>(count));
   if (!top.ok()) {
     ReplyStatus(context, top.status());
@@ -203,12 +219,13 @@ void ReplyPosition(protocol::ReplyWriter& reply,
 // RANK.OF ns window product; RANK.OFMANY ns window product [product ...]
 void RankOf(CommandContext& context, bool many) {
   std::string_view ns;
-  if (!ReadNamespace(context, 0, &ns)) return;
+  std::string_view window;
+  if (!ReadNamespace(context, 0, &ns) || !ReadBoardName(context, 1, &window)) return;
   std::vector<uint64_t> products(context.argc() - 2);
   for (size_t i = 0; i < products.size(); ++i) {
     if (!ReadProductId(context, 2 + i, &products[i])) return;
   }
-  auto positions = context.db.rankings().Of(ns, context.arg(1).bytes, products);
+  auto positions = context.db.rankings().Of(ns, window, products);
   if (!positions.ok()) {
     ReplyStatus(context, positions.status());
     return;
@@ -226,8 +243,9 @@ void RankOfManyCommand(CommandContext& context) { RankOf(context, true); }
 
 void RankCardCommand(CommandContext& context) {
   std::string_view ns;
-  if (!ReadNamespace(context, 0, &ns)) return;
-  storage::Result<uint64_t> card = context.db.rankings().Card(ns, context.arg(1).bytes);
+  std::string_view window;
+  if (!ReadNamespace(context, 0, &ns) || !ReadBoardName(context, 1, &window)) return;
+  storage::Result<uint64_t> card = context.db.rankings().Card(ns, window);
   if (!card.ok()) {
     ReplyStatus(context, card.status());
     return;
@@ -263,6 +281,67 @@ void RankSignalsCommand(CommandContext& context) {
   reply.Double(s.score);
 }
 
+// RANK.SCAN ns day cursor count
+void RankScanCommand(CommandContext& context) {
+  std::string_view ns;
+  int64_t cursor = 0;
+  int64_t count = 0;
+  if (!ReadNamespace(context, 0, &ns) || !ReadInt64(context, 2, &cursor) ||
+      !ReadInt64(context, 3, &count)) {
+    return;
+  }
+  if (cursor < 0 || count < 1) {
+    context.reply.Error(StatusCode::kErr, "cursor must be >= 0 and count >= 1");
+    return;
+  }
+  auto chunk = context.db.rankings().ScanDay(ns, context.arg(1).bytes,
+                                             static_cast<uint64_t>(cursor),
+                                             static_cast<size_t>(count), context.now_ms);
+  if (!chunk.ok()) {
+    ReplyStatus(context, chunk.status());
+    return;
+  }
+  protocol::ReplyWriter& reply = context.reply;
+  reply.ArrayHeader(2);
+  reply.Integer(static_cast<int64_t>(chunk->next_cursor));
+  reply.ArrayHeader(chunk->entries.size() * 4);
+  for (const storage::DaySignals& signals : chunk->entries) {
+    reply.Integer(static_cast<int64_t>(signals.product));
+    reply.Integer(signals.views);
+    reply.Integer(signals.likes);
+    reply.Double(signals.order_sum);
+  }
+}
+
+// RANK.PUBLISH ns period [product score ...]
+void RankPublishCommand(CommandContext& context) {
+  std::string_view ns;
+  if (!ReadNamespace(context, 0, &ns)) return;
+  const protocol::Argument& period = context.arg(1);
+  if (period.type != protocol::ArgumentType::kBytes ||
+      !protocol::ParseRankPeriod(period.bytes).has_value()) {
+    context.reply.Error(StatusCode::kErr, "period must be a week yyyyWww or a month yyyyMM");
+    return;
+  }
+  if (context.argc() % 2 != 0) {
+    ReplySyntaxError(context);
+    return;
+  }
+  std::vector<storage::Rankings::Entry> entries((context.argc() - 2) / 2);
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (!ReadProductId(context, 2 + 2 * i, &entries[i].product) ||
+        !ReadDouble(context, 3 + 2 * i, &entries[i].score)) {
+      return;
+    }
+  }
+  storage::Result<uint64_t> size = context.db.rankings().Publish(ns, period.bytes, entries);
+  if (!size.ok()) {
+    ReplyStatus(context, size.status());
+    return;
+  }
+  context.reply.Integer(static_cast<int64_t>(*size));
+}
+
 }  // namespace
 
 void RegisterRankingCommands(CommandRegistry& registry) {
@@ -277,6 +356,8 @@ void RegisterRankingCommands(CommandRegistry& registry) {
   registry.Add({Opcode::kRankOfMany, -4, kRead, 0, 0, 0, RankOfManyCommand});
   registry.Add({Opcode::kRankCard, 3, kRead, 0, 0, 0, RankCardCommand});
   registry.Add({Opcode::kRankSignals, 4, kRead, 0, 0, 0, RankSignalsCommand});
+  registry.Add({Opcode::kRankScan, 5, kCommandReadOnly, 0, 0, 0, RankScanCommand});
+  registry.Add({Opcode::kRankPublish, -3, kCommandWrite, 0, 0, 0, RankPublishCommand});
 }
 
 }  // namespace podium::server

@@ -7,7 +7,7 @@
 namespace podium::server {
 
 Server::Server(ServerSettings settings)
-    : info_(std::move(settings), CommandTable::Get().size()) {
+    : db_(settings.ranking), info_(std::move(settings), CommandTable::Get().size()) {
   info_.start_ms = EventLoop::NowMs();
   for (int i = 0; i < info_.settings.threads; ++i) {
     loops_.push_back(std::make_unique<EventLoop>(i, db_, info_));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "storage/effect_log.h"
+#include "storage/ranking.h"
 
 namespace podium::server {
 
@@ -24,6 +25,7 @@ struct ServerSettings {
   storage::FsyncPolicy fsync = storage::FsyncPolicy::kEverySecond;
   bool truncate_corrupt_wal = false;
   uint64_t snapshot_wal_bytes = uint64_t{256} << 20;
+  storage::RankingOptions ranking;
 };
 
 class Persistence;

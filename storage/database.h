@@ -36,7 +36,7 @@ class Database {
   static constexpr size_t kShardCount = 64;
   static constexpr size_t kStockStripeCount = 64;
 
-  Database() = default;
+  explicit Database(RankingOptions ranking_options = {}) : rankings_(ranking_options) {}
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 

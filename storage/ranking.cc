@@ -89,13 +89,21 @@ void Rankings::RunReaper() {
   std::unique_lock<std::mutex> lock(reaper_mutex_);
   for (;;) {
     reaper_wake_.wait(lock, [this] { return reaper_stopping_ || !graveyard_.empty(); });
-    std::vector<std::unique_ptr<Window>> dead;
+    std::vector<std::shared_ptr<void>> dead;
     dead.swap(graveyard_);
     if (dead.empty() && reaper_stopping_) return;
     lock.unlock();
     dead.clear();
     lock.lock();
   }
+}
+
+void Rankings::Bury(std::shared_ptr<void> dead) {
+  {
+    std::lock_guard<std::mutex> lock(reaper_mutex_);
+    graveyard_.push_back(std::move(dead));
+  }
+  reaper_wake_.notify_one();
 }
 
 Rankings::Namespace& Rankings::NamespaceLocked(std::string_view ns) {
@@ -201,6 +209,10 @@ Result<bool> Rankings::Apply(std::string_view ns, const RankEvent& event, int64_
   }
   std::lock_guard<std::mutex> lock(mutex_);
   Namespace& space = NamespaceLocked(ns);
+  if (space.archives.contains(day.index)) {  // expired between the check above and the lock
+    return Status::InvalidArgument("event time " + std::to_string(event.ts_ms) +
+                                   " is older than the retention of window " + day.name);
+  }
   for (const auto& [index, window] : space.windows) {
     if (window->event_ids.Contains(event.id)) return false;
   }
@@ -286,8 +298,8 @@ Result<const Rankings::Window*> Rankings::QueryWindowLocked(std::string_view ns,
                                                             std::string_view name) {
   const std::optional<int32_t> day = ParseRankDayName(name);
   if (!day.has_value()) {
-    return Status::InvalidArgument("window must be a day yyyyMMdd, got '" + std::string(name) +
-                                   "'");
+    return Status::InvalidArgument("window must be a day yyyyMMdd (weekly and monthly boards "
+                                   "keep scores only), got '" + std::string(name) + "'");
   }
   const auto space = namespaces_.find(std::string(ns));
   if (space == namespaces_.end()) return static_cast<const Window*>(nullptr);
@@ -299,40 +311,52 @@ Result<const Rankings::Window*> Rankings::QueryWindowLocked(std::string_view ns,
   return window;
 }
 
+Result<const SortedSet*> Rankings::QueryBoardLocked(std::string_view ns, std::string_view name) {
+  if (ParseRankDayName(name).has_value()) {
+    Result<const Window*> window = QueryWindowLocked(ns, name);
+    if (!window.ok()) return window.status();
+    return *window == nullptr ? nullptr : &(*window)->board;
+  }
+  const auto space = namespaces_.find(std::string(ns));
+  if (space == namespaces_.end()) return static_cast<const SortedSet*>(nullptr);
+  const auto period = space->second.periods.find(name);
+  return period == space->second.periods.end() ? nullptr : period->second.get();
+}
+
 Result<std::vector<Rankings::Entry>> Rankings::Top(std::string_view ns, std::string_view name,
                                                    size_t offset, size_t count) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Result<const Window*> window = QueryWindowLocked(ns, name);
-  if (!window.ok()) return window.status();
+  Result<const SortedSet*> board = QueryBoardLocked(ns, name);
+  if (!board.ok()) return board.status();
   std::vector<Entry> entries;
-  if (*window == nullptr || count == 0) return entries;
-  (*window)->board.RangeByRank(offset, offset + count - 1, Order::kDescending,
-                               [&](const MemberKey& member, double score) {
-                                 entries.push_back({member.integer(), score});
-                               });
+  if (*board == nullptr || count == 0) return entries;
+  (*board)->RangeByRank(offset, offset + count - 1, Order::kDescending,
+                        [&](const MemberKey& member, double score) {
+                          entries.push_back({member.integer(), score});
+                        });
   return entries;
 }
 
 Result<std::vector<std::optional<Rankings::Position>>> Rankings::Of(
     std::string_view ns, std::string_view name, const std::vector<uint64_t>& products) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Result<const Window*> window = QueryWindowLocked(ns, name);
-  if (!window.ok()) return window.status();
+  Result<const SortedSet*> board = QueryBoardLocked(ns, name);
+  if (!board.ok()) return board.status();
   std::vector<std::optional<Position>> positions(products.size());
-  if (*window == nullptr) return positions;
+  if (*board == nullptr) return positions;
   for (size_t i = 0; i < products.size(); ++i) {
     const MemberKey member = MemberKey::FromInteger(products[i]);
-    const std::optional<size_t> rank = (*window)->board.Rank(member, Order::kDescending);
-    if (rank.has_value()) positions[i] = Position{*rank + 1, *(*window)->board.Score(member)};
+    const std::optional<size_t> rank = (*board)->Rank(member, Order::kDescending);
+    if (rank.has_value()) positions[i] = Position{*rank + 1, *(*board)->Score(member)};
   }
   return positions;
 }
 
 Result<uint64_t> Rankings::Card(std::string_view ns, std::string_view name) {
   std::lock_guard<std::mutex> lock(mutex_);
-  Result<const Window*> window = QueryWindowLocked(ns, name);
-  if (!window.ok()) return window.status();
-  return *window == nullptr ? 0 : (*window)->board.size();
+  Result<const SortedSet*> board = QueryBoardLocked(ns, name);
+  if (!board.ok()) return board.status();
+  return *board == nullptr ? 0 : (*board)->size();
 }
 
 Result<std::optional<RankSignals>> Rankings::Signals(std::string_view ns, std::string_view name,
@@ -374,17 +398,34 @@ bool Rankings::StepCopyLocked(Namespace& space, Window& window) {
 }
 
 bool Rankings::Step(int64_t now_ms) {
-  std::vector<std::unique_ptr<Window>> expired;
+  std::vector<std::shared_ptr<void>> dead;
   std::unique_lock<std::mutex> lock(mutex_);
   bool more = false;
   const int32_t ahead = RankDayOf(now_ms + options_.open_lead_ms).index;
+  const int32_t first_kept = FirstKeptDay(now_ms);
   for (auto& [name, space] : namespaces_) {
-    // Drop expired windows (their event ids go with them).
+    // Expired windows: their raw signals go to the day's archive, the rest is freed.
     while (!space.windows.empty() &&
            space.windows.begin()->second->day.start_ms + options_.retention_ms <= now_ms) {
       dropped_windows_.push_back(space.windows.begin()->first);
-      expired.push_back(std::move(space.windows.begin()->second));
+      std::unique_ptr<Window> window = std::move(space.windows.begin()->second);
       space.windows.erase(space.windows.begin());
+      ArchiveWindowLocked(space, std::move(window));
+    }
+    // One slice of one archive's conversion; archives past keeping are dropped.
+    for (auto& [day, archive] : space.archives) {
+      if (archive->source == nullptr) continue;
+      if (ConvertArchiveLocked(*archive, kRankingArchiveSliceShards)) {
+        dead.push_back(std::move(archive->source));
+      } else {
+        more = true;
+      }
+      break;
+    }
+    while (!space.archives.empty() && space.archives.begin()->first < first_kept) {
+      dropped_archives_.push_back(space.archives.begin()->first);
+      dead.push_back(std::move(space.archives.begin()->second));
+      space.archives.erase(space.archives.begin());
     }
     // Open every day up to the one `lead` ahead, each from the one before.
     if (!space.windows.empty()) {
@@ -407,13 +448,7 @@ bool Rankings::Step(int64_t now_ms) {
     LogTouchedLocked(name, space);
   }
   lock.unlock();
-  if (!expired.empty()) {
-    {
-      std::lock_guard<std::mutex> reaper_lock(reaper_mutex_);
-      for (auto& window : expired) graveyard_.push_back(std::move(window));
-    }
-    reaper_wake_.notify_one();
-  }
+  for (auto& thing : dead) Bury(std::move(thing));
   return more;
 }
 

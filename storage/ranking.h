@@ -23,10 +23,17 @@
 // event counts once; an event for a window that has expired, or from past now + skew, is an
 // error that changes nothing.
 //
+// An expired window's raw signals (not its board, event ids or carried parts) move into a
+// compact archive of the day, a few of its 256 parts per step, kept until the end of the month
+// after the day's own: the weekly and monthly boards are built from them by podium-batch
+// (ScanDay), which publishes each board whole (Publish). Period boards are named "2026W49" or
+// "202612" and live until the next Publish of the same name.
+//
 // Thread-safety: every method takes the engine's mutex; each call is short (O(log n) per
 // window touched, or one slice). Durable through set_log (below).
 #pragma once
 
+#include <array>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -72,6 +79,15 @@ struct RankSignals {
   double order_sum = 0;
   double carried = 0;
   double score = 0;
+};
+
+// One product's raw signals in one day, as ScanDay reads them.
+struct DaySignals {
+  uint64_t product = 0;
+  int64_t views = 0;
+  int64_t likes = 0;
+  double order_sum = 0;
+  bool operator==(const DaySignals&) const = default;
 };
 
 struct RankingOptions {
@@ -123,6 +139,27 @@ class Rankings {
   Result<std::optional<RankSignals>> Signals(std::string_view ns, std::string_view window,
                                              uint64_t product);
 
+  // Window names: a day "yyyyMMdd" names a day's window; any other name a period board (the
+  // caller validates period names: protocol/rank_periods.h). Signals takes days only.
+
+  // One chunk of a day's raw signals, live window or archive: the products of the day's parts
+  // from `cursor` (0..kShardedHashShards-1) on, whole parts until at least `count`; each part
+  // is read under the lock at once, so a full scan yields each product exactly once. The next
+  // cursor is 0 when the day is done. InvalidArgument for a bad day name or cursor, or a day
+  // whose raw signals are no longer kept (before the previous month of now's day).
+  struct SignalChunk {
+    uint64_t next_cursor = 0;
+    std::vector<DaySignals> entries;  // by part, then by product
+  };
+  Result<SignalChunk> ScanDay(std::string_view ns, std::string_view day, uint64_t cursor,
+                              size_t count, int64_t now_ms);
+  // Replaces the board of period `name` with `entries` in one step (readers see the old board
+  // or the new one). InvalidArgument, changing nothing, for more than kRankBoardMembersMax
+  // entries, a product twice, a product id out of range or a score that is not finite.
+  // Returns the board's size.
+  Result<uint64_t> Publish(std::string_view ns, std::string_view name,
+                           const std::vector<Entry>& entries);
+
   // Background work, called from a timer: opens windows `lead` ahead, copies carried parts a
   // slice at a time, drops expired windows. Returns true while a copy has more to do.
   bool Step(int64_t now_ms);
@@ -156,14 +193,35 @@ class Rankings {
     double cursor_score = 0;
     uint64_t cursor_product = 0;
   };
+  // An expired day's raw signals: kShardedHashShards arrays sorted by product, part i holding
+  // the products of the window's shard i. Filled from `source` by the stepper, a few parts per
+  // step; parts >= parts_done are still read from source.
+  struct Archive {
+    std::array<std::vector<DaySignals>, kShardedHashShards> parts;
+    std::unique_ptr<Window> source;
+    size_t parts_done = kShardedHashShards;
+  };
   struct Namespace {
     RankWeights weights;
     std::map<int32_t, std::unique_ptr<Window>> windows;  // by day index
+    std::map<int32_t, std::unique_ptr<Archive>> archives;  // by day index
+    std::map<std::string, std::unique_ptr<SortedSet>, std::less<>> periods;  // by name
   };
 
   Namespace& NamespaceLocked(std::string_view ns);
   Window* FindWindowLocked(Namespace& space, int32_t day);
   Result<const Window*> QueryWindowLocked(std::string_view ns, std::string_view window);
+  // The board a query names: a day's window board, or a period board; nullptr when empty.
+  Result<const SortedSet*> QueryBoardLocked(std::string_view ns, std::string_view name);
+  // The first day whose raw signals are kept at now_ms: the 1st of the previous month.
+  static int32_t FirstKeptDay(int64_t now_ms);
+  // Moves an expired window into the day's archive (converted later, ConvertArchiveLocked).
+  void ArchiveWindowLocked(Namespace& space, std::unique_ptr<Window> window);
+  // Converts up to `parts` more parts of the archive; true when it is complete.
+  static bool ConvertArchiveLocked(Archive& archive, size_t parts);
+  static void AppendPartSignals(const Archive& archive, size_t part,
+                                std::vector<DaySignals>* out);
+  static void InsertArchived(Archive& archive, const DaySignals& signals);
   Window& OpenWindowLocked(Namespace& space, int32_t day);
   // Sets p's score in w from its signals; returns the change.
   double RescoreLocked(const RankWeights& weights, Window& window, uint64_t product,
@@ -182,6 +240,8 @@ class Rankings {
   static void AppendProductEntry(int32_t day, uint64_t product, const ProductState& state,
                                  std::string* out);
   static void AppendWindowEntry(const Window& window, std::string* out);
+  void LogPeriodLocked(std::string_view ns, std::string_view name, const SortedSet& board);
+  void Bury(std::shared_ptr<void> dead);  // freed by the reaper thread
 
   void RunReaper();
 
@@ -190,7 +250,7 @@ class Rankings {
   // Expired windows are freed on a thread of their own (RunReaper).
   std::mutex reaper_mutex_;
   std::condition_variable reaper_wake_;
-  std::vector<std::unique_ptr<Window>> graveyard_;
+  std::vector<std::shared_ptr<void>> graveyard_;
   bool reaper_stopping_ = false;
   std::thread reaper_;
   std::unordered_map<std::string, Namespace> namespaces_;
@@ -198,6 +258,7 @@ class Rankings {
   std::vector<std::pair<int32_t, uint64_t>> touched_products_;
   std::vector<int32_t> touched_windows_;
   std::vector<int32_t> dropped_windows_;
+  std::vector<int32_t> dropped_archives_;
   std::string touched_event_id_;
   int32_t touched_event_day_ = 0;
   bool weights_changed_ = false;

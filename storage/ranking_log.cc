@@ -21,6 +21,9 @@ enum class RankTag : uint8_t {
   kDropWindow = 4,
   kEventId = 5,
   kProduct = 6,
+  kArchivedProduct = 7,
+  kDropArchive = 8,
+  kPeriodBoard = 9,
 };
 
 void AppendF64(std::string* out, double value) { AppendU64(out, std::bit_cast<uint64_t>(value)); }
@@ -48,6 +51,30 @@ bool ReadI64(ByteReader& reader, int64_t* value) {
   uint64_t raw = 0;
   if (!reader.ReadU64(&raw)) return false;
   *value = static_cast<int64_t>(raw);
+  return true;
+}
+
+// A period board entry: name, count, then count (product, score) pairs in board order.
+bool ReadPeriodBoard(ByteReader& reader, std::string* name,
+                     std::unique_ptr<SortedSet>* board) {
+  std::string_view text;
+  uint32_t count = 0;
+  if (!reader.ReadLengthPrefixed(&text) || text.empty() || text.size() > kNameBytesMax ||
+      ParseRankDayName(text).has_value() || !ReadU32(reader, &count) ||
+      count > kRankBoardMembersMax) {
+    return false;
+  }
+  name->assign(text);
+  *board = std::make_unique<SortedSet>();
+  for (uint32_t i = 0; i < count; ++i) {
+    uint64_t product = 0;
+    double score = 0;
+    if (!reader.ReadU64(&product) || product > kProductIdMax || !ReadF64(reader, &score)) {
+      return false;
+    }
+    Result<bool> added = (*board)->Set(MemberKey::FromInteger(product), score);
+    if (!added.ok() || !*added) return false;  // a product twice
+  }
   return true;
 }
 
@@ -101,10 +128,38 @@ void AppendEventIdEntry(int32_t day, std::string_view id, std::string* out) {
   AppendDay(out, day);
   AppendLengthPrefixed(out, id);
 }
+void AppendArchivedEntry(int32_t day, const DaySignals& signals, std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kArchivedProduct));
+  AppendDay(out, day);
+  AppendU64(out, signals.product);
+  AppendU64(out, static_cast<uint64_t>(signals.views));
+  AppendU64(out, static_cast<uint64_t>(signals.likes));
+  AppendF64(out, signals.order_sum);
+}
+void AppendPeriodEntry(std::string_view name, const SortedSet& board, std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kPeriodBoard));
+  AppendLengthPrefixed(out, name);
+  AppendU32(out, static_cast<uint32_t>(board.size()));
+  for (SortedSet::Cursor cursor = board.SeekRank(0, Order::kDescending); cursor.valid();
+       cursor.Next()) {
+    AppendU64(out, cursor.member().integer());
+    AppendF64(out, cursor.score());
+  }
+}
 }  // namespace
+
+void Rankings::LogPeriodLocked(std::string_view ns, std::string_view name,
+                               const SortedSet& board) {
+  if (log_ == nullptr) return;
+  std::string record;
+  AppendNamespaceEntry(ns, &record);
+  AppendPeriodEntry(name, board, &record);
+  log_->Append(static_cast<uint8_t>(EffectType::kRanking), record);
+}
 
 void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
   const bool touched = weights_changed_ || !dropped_windows_.empty() ||
+                       !dropped_archives_.empty() ||
                        !touched_windows_.empty() || !touched_event_id_.empty() ||
                        !touched_products_.empty();
   if (log_ != nullptr && touched) {
@@ -113,6 +168,10 @@ void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
     if (weights_changed_) AppendWeightsEntry(space.weights, &record);
     for (int32_t day : dropped_windows_) {
       record.push_back(static_cast<char>(RankTag::kDropWindow));
+      AppendDay(&record, day);
+    }
+    for (int32_t day : dropped_archives_) {
+      record.push_back(static_cast<char>(RankTag::kDropArchive));
       AppendDay(&record, day);
     }
     std::sort(touched_windows_.begin(), touched_windows_.end());
@@ -139,6 +198,7 @@ void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
   }
   weights_changed_ = false;
   dropped_windows_.clear();
+  dropped_archives_.clear();
   touched_windows_.clear();
   touched_event_id_.clear();
   touched_products_.clear();
@@ -156,6 +216,8 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
     bool building = false;
     bool cursor_set = false;
     double cursor_score = 0;
+    DaySignals archived;
+    std::unique_ptr<SortedSet> board;  // kPeriodBoard, built while decoding
   };
   std::vector<Decoded> decoded;
   ByteReader reader(entries);
@@ -193,6 +255,18 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
              text.size() <= kIdBytesMax;
         entry.text.assign(text);
         break;
+      case RankTag::kDropArchive:
+        ok = ReadDay(reader, &entry.day);
+        break;
+      case RankTag::kArchivedProduct:
+        ok = ReadDay(reader, &entry.day) && reader.ReadU64(&entry.archived.product) &&
+             entry.archived.product <= kProductIdMax && ReadI64(reader, &entry.archived.views) &&
+             ReadI64(reader, &entry.archived.likes) &&
+             ReadF64(reader, &entry.archived.order_sum);
+        break;
+      case RankTag::kPeriodBoard:
+        ok = ReadPeriodBoard(reader, &entry.text, &entry.board);
+        break;
       case RankTag::kProduct:
         ok = ReadDay(reader, &entry.day) && reader.ReadU64(&entry.product) &&
              entry.product <= kProductIdMax && ReadI64(reader, &entry.state.signals.views) &&
@@ -211,7 +285,7 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   Namespace* space = nullptr;
-  for (const Decoded& entry : decoded) {
+  for (Decoded& entry : decoded) {
     switch (entry.tag) {
       case RankTag::kNamespace:
         space = &NamespaceLocked(entry.text);
@@ -233,8 +307,35 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         it->second->cursor_product = entry.product;
         break;
       }
-      case RankTag::kDropWindow:
-        space->windows.erase(entry.day);
+      case RankTag::kDropWindow: {
+        // As Step did: the window's raw signals go to the day's archive (converted at once).
+        const auto it = space->windows.find(entry.day);
+        if (it == space->windows.end()) break;
+        std::unique_ptr<Window> window = std::move(it->second);
+        space->windows.erase(it);
+        ArchiveWindowLocked(*space, std::move(window));
+        Archive& archive = *space->archives[entry.day];
+        if (archive.source != nullptr) {
+          ConvertArchiveLocked(archive, kShardedHashShards);
+          Bury(std::move(archive.source));
+        }
+        break;
+      }
+      case RankTag::kDropArchive:
+        space->archives.erase(entry.day);
+        break;
+      case RankTag::kArchivedProduct: {
+        std::unique_ptr<Archive>& archive = space->archives[entry.day];
+        if (archive == nullptr) archive = std::make_unique<Archive>();
+        if (archive->source != nullptr) {
+          ConvertArchiveLocked(*archive, kShardedHashShards);
+          Bury(std::move(archive->source));
+        }
+        InsertArchived(*archive, entry.archived);
+        break;
+      }
+      case RankTag::kPeriodBoard:
+        space->periods[entry.text] = std::move(entry.board);
         break;
       case RankTag::kEventId:
       case RankTag::kProduct: {
@@ -295,6 +396,19 @@ uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks) {
         AppendProductEntry(day, product, state, &chunk());
         ++count;
       });
+    }
+    std::vector<DaySignals> part;
+    for (const auto& [day, archive] : space.archives) {
+      for (size_t index = 0; index < kShardedHashShards; ++index) {
+        part.clear();
+        AppendPartSignals(*archive, index, &part);
+        for (const DaySignals& signals : part) AppendArchivedEntry(day, signals, &chunk());
+        count += part.size();
+      }
+    }
+    for (const auto& [period, board] : space.periods) {
+      AppendPeriodEntry(period, *board, &chunk());
+      ++count;
     }
   }
   return count;

@@ -3,11 +3,14 @@
 // moment, applied once, under concurrent events across the rollover.
 #include "storage/ranking.h"
 
+#include "storage/limits.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <random>
 #include <string>
 #include <thread>
@@ -198,8 +201,8 @@ TEST_F(RankingTest, TopPagesAndRanksAreOneBased) {
   EXPECT_EQ((*of)[0]->rank, 1u);
   EXPECT_EQ((*of)[1]->rank, 25u);
   EXPECT_FALSE((*of)[2].has_value());
-  EXPECT_EQ(rankings_.Top("all", "2026-11-22", 0, 1).status().code(),
-            StatusCode::kInvalidArgument);
+  // A name that is not a day names a period board (the server validates period names).
+  EXPECT_TRUE(rankings_.Top("all", "2026-11-22", 0, 1)->empty());
 }
 
 TEST_F(RankingTest, WindowsExpireAfterRetention) {
@@ -209,6 +212,166 @@ TEST_F(RankingTest, WindowsExpireAfterRetention) {
   rankings_.Step(now);
   EXPECT_EQ(*rankings_.Card("all", "20261122"), 0u);
   EXPECT_FALSE(Event("b", RankEventKind::kView, 1, kDay0 + 5, now).ok());
+}
+
+
+// All of a day's raw signals through ScanDay, by product; every product exactly once.
+std::map<uint64_t, DaySignals> ScanAll(Rankings& rankings, std::string_view day, int64_t now,
+                                       size_t count) {
+  std::map<uint64_t, DaySignals> all;
+  uint64_t cursor = 0;
+  do {
+    auto chunk = rankings.ScanDay("all", day, cursor, count, now);
+    EXPECT_TRUE(chunk.ok()) << chunk.status().ToString();
+    if (!chunk.ok()) break;
+    if (chunk->next_cursor != 0) {
+      EXPECT_GE(chunk->entries.size(), count);
+    }
+    for (const DaySignals& signals : chunk->entries) {
+      EXPECT_TRUE(all.emplace(signals.product, signals).second) << signals.product << " twice";
+    }
+    cursor = chunk->next_cursor;
+  } while (cursor != 0);
+  return all;
+}
+
+TEST_F(RankingTest, ExpiredDaysKeepTheirRawSignalsInAnArchive) {
+  constexpr uint64_t kProducts = 3000;
+  int64_t now = kDay0 + 1000;
+  std::map<uint64_t, DaySignals> expected;
+  for (uint64_t product = 0; product < kProducts; ++product) {
+    for (uint64_t i = 0; i <= product % 3; ++i) {
+      ASSERT_TRUE(*Event("v" + std::to_string(product) + "/" + std::to_string(i),
+                         RankEventKind::kView, product, now, now));
+    }
+    ASSERT_TRUE(*Event("o" + std::to_string(product), RankEventKind::kOrder, product, now, now,
+                       1, static_cast<int64_t>(product)));
+    if (product % 5 == 0) {
+      ASSERT_TRUE(*Event("u" + std::to_string(product), RankEventKind::kUnlike, product, now,
+                         now));
+    }
+    expected[product] = {product, static_cast<int64_t>(product % 3 + 1),
+                         product % 5 == 0 ? -1 : 0, std::log1p(static_cast<double>(product))};
+  }
+  const auto check = [&](const std::map<uint64_t, DaySignals>& got) {
+    ASSERT_EQ(got.size(), expected.size());
+    for (const auto& [product, signals] : expected) {
+      const DaySignals& seen = got.at(product);
+      EXPECT_EQ(seen.views, signals.views);
+      EXPECT_EQ(seen.likes, signals.likes);
+      EXPECT_EQ(seen.order_sum, signals.order_sum);
+    }
+  };
+  check(ScanAll(rankings_, "20261122", now, 100));
+
+  // Expired: the board and event ids go; the signals read the same while the stepper moves
+  // them into the archive, and after.
+  now = kDay0 + 2 * kDayMs;
+  EXPECT_TRUE(rankings_.Step(now));  // the first slice of the archive's conversion
+  EXPECT_EQ(*rankings_.Card("all", "20261122"), 0u);
+  check(ScanAll(rankings_, "20261122", now, 100));
+  FinishSteps(now);
+  check(ScanAll(rankings_, "20261122", now, 1000));
+  EXPECT_FALSE(Event("late", RankEventKind::kView, 1, kDay0 + 5, now).ok());
+
+  // Kept through the end of the next month (December), gone in January.
+  const int64_t december_31 = kDay0 + 39 * kDayMs;
+  FinishSteps(december_31);
+  check(ScanAll(rankings_, "20261122", december_31, 4096));
+  const int64_t january_1 = december_31 + kDayMs;
+  FinishSteps(january_1);
+  auto gone = rankings_.ScanDay("all", "20261122", 0, 10, january_1);
+  EXPECT_EQ(gone.status().code(), StatusCode::kInvalidArgument);
+  std::vector<std::string> chunks;
+  rankings_.AppendSnapshotChunks(&chunks);
+  size_t bytes = 0;
+  for (const std::string& chunk : chunks) bytes += chunk.size();
+  EXPECT_LT(bytes, 200u);  // weights only: the archive went with December
+}
+
+TEST_F(RankingTest, ScanYieldsEachProductOnceWhileEventsArrive) {
+  const int64_t now = kDay0 + 1000;
+  for (uint64_t product = 0; product < 2000; ++product) {
+    ASSERT_TRUE(*Event("a" + std::to_string(product), RankEventKind::kView, product, now, now));
+  }
+  std::map<uint64_t, int> seen;
+  uint64_t cursor = 0;
+  uint64_t next_product = 1'000'000;
+  do {
+    auto chunk = rankings_.ScanDay("all", "20261122", cursor, 10, now);
+    ASSERT_TRUE(chunk.ok());
+    for (const DaySignals& signals : chunk->entries) ++seen[signals.product];
+    // Between chunks: new products, and more views on old ones.
+    for (int i = 0; i < 20; ++i, ++next_product) {
+      ASSERT_TRUE(*Event("b" + std::to_string(next_product), RankEventKind::kView, next_product,
+                         now, now));
+      ASSERT_TRUE(*Event("c" + std::to_string(next_product), RankEventKind::kView,
+                         next_product % 2000, now, now));
+    }
+    cursor = chunk->next_cursor;
+  } while (cursor != 0);
+  for (uint64_t product = 0; product < 2000; ++product) EXPECT_EQ(seen[product], 1) << product;
+  for (const auto& [product, times] : seen) EXPECT_EQ(times, 1) << product;
+
+  EXPECT_EQ(rankings_.ScanDay("all", "20261122", 256, 10, now).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(rankings_.ScanDay("all", "2026-11-22", 0, 10, now).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(rankings_.ScanDay("all", "20261122", 0, 0, now).status().code(),
+            StatusCode::kInvalidArgument);
+  auto future = rankings_.ScanDay("all", "20270101", 0, 10, now);
+  ASSERT_TRUE(future.ok());
+  EXPECT_TRUE(future->entries.empty());
+  EXPECT_EQ(future->next_cursor, 0u);
+}
+
+TEST_F(RankingTest, PublishSwapsAWholePeriodBoard) {
+  ASSERT_EQ(*rankings_.Publish("all", "2026W47", {{1, 5.0}, {2, 7.5}, {3, 1.0}}), 3u);
+  auto top = rankings_.Top("all", "2026W47", 0, 10);
+  ASSERT_TRUE(top.ok());
+  ASSERT_EQ(top->size(), 3u);
+  EXPECT_EQ((*top)[0].product, 2u);
+  EXPECT_EQ((*top)[2].product, 3u);
+  EXPECT_EQ((*rankings_.Of("all", "2026W47", {1}))[0]->rank, 2u);
+
+  // Bad boards change nothing.
+  EXPECT_FALSE(rankings_.Publish("all", "2026W47", {{4, 1.0}, {4, 2.0}}).ok());
+  EXPECT_FALSE(rankings_.Publish("all", "2026W47", {{4, INFINITY}}).ok());
+  EXPECT_FALSE(rankings_.Publish("all", "20261122", {{4, 1.0}}).ok());
+  std::vector<Rankings::Entry> too_many(kRankBoardMembersMax + 1);
+  for (size_t i = 0; i < too_many.size(); ++i) too_many[i] = {i, 1.0};
+  EXPECT_FALSE(rankings_.Publish("all", "2026W47", too_many).ok());
+  EXPECT_EQ(*rankings_.Card("all", "2026W47"), 3u);
+
+  // A publish replaces the board whole.
+  ASSERT_EQ(*rankings_.Publish("all", "2026W47", {{9, 2.0}}), 1u);
+  EXPECT_EQ(*rankings_.Card("all", "2026W47"), 1u);
+  EXPECT_FALSE((*rankings_.Of("all", "2026W47", {2}))[0].has_value());
+  EXPECT_EQ(*rankings_.Card("all", "202611"), 0u);  // never published: empty
+  EXPECT_EQ(rankings_.Signals("all", "2026W47", 9).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(RankingTest, ArchivesAndPeriodBoardsGoThroughSnapshotChunks) {
+  int64_t now = kDay0 + 1000;
+  for (uint64_t product = 0; product < 500; ++product) {
+    ASSERT_TRUE(*Event("e" + std::to_string(product), RankEventKind::kLike, product, now, now));
+  }
+  ASSERT_TRUE(rankings_.Publish("all", "202611", {{7, 3.5}, {8, 2.5}}).ok());
+  now = kDay0 + 2 * kDayMs;
+  ASSERT_TRUE(rankings_.Step(now));  // archive half converted: the chunks hold all of it
+  std::vector<std::string> chunks;
+  rankings_.AppendSnapshotChunks(&chunks);
+  Rankings loaded;
+  for (const std::string& chunk : chunks) ASSERT_TRUE(loaded.ApplyEntries(chunk).ok());
+  const auto scanned = ScanAll(loaded, "20261122", now, 64);
+  EXPECT_EQ(scanned, ScanAll(rankings_, "20261122", now, 64));
+  EXPECT_EQ(scanned.size(), 500u);
+  auto top = loaded.Top("all", "202611", 0, 10);
+  ASSERT_TRUE(top.ok());
+  ASSERT_EQ(top->size(), 2u);
+  EXPECT_EQ((*top)[0].product, 7u);
+  EXPECT_EQ((*top)[0].score, 3.5);
 }
 
 }  // namespace

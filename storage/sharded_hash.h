@@ -55,6 +55,13 @@ class ShardedMap {
     for (const auto& shard : shards_) total += shard.size();
     return total;
   }
+  static size_t ShardOf(uint64_t key) { return sharded_hash_internal::ShardOf(key); }
+  size_t ShardSize(size_t shard) const { return shards_[shard].size(); }
+  // Visits the entries of one shard (0..kShardedHashShards-1), in no particular order.
+  template <typename Fn>
+  void ForEachInShard(size_t shard, Fn&& fn) const {
+    for (const auto& [key, value] : shards_[shard]) fn(key, value);
+  }
   template <typename Fn>
   void ForEach(Fn&& fn) {
     for (auto& shard : shards_) {
