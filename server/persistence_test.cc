@@ -387,7 +387,7 @@ TEST_F(PersistenceTest, RankingArchivesAndPeriodBoardsAreRecovered) {
     for (const int64_t ts : {october_31, kRankStartMs}) {
       ids.push_back("e" + std::to_string(product) + "/" + std::to_string(ts));
       const storage::RankEvent event{ids.back(), storage::RankEventKind::kOrder, product, ts,
-                                     1, static_cast<int64_t>(product % 97)};
+                                     1, static_cast<int64_t>(product % 97 + 1)};
       ASSERT_TRUE(*rankings.Apply("all", event, ts));
     }
   }

@@ -142,7 +142,8 @@ class Rankings {
   // Window names: a day "yyyyMMdd" names a day's window; any other name a period board (the
   // caller validates period names: protocol/rank_periods.h). Signals takes days only.
 
-  // One chunk of a day's raw signals, live window or archive: the products of the day's parts
+  // One chunk of a day's raw signals, live window or archive: the products with non-zero
+  // raw signals that day (not those only carried in) of the day's parts
   // from `cursor` (0..kShardedHashShards-1) on, whole parts until at least `count`; each part
   // is read under the lock at once, so a full scan yields each product exactly once. The next
   // cursor is 0 when the day is done. InvalidArgument for a bad day name or cursor, or a day

@@ -9,6 +9,14 @@
 #include "storage/ranking.h"
 
 namespace podium::storage {
+namespace {
+
+// A product carried into a day without events of its own there has no raw signals that day.
+bool HasOwnSignals(const RankSignals& signals) {
+  return signals.views != 0 || signals.likes != 0 || signals.order_sum != 0;
+}
+
+}  // namespace
 
 int32_t Rankings::FirstKeptDay(int64_t now_ms) {
   using namespace std::chrono;
@@ -29,6 +37,7 @@ void Rankings::ArchiveWindowLocked(Namespace& space, std::unique_ptr<Window> win
   Archive& archive = *it->second;
   ConvertArchiveLocked(archive, kShardedHashShards);
   window->products.ForEach([&](uint64_t product, const ProductState& state) {
+    if (!HasOwnSignals(state.signals)) return;
     InsertArchived(archive, {product, state.signals.views, state.signals.likes,
                              state.signals.order_sum});
   });
@@ -43,6 +52,7 @@ void Rankings::AppendPartSignals(const Archive& archive, size_t part,
   }
   const size_t first = out->size();
   archive.source->products.ForEachInShard(part, [&](uint64_t product, const ProductState& state) {
+    if (!HasOwnSignals(state.signals)) return;
     out->push_back({product, state.signals.views, state.signals.likes, state.signals.order_sum});
   });
   std::sort(out->begin() + static_cast<ptrdiff_t>(first), out->end(),
@@ -106,6 +116,7 @@ Result<Rankings::SignalChunk> Rankings::ScanDay(std::string_view ns, std::string
     if (window != nullptr) {
       const size_t first = chunk.entries.size();
       window->products.ForEachInShard(part, [&](uint64_t product, const ProductState& state) {
+        if (!HasOwnSignals(state.signals)) return;
         chunk.entries.push_back(
             {product, state.signals.views, state.signals.likes, state.signals.order_sum});
       });

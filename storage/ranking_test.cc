@@ -325,6 +325,18 @@ TEST_F(RankingTest, ScanYieldsEachProductOnceWhileEventsArrive) {
   EXPECT_EQ(future->next_cursor, 0u);
 }
 
+TEST_F(RankingTest, ScanSkipsProductsOnlyCarriedIn) {
+  const int64_t now = kDay0 + kDayMs - 1000;  // 23:59:59: the next day's window opens
+  ASSERT_TRUE(*Event("a", RankEventKind::kView, 1, now, now));
+  ASSERT_TRUE(*Event("b", RankEventKind::kView, 2, now, now));
+  FinishSteps(now);
+  ASSERT_GT(Score("20261123", 1), 0);  // carried in
+  ASSERT_TRUE(*Event("c", RankEventKind::kLike, 2, now + 2000, now + 2000));
+  const auto next_day = ScanAll(rankings_, "20261123", now + 2000, 10);
+  ASSERT_EQ(next_day.size(), 1u);
+  EXPECT_EQ(next_day.begin()->second, (DaySignals{2, 0, 1, 0}));
+}
+
 TEST_F(RankingTest, PublishSwapsAWholePeriodBoard) {
   ASSERT_EQ(*rankings_.Publish("all", "2026W47", {{1, 5.0}, {2, 7.5}, {3, 1.0}}), 3u);
   auto top = rankings_.Top("all", "2026W47", 0, 10);

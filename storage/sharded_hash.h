@@ -85,7 +85,7 @@ class ShardedMap {
 class ShardedStringSet {
  public:
   bool Contains(std::string_view key) const {
-    return shards_[sharded_hash_internal::ShardOf(key)].contains(std::string(key));
+    return shards_[sharded_hash_internal::ShardOf(key)].contains(key);
   }
   void Insert(std::string_view key) { shards_[sharded_hash_internal::ShardOf(key)].emplace(key); }
   void Reserve(size_t total) {
@@ -104,7 +104,12 @@ class ShardedStringSet {
   }
 
  private:
-  std::array<std::unordered_set<std::string>, kShardedHashShards> shards_;
+  // Looked up by string_view without building a std::string (C++20 heterogeneous lookup).
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+  };
+  std::array<std::unordered_set<std::string, Hash, std::equal_to<>>, kShardedHashShards> shards_;
 };
 
 }  // namespace podium::storage
