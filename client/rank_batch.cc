@@ -40,10 +40,11 @@ Status ReadWeights(Client& client, const std::string& ns, RankBatchSummary* summ
   Result<ReplyValue> reply = client.Call(Opcode::kRankWeights, ns);
   if (!reply.ok()) return reply.status();
   const ReplyValue& pairs = reply.value();
-  if (pairs.type != ValueType::kArray || pairs.elements.size() != 8) {
+  if (pairs.type != ValueType::kArray || pairs.elements.size() < 8 ||
+      pairs.elements.size() % 2 != 0) {
     return ReplyError(client, "RANK.WEIGHTS", pairs);
   }
-  for (size_t i = 0; i < 8; i += 2) {
+  for (size_t i = 0; i < pairs.elements.size(); i += 2) {
     const ReplyValue& value = pairs.elements[i + 1];
     if (!IsNumber(value)) return ReplyError(client, "RANK.WEIGHTS", pairs);
     const std::string& name = pairs.elements[i].bytes;

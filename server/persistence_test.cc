@@ -443,6 +443,57 @@ TEST_F(PersistenceTest, RankingArchivesAndPeriodBoardsAreRecovered) {
   EXPECT_LT(bytes, 3000u * 40 + 1000) << "one day's archive, not two";
 }
 
+// A weight change re-scores a part per step; events, a snapshot and the rest of the re-score
+// happen meanwhile. Recovery must give back the same half-re-scored state (each product with
+// the weights it had), and then the same finished one.
+TEST_F(PersistenceTest, WeightChangeHalfwayIsRecovered) {
+  Database live;
+  std::unique_ptr<storage::EffectLog> log = OpenLog(1);
+  live.set_log(log.get());
+  storage::Rankings& rankings = live.rankings();
+  std::vector<std::string> ids;
+  std::mt19937 random(5);
+  int64_t now = kRankStartMs;  // 23:30 of the first day: the second day's window opens
+  const auto events = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      ids.push_back("w" + std::to_string(ids.size()));
+      const int64_t ts = now - static_cast<int64_t>(random() % 2) * 3'600'000;
+      const storage::RankEvent event{ids.back(), storage::RankEventKind::kLike,
+                                     random() % 500, ts};
+      ASSERT_TRUE(rankings.Apply("all", event, now).ok());
+    }
+  };
+  events(3000);
+  while (rankings.Step(now)) {
+  }
+  now += 3'600'000;  // 00:30 of the second day
+  events(2000);
+  ASSERT_TRUE(rankings.SetWeights("all", {0.3, 0.9, 0.7, 0.25}).ok());
+  for (int i = 0; i < 300; ++i) {
+    rankings.Step(now);
+    events(3);
+    if (i == 100) {
+      auto snapshot = storage::WriteSnapshot(&env_, dir_, live, *log, now);
+      ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+    }
+  }
+  ASSERT_TRUE(rankings.Weights("all").rescoring);  // halfway: 300 of 512 parts
+  ASSERT_TRUE(log->Close().ok());
+  live.set_log(nullptr);
+
+  Database recovered;
+  auto report = storage::Recover(&env_, dir_, &recovered);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_TRUE(recovered.rankings().Weights("all").rescoring);
+  EXPECT_TRUE(DumpOf(recovered, kRankStartMs) == DumpOf(live, kRankStartMs));
+  for (Database* db : {&live, &recovered}) {
+    while (db->rankings().Step(now)) {
+    }
+    EXPECT_FALSE(db->rankings().Weights("all").rescoring);
+  }
+  EXPECT_TRUE(DumpOf(recovered, kRankStartMs) == DumpOf(live, kRankStartMs));
+}
+
 // A union bigger than one record is logged as a group of records; recovery applies it whole.
 TEST_F(PersistenceTest, BigUnionIsOneGroupOfRecords) {
   Database live;

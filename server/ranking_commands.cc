@@ -141,14 +141,17 @@ void RankEventsCommand(CommandContext& context) {
   }
 }
 
-void ReplyWeights(protocol::ReplyWriter& reply, const storage::RankWeights& weights) {
-  reply.ArrayHeader(8);
+void ReplyWeights(protocol::ReplyWriter& reply, const storage::Rankings::WeightsState& state) {
+  const storage::RankWeights& weights = state.weights;
+  reply.ArrayHeader(10);
   for (const auto& [name, value] :
        {std::pair{"view", weights.view}, std::pair{"like", weights.like},
         std::pair{"order", weights.order}, std::pair{"carry", weights.carry}}) {
     reply.Bytes(name);
     reply.Double(value);
   }
+  reply.Bytes("rescoring");
+  reply.Integer(state.rescoring ? 1 : 0);
 }
 
 // RANK.WEIGHTS ns [view like order carry]
@@ -266,9 +269,14 @@ void RankSignalsCommand(CommandContext& context) {
     context.reply.Nil();
     return;
   }
+  auto weights = context.db.rankings().WeightsOf(ns, context.arg(1).bytes, product);
+  if (!weights.ok()) {
+    ReplyStatus(context, weights.status());
+    return;
+  }
   const storage::RankSignals& s = **signals;
   protocol::ReplyWriter& reply = context.reply;
-  reply.ArrayHeader(10);
+  reply.ArrayHeader(12);
   reply.Bytes("views");
   reply.Integer(s.views);
   reply.Bytes("likes");
@@ -279,6 +287,13 @@ void RankSignalsCommand(CommandContext& context) {
   reply.Double(s.carried);
   reply.Bytes("score");
   reply.Double(s.score);
+  // The weights this score uses: the ones in force, or the previous ones while a weight
+  // change has not re-scored this product yet.
+  reply.Bytes("weights");
+  reply.ArrayHeader(4);
+  for (double weight : {weights->view, weights->like, weights->order, weights->carry}) {
+    reply.Double(weight);
+  }
 }
 
 // RANK.SCAN ns day cursor count

@@ -171,13 +171,14 @@ void Rankings::PropagateLocked(Namespace& space, int32_t from_day, uint64_t prod
       // this delta), instead of adding the delta to a carry that was never applied.
       const Window* previous = FindWindowLocked(space, day - 1);
       const double before = state.signals.score;
-      CopyCarryLocked(space.weights, *previous, *window, product, state);
+      CopyCarryLocked(WeightsFor(space, day, product), *previous, *window, product, state);
       delta = state.signals.score - before;
       continue;
     }
     state.carried_in = true;
-    state.signals.carried += space.weights.carry * delta;
-    delta = RescoreLocked(space.weights, *window, product, state);
+    const RankWeights& weights = WeightsFor(space, day, product);
+    state.signals.carried += weights.carry * delta;
+    delta = RescoreLocked(weights, *window, product, state);
   }
 }
 
@@ -223,8 +224,8 @@ Result<bool> Rankings::Apply(std::string_view ns, const RankEvent& event, int64_
   ProductState& state = window.products[event.product];
   const double before = state.signals.score;
   if (window.building && !state.carried_in) {
-    CopyCarryLocked(space.weights, *FindWindowLocked(space, day.index - 1), window,
-                    event.product, state);
+    CopyCarryLocked(WeightsFor(space, day.index, event.product),
+                    *FindWindowLocked(space, day.index - 1), window, event.product, state);
   }
   RankSignals& signals = state.signals;
   switch (event.kind) {
@@ -241,15 +242,16 @@ Result<bool> Rankings::Apply(std::string_view ns, const RankEvent& event, int64_
       signals.order_sum += order_amount;
       break;
   }
-  RescoreLocked(space.weights, window, event.product, state);
+  RescoreLocked(WeightsFor(space, day.index, event.product), window, event.product, state);
   PropagateLocked(space, day.index, event.product, state.signals.score - before);
   LogTouchedLocked(ns, space);
   return true;
 }
 
-RankWeights Rankings::Weights(std::string_view ns) {
+Rankings::WeightsState Rankings::Weights(std::string_view ns) {
   std::lock_guard<std::mutex> lock(mutex_);
-  return NamespaceLocked(ns).weights;
+  const Namespace& space = NamespaceLocked(ns);
+  return {space.weights, space.rescore.has_value()};
 }
 
 Status Rankings::SetWeights(std::string_view ns, const RankWeights& weights) {
@@ -263,35 +265,16 @@ Status Rankings::SetWeights(std::string_view ns, const RankWeights& weights) {
   }
   std::lock_guard<std::mutex> lock(mutex_);
   Namespace& space = NamespaceLocked(ns);
-  space.weights = weights;
-  RescoreAllLocked(space);
-  // The re-score is logged as the weights alone: replay runs it again (the same function of
-  // the same state), instead of a record per product.
-  touched_products_.clear();
+  if (space.rescore.has_value()) {
+    return Status::Busy("the windows are still being re-scored with the weights set before; "
+                        "retry once RANK.WEIGHTS shows rescoring 0");
+  }
+  StartRescoreLocked(space, weights);
+  // Logged as the weights alone: replay starts the same re-score, and the stepper's slices of
+  // it are logged as they run (LogTouchedLocked).
   weights_changed_ = true;
   LogTouchedLocked(ns, space);
   return Status::Ok();
-}
-
-// Every window of the namespace from its raw signals with the weights in force, oldest first:
-// each window's carried parts come from the one before, already re-scored.
-void Rankings::RescoreAllLocked(Namespace& space) {
-  const RankWeights& weights = space.weights;
-  const Window* previous = nullptr;
-  for (auto& [index, window] : space.windows) {
-    const bool follows = previous != nullptr && previous->day.index == index - 1;
-    Window& current = *window;
-    current.products.ForEach([&](uint64_t product, ProductState& state) {
-      state.signals.carried = 0;
-      if (follows && state.carried_in) {
-        if (const ProductState* before = previous->products.Find(product)) {
-          state.signals.carried = weights.carry * before->signals.score;
-        }
-      }
-      RescoreLocked(weights, current, product, state);
-    });
-    previous = window.get();
-  }
 }
 
 Result<const Rankings::Window*> Rankings::QueryWindowLocked(std::string_view ns,
@@ -390,7 +373,8 @@ bool Rankings::StepCopyLocked(Namespace& space, Window& window) {
     ProductState& state = window.products[product];
     if (state.carried_in) continue;
     const double before = state.signals.score;
-    CopyCarryLocked(space.weights, *previous, window, product, state);
+    CopyCarryLocked(WeightsFor(space, window.day.index, product), *previous, window, product,
+                    state);
     // A later window (opened while this one was building) follows.
     PropagateLocked(space, window.day.index, product, state.signals.score - before);
   }
@@ -426,6 +410,11 @@ bool Rankings::Step(int64_t now_ms) {
       dropped_archives_.push_back(space.archives.begin()->first);
       dead.push_back(std::move(space.archives.begin()->second));
       space.archives.erase(space.archives.begin());
+    }
+    // One part of a weight change's re-score (before windows open: replay keeps this order).
+    if (space.rescore.has_value()) {
+      StepRescoreLocked(space);
+      more = more || space.rescore.has_value();
     }
     // Open every day up to the one `lead` ahead, each from the one before.
     if (!space.windows.empty()) {

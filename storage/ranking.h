@@ -34,6 +34,7 @@
 #pragma once
 
 #include <array>
+#include <climits>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
@@ -116,9 +117,18 @@ class Rankings {
   // Applies one event: true when applied, false when its id was already applied.
   Result<bool> Apply(std::string_view ns, const RankEvent& event, int64_t now_ms);
 
-  RankWeights Weights(std::string_view ns);
-  // Re-scores every live window of ns from its raw signals (today in one go; docs "Not yet").
+  struct WeightsState {
+    RankWeights weights;     // in force: new events and re-scored products use them
+    bool rescoring = false;  // a change is still re-scoring the windows
+  };
+  WeightsState Weights(std::string_view ns);
+  // New weights for ns. The windows are re-scored from their raw signals by the stepper, oldest
+  // window first, one of a window's 256 parts per step (a product's score, signals and carried
+  // part use one set of weights at every moment: the new ones once its part is done). Busy
+  // while the previous change is still re-scoring.
   Status SetWeights(std::string_view ns, const RankWeights& weights);
+  // The weights product's score in window uses now (RANK.SIGNALS reports them).
+  Result<RankWeights> WeightsOf(std::string_view ns, std::string_view window, uint64_t product);
 
   struct Entry {
     uint64_t product;
@@ -202,8 +212,16 @@ class Rankings {
     std::unique_ptr<Window> source;
     size_t parts_done = kShardedHashShards;
   };
+  // A weight change in progress: windows before `day` are re-scored, and parts < `part` of the
+  // window of `day`; everything else still uses `old_weights`.
+  struct Rescore {
+    RankWeights old_weights;
+    int32_t day = INT32_MIN;
+    size_t part = 0;
+  };
   struct Namespace {
     RankWeights weights;
+    std::optional<Rescore> rescore;
     std::map<int32_t, std::unique_ptr<Window>> windows;  // by day index
     std::map<int32_t, std::unique_ptr<Archive>> archives;  // by day index
     std::map<std::string, std::unique_ptr<SortedSet>, std::less<>> periods;  // by name
@@ -228,8 +246,14 @@ class Rankings {
   double RescoreLocked(const RankWeights& weights, Window& window, uint64_t product,
                        ProductState& state);
   void PropagateLocked(Namespace& space, int32_t from_day, uint64_t product, double delta);
-  // Re-scores every window of space with its weights (SetWeights, and its replay).
-  void RescoreAllLocked(Namespace& space);
+  // The weights of product's score in the window of `day` (Rescore).
+  static const RankWeights& WeightsFor(const Namespace& space, int32_t day, uint64_t product);
+  // SetWeights and its replay: the new weights, and a re-score from the oldest window.
+  static void StartRescoreLocked(Namespace& space, const RankWeights& weights);
+  // One part of the re-score, or its end when no window is left; logged (LogTouchedLocked).
+  void StepRescoreLocked(Namespace& space);
+  // Re-scores part `part` of window `day` with the weights in force (live and replay).
+  void RescorePartLocked(Namespace& space, int32_t day, size_t part);
   void CopyCarryLocked(const RankWeights& weights, const Window& previous, Window& window,
                        uint64_t product, ProductState& state);
   bool StepCopyLocked(Namespace& space, Window& window);
@@ -263,6 +287,8 @@ class Rankings {
   std::string touched_event_id_;
   int32_t touched_event_day_ = 0;
   bool weights_changed_ = false;
+  std::vector<std::pair<int32_t, size_t>> rescored_parts_;  // (day, part), in order
+  bool rescore_ended_ = false;
 };
 
 }  // namespace podium::storage

@@ -24,6 +24,9 @@ enum class RankTag : uint8_t {
   kArchivedProduct = 7,
   kDropArchive = 8,
   kPeriodBoard = 9,
+  kRescorePart = 10,
+  kRescoreEnd = 11,
+  kRescoreState = 12,
 };
 
 void AppendF64(std::string* out, double value) { AppendU64(out, std::bit_cast<uint64_t>(value)); }
@@ -128,6 +131,15 @@ void AppendEventIdEntry(int32_t day, std::string_view id, std::string* out) {
   AppendDay(out, day);
   AppendLengthPrefixed(out, id);
 }
+// A re-score in progress (active), or none.
+void AppendRescoreStateEntry(bool active, const RankWeights& old, int32_t day, size_t part,
+                             std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kRescoreState));
+  out->push_back(active ? 1 : 0);
+  for (double weight : {old.view, old.like, old.order, old.carry}) AppendF64(out, weight);
+  AppendDay(out, day);
+  AppendU32(out, static_cast<uint32_t>(part));
+}
 void AppendArchivedEntry(int32_t day, const DaySignals& signals, std::string* out) {
   out->push_back(static_cast<char>(RankTag::kArchivedProduct));
   AppendDay(out, day);
@@ -159,7 +171,8 @@ void Rankings::LogPeriodLocked(std::string_view ns, std::string_view name,
 
 void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
   const bool touched = weights_changed_ || !dropped_windows_.empty() ||
-                       !dropped_archives_.empty() ||
+                       !dropped_archives_.empty() || !rescored_parts_.empty() ||
+                       rescore_ended_ ||
                        !touched_windows_.empty() || !touched_event_id_.empty() ||
                        !touched_products_.empty();
   if (log_ != nullptr && touched) {
@@ -174,6 +187,12 @@ void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
       record.push_back(static_cast<char>(RankTag::kDropArchive));
       AppendDay(&record, day);
     }
+    for (const auto& [day, part] : rescored_parts_) {
+      record.push_back(static_cast<char>(RankTag::kRescorePart));
+      AppendDay(&record, day);
+      AppendU32(&record, static_cast<uint32_t>(part));
+    }
+    if (rescore_ended_) record.push_back(static_cast<char>(RankTag::kRescoreEnd));
     std::sort(touched_windows_.begin(), touched_windows_.end());
     touched_windows_.erase(std::unique(touched_windows_.begin(), touched_windows_.end()),
                            touched_windows_.end());
@@ -199,6 +218,8 @@ void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
   weights_changed_ = false;
   dropped_windows_.clear();
   dropped_archives_.clear();
+  rescored_parts_.clear();
+  rescore_ended_ = false;
   touched_windows_.clear();
   touched_event_id_.clear();
   touched_products_.clear();
@@ -217,6 +238,8 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
     bool cursor_set = false;
     double cursor_score = 0;
     DaySignals archived;
+    bool active = false;
+    uint32_t part = 0;
     std::unique_ptr<SortedSet> board;  // kPeriodBoard, built while decoding
   };
   std::vector<Decoded> decoded;
@@ -258,6 +281,20 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
       case RankTag::kDropArchive:
         ok = ReadDay(reader, &entry.day);
         break;
+      case RankTag::kRescorePart:
+        ok = ReadDay(reader, &entry.day) && ReadU32(reader, &entry.part) &&
+             entry.part < kShardedHashShards;
+        break;
+      case RankTag::kRescoreEnd:
+        ok = true;
+        break;
+      case RankTag::kRescoreState:
+        ok = reader.ReadU8(&flag) && flag <= 1 && ReadF64(reader, &entry.weights.view) &&
+             ReadF64(reader, &entry.weights.like) && ReadF64(reader, &entry.weights.order) &&
+             ReadF64(reader, &entry.weights.carry) && ReadDay(reader, &entry.day) &&
+             ReadU32(reader, &entry.part) && entry.part <= kShardedHashShards;
+        entry.active = flag == 1;
+        break;
       case RankTag::kArchivedProduct:
         ok = ReadDay(reader, &entry.day) && reader.ReadU64(&entry.archived.product) &&
              entry.archived.product <= kProductIdMax && ReadI64(reader, &entry.archived.views) &&
@@ -290,11 +327,19 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
       case RankTag::kNamespace:
         space = &NamespaceLocked(entry.text);
         break;
-      case RankTag::kWeights: {
-        space->weights = entry.weights;
-        RescoreAllLocked(*space);  // what the live change ran, over this state
+      case RankTag::kWeights:
+        StartRescoreLocked(*space, entry.weights);  // as the live change did
         break;
-      }
+      case RankTag::kRescorePart:
+        if (space->rescore.has_value()) RescorePartLocked(*space, entry.day, entry.part);
+        break;
+      case RankTag::kRescoreEnd:
+        space->rescore.reset();
+        break;
+      case RankTag::kRescoreState:
+        space->rescore.reset();
+        if (entry.active) space->rescore = Rescore{entry.weights, entry.day, entry.part};
+        break;
       case RankTag::kWindow: {
         auto [it, created] = space->windows.try_emplace(entry.day);
         if (created) {
@@ -354,7 +399,8 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
           state.signals.likes = entry.state.signals.likes;
           state.signals.order_sum = entry.state.signals.order_sum;
           state.signals.carried = entry.state.signals.carried;
-          RescoreLocked(space->weights, window, entry.product, state);
+          RescoreLocked(WeightsFor(*space, entry.day, entry.product), window, entry.product,
+                        state);
         }
         break;
       }
@@ -382,7 +428,10 @@ uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks) {
     chunks->emplace_back();
     AppendNamespaceEntry(name, &chunks->back());
     AppendWeightsEntry(space.weights, &chunks->back());
-    count += 1;
+    const Rescore rescore = space.rescore.value_or(Rescore{});
+    AppendRescoreStateEntry(space.rescore.has_value(), rescore.old_weights, rescore.day,
+                            rescore.part, &chunks->back());
+    count += 2;
     for (const auto& day_and_window : space.windows) {
       const int32_t day = day_and_window.first;  // a plain variable: lambdas below capture it
       const Window* window = day_and_window.second.get();

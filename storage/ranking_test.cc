@@ -155,7 +155,7 @@ TEST_F(RankingTest, CarryOverExactAndOnceUnderConcurrentEvents) {
   done = true;
   stepper.join();
   FinishSteps(now);
-  const RankWeights weights = rankings_.Weights("all");
+  const RankWeights weights = rankings_.Weights("all").weights;
   size_t checked = 0;
   for (uint64_t p = 0; p < kProducts; ++p) {
     const RankSignals day0 = Signals("20261122", p);
@@ -177,11 +177,81 @@ TEST_F(RankingTest, WeightChangeRescores) {
   ASSERT_TRUE(*Event("l", RankEventKind::kLike, 2, now, now));
   EXPECT_EQ((*rankings_.Top("all", "20261122", 0, 1))[0].product, 2u);
   ASSERT_TRUE(rankings_.SetWeights("all", {5, 1, 1, 0.2}).ok());
+  EXPECT_TRUE(rankings_.Weights("all").rescoring);
+  // A second change waits for the first one's re-score.
+  EXPECT_EQ(rankings_.SetWeights("all", {1, 1, 1, 0.1}).code(), StatusCode::kBusy);
+  FinishSteps(now);
+  EXPECT_FALSE(rankings_.Weights("all").rescoring);
   EXPECT_EQ((*rankings_.Top("all", "20261122", 0, 1))[0].product, 1u);
   EXPECT_NEAR(Score("20261122", 1), 5, 1e-12);
+  EXPECT_EQ(rankings_.WeightsOf("all", "20261122", 1)->view, 5);
   EXPECT_FALSE(rankings_.SetWeights("all", {1, 1, 1, 1.5}).ok());
   EXPECT_FALSE(rankings_.SetWeights("all", {NAN, 1, 1, 0.1}).ok());
-  EXPECT_EQ(rankings_.Weights("all").view, 5);
+  EXPECT_EQ(rankings_.Weights("all").weights.view, 5);
+}
+
+// A weight change re-scores a part per step while events go on in both windows: every product
+// is scored with one set of weights at every moment, and once the re-score is done the board
+// equals one computed from scratch with the new weights (carry-over included).
+TEST_F(RankingTest, WeightChangeRescoresInPartsWhileEventsArrive) {
+  constexpr uint64_t kProducts = 2000;
+  int64_t now = kDay0 + kDayMs - 60'000;  // 23:59: the next window opens
+  std::mt19937 random(7);
+  int next_id = 0;
+  const auto random_event = [&](int64_t ts) {
+    const uint64_t product = random() % kProducts;
+    const auto kind = static_cast<RankEventKind>(random() % 4);
+    ASSERT_TRUE(Event("e" + std::to_string(next_id++), kind, product, ts, now,
+                      kind == RankEventKind::kOrder ? 2 : 0,
+                      kind == RankEventKind::kOrder ? 1000 : 0).ok());
+  };
+  for (int i = 0; i < 6000; ++i) random_event(now);
+  FinishSteps(now);
+  now += 120'000;  // 00:01 of the next day
+  for (int i = 0; i < 3000; ++i) random_event(now);
+  const RankWeights weights{0.5, 2, 0.25, 0.3};
+  ASSERT_TRUE(rankings_.SetWeights("all", weights).ok());
+  int steps = 0;
+  while (rankings_.Weights("all").rescoring) {
+    rankings_.Step(now);
+    ++steps;
+    for (int i = 0; i < 5; ++i) random_event(now - 90'000 * (i % 2));  // both days
+    // Mid-way, each product's score is its signals under the weights it reports.
+    const uint64_t product = random() % kProducts;
+    for (const char* day : {"20261122", "20261123"}) {
+      auto signals = rankings_.Signals("all", day, product);
+      ASSERT_TRUE(signals.ok());
+      if (!signals->has_value()) continue;
+      const RankWeights used = *rankings_.WeightsOf("all", day, product);
+      const RankSignals& s = **signals;
+      EXPECT_NEAR(s.score,
+                  used.view * s.views + used.like * s.likes + used.order * s.order_sum +
+                      s.carried,
+                  1e-9);
+    }
+  }
+  EXPECT_GT(steps, 256);  // two windows of 256 parts, a part per step
+  size_t checked = 0;
+  for (uint64_t product = 0; product < kProducts; ++product) {
+    auto first_signals = rankings_.Signals("all", "20261122", product);
+    auto second = rankings_.Signals("all", "20261123", product);
+    ASSERT_TRUE(first_signals.ok() && second.ok());
+    if (!first_signals->has_value()) continue;  // no event that day
+    ++checked;
+    const RankSignals& first = **first_signals;
+    const double first_score = weights.view * first.views + weights.like * first.likes +
+                               weights.order * first.order_sum;
+    EXPECT_NEAR(first.score, first_score, 1e-9) << product;
+    ASSERT_TRUE(second->has_value()) << product << " was carried over";
+    const RankSignals& s = **second;
+    EXPECT_NEAR(s.carried, weights.carry * first_score, 1e-9) << product;
+    EXPECT_NEAR(s.score,
+                weights.view * s.views + weights.like * s.likes + weights.order * s.order_sum +
+                    s.carried,
+                1e-9)
+        << product;
+  }
+  EXPECT_GT(checked, kProducts * 9 / 10);
 }
 
 TEST_F(RankingTest, TopPagesAndRanksAreOneBased) {

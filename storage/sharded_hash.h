@@ -63,6 +63,10 @@ class ShardedMap {
     for (const auto& [key, value] : shards_[shard]) fn(key, value);
   }
   template <typename Fn>
+  void ForEachInShard(size_t shard, Fn&& fn) {
+    for (auto& [key, value] : shards_[shard]) fn(key, value);
+  }
+  template <typename Fn>
   void ForEach(Fn&& fn) {
     for (auto& shard : shards_) {
       for (auto& [key, value] : shard) fn(key, value);

@@ -134,8 +134,10 @@ def pairs(flat):
 
 
 def weights_of(db, ns):
+    """The weights in force, once any re-score with them is done (RANK.WEIGHTS's rescoring)."""
+    fx.wait_until(lambda: call(db, "RANK.WEIGHTS", ns)[-1] == 0, 10, "the re-score to finish")
     reply = call(db, "RANK.WEIGHTS", ns)
-    return {reply[i].decode(): float(reply[i + 1]) for i in range(0, len(reply), 2)}
+    return {reply[i].decode(): float(reply[i + 1]) for i in range(0, 8, 2)}
 
 
 class Scenario:

@@ -105,12 +105,17 @@ class RankingsTest(fx.ServerTestCase):
     def test_weights_show_change_and_rescore(self):
         weights = self.call("RANK.WEIGHTS", self.ns)
         self.assertEqual(weights, [b"view", b"0.1", b"like", b"0.2", b"order", b"0.7",
-                                   b"carry", b"0.1"])
+                                   b"carry", b"0.1", b"rescoring", 0])
         self.assertEqual(self.event("v", "VIEW", 1), 1)
         self.assertEqual(self.event("l", "LIKE", 2), 1)
         self.assertEqual(self.top()[0][0], 2)
         self.assertEqual(self.call("RANK.WEIGHTS", self.ns, 5, 1, 1, 0.2)[1], b"5")
+        # The windows are re-scored in the background, a part at a time.
+        fx.wait_until(lambda: self.call("RANK.WEIGHTS", self.ns)[9] == 0, 10,
+                      "the re-score to finish")
         self.assertEqual(self.top(), [(1, 5.0), (2, 1.0)])
+        signals = dict(zip(*[iter(self.call("RANK.SIGNALS", self.ns, self.today, 1))] * 2))
+        self.assertEqual(signals[b"weights"], [b"5", b"1", b"1", b"0.2"])
         self.assertTrue(self.call("RANK.WEIGHTS", self.ns, 1, 1, 1, 1).startswith("error:"))
         self.assertEqual(self.call("RANK.WEIGHTS", self.ns)[1], b"5")
 
