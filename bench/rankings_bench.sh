@@ -52,7 +52,10 @@
 # Usage: bench/rankings_bench.sh [build_dir]
 #   env: REPEAT=3 CLIENTS=50 PRODUCTS=1000000 EVENTS=200000 REQUESTS=200000 DRIVER_PROCS=4
 #        QUIET=3 TAIL=2 TWO_STEP=1 ROLLOVER_BUILD=1 BUILD_WAIT=240
-#        PODIUM_PORT=7771 PODIUM2_PORT=7772 REDIS_PORT=6371
+#        SECTIONS="1 1b 2 3" (which parts run), RATE=0 (part 3's load: 0 sends each request
+#        when the previous reply arrives, saturating the machine; N paces the clients at N
+#        requests/s in all, latency counted from when each request was due)
+#        PODIUM_PORT=7771 PODIUM2_PORT=7772 REDIS_PORT=6371 PODIUM_FLAGS="--threads 1"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -67,6 +70,10 @@ tail_s=${TAIL:-2}
 two_step=${TWO_STEP:-1}
 rollover_build=${ROLLOVER_BUILD:-1}
 build_wait=${BUILD_WAIT:-240}
+sections=" ${SECTIONS:-1 1b 2 3} "
+rate=${RATE:-0}
+run_section() { [[ "$sections" == *" $1 "* ]]; }
+read -r -a podium_flags <<<"${PODIUM_FLAGS:-}"  # extra podium-server flags, e.g. --threads 1
 podium_port=${PODIUM_PORT:-7771}
 podium2_port=${PODIUM2_PORT:-7772}
 redis_port=${REDIS_PORT:-6371}
@@ -99,7 +106,7 @@ ports=("$podium_port" "$redis_port")
 for port in "${ports[@]}"; do
   if redis-cli -p "$port" ping >/dev/null 2>&1; then echo "port $port is taken" >&2; exit 1; fi
 done
-"$server" --port "$podium_port" --data_dir= >"$work/podium.log" 2>&1 &
+"$server" --port "$podium_port" --data_dir= "${podium_flags[@]}" >"$work/podium.log" 2>&1 &
 podium_pid=$!
 redis-server --port "$redis_port" --save '' --appendonly no --dir "$work" --daemonize yes \
   --logfile "$work/redis.log"
@@ -153,6 +160,7 @@ driver_args=(--clients "$clients" --procs "$procs" --products "$products")
 port_of() { if [ "$1" = podium ]; then echo "$podium_port"; else echo "$redis_port"; fi; }
 pid_of() { if [ "$1" = podium ]; then echo "$podium_pid"; else echo "$redis_pid"; fi; }
 
+if run_section 1; then
 echo "== 1. event ingestion, $events events per run, zipf over $products products," \
      "$clients connections at depth 1 ($procs driver processes)"
 contenders=(podium lua)
@@ -183,6 +191,7 @@ for name in "${contenders[@]:1}"; do
        "(target 1.5)"
 done
 echo "driver ceiling (PING, same driver, podium): median $(median <"$work/ev.ping") requests/s"
+fi
 
 rps() {  # port, requests, keyspace, command...: redis-benchmark's requests per second
   local port=$1 n=$2 range=$3; shift 3
@@ -223,6 +232,7 @@ compare() {
        "medians $p vs $r, ratio $(ratio "$p" "$r") (target $target)"
 }
 
+if run_section 1b; then
 echo "== 1b. event ingestion with redis-benchmark: fixed shape, uniform products, VIEW," \
      "$requests requests, -P 1"
 cards_before="podium $(P rank.card all "$today"), redis $(R zcard "rank:$today")"
@@ -232,19 +242,26 @@ compare "RANK.EVENT VIEW (redis-benchmark)" 1.5 "$products" \
 echo "   board cards before 1b: $cards_before; after: podium $(P rank.card all "$today")," \
      "redis $(R zcard "rank:$today") (products beyond $products would mean a bad product id)"
 compare "PING (redis-benchmark's ceiling here)" - 1 PING -- PING
+fi
 
+if run_section 2; then
 echo "== 2. top 20 of the $products-product board, $requests requests, -P 1"
 compare "RANK.TOP all $today 0 20" 1.5 1 RANK.TOP all "$today" 0 20 -- \
   ZREVRANGE "rank:$today" 0 19 WITHSCORES
 echo "   replies: podium $(P rank.top all "$today" 0 20 | wc -l) lines, redis" \
      "$(R zrevrange "rank:$today" 0 19 withscores | wc -l) lines"
+fi
+run_section 3 || exit 0
+load_args=("${driver_args[@]}")
+[ "$rate" != 0 ] && load_args+=(--rate "$rate")
 
-echo "== 3. rollover under a $clients-client load (QUIET $quiet s, TAIL $tail_s s)"
+echo "== 3. rollover under a $clients-client load (QUIET $quiet s, TAIL $tail_s s," \
+     "$([ "$rate" = 0 ] && echo "closed loop" || echo "paced at $rate requests/s"))"
 summary_field() { sed -nE "s/.*[ ]$1=([0-9.]+).*/\1/p"; }
 : >"$work/r.seconds"; : >"$work/r.during_max"; : >"$work/r.during_p999"; : >"$work/r.before_max"
 for run in $(seq "$repeat"); do
   out=$($py "$driver" load --port "$redis_port" --server-pid "$redis_pid" --mode zincrby \
-    "${driver_args[@]}" --day "$today" --seed "$run" --label "  run $run redis ZINCRBY load" \
+    "${load_args[@]}" --day "$today" --seed "$run" --label "  run $run redis ZINCRBY load" \
     --probe command --probe-at "$quiet" --tail "$tail_s" \
     --probe-command "ZUNIONSTORE rank:$tomorrow:r$run 1 rank:$today WEIGHTS 0.1")
   echo "$out" | grep -v '^summary '
@@ -262,7 +279,7 @@ echo "redis ZUNIONSTORE of $products: $(tr '\n' ' ' <"$work/r.seconds")s, median
 : >"$work/p.all_max"; : >"$work/p.all_p999"
 for run in $(seq "$repeat"); do
   out=$($py "$driver" load --port "$podium_port" --server-pid "$podium_pid" --mode podium \
-    "${driver_args[@]}" --seed "$run" --tag "q$run" --duration $((quiet + tail_s)) \
+    "${load_args[@]}" --seed "$run" --tag "q$run" --duration $((quiet + tail_s)) \
     --label "  run $run podium RANK.EVENT load, $products-product board, no build")
   echo "$out" | grep -v '^summary '
   summary=$(echo "$out" | grep '^summary ')
@@ -282,7 +299,7 @@ lead=$(( podium_load_ms * 3 / 1000 + quiet + 10 ))
 for run in $(seq "$repeat"); do
   read -r ztoday ztomorrow open_at offset < <($py "$driver" tzfile --path "$work/zone.$run" \
     --open-in "$lead")
-  "$server" --port "$podium2_port" --data_dir= --ranking_tz="$work/zone.$run" \
+  "$server" --port "$podium2_port" --data_dir= "${podium_flags[@]}" --ranking_tz="$work/zone.$run" \
     >"$work/podium2.$run.log" 2>&1 &
   podium2_pid=$!
   for _ in $(seq 2000); do
@@ -308,7 +325,7 @@ for run in $(seq "$repeat"); do
   else
     sleep "$wait_s"
     out=$($py "$driver" load --port "$podium2_port" --server-pid "$podium2_pid" --mode podium \
-      "${driver_args[@]}" --seed "$run" --tag "w$run" --probe build --window "$ztomorrow" \
+      "${load_args[@]}" --seed "$run" --tag "w$run" --probe build --window "$ztomorrow" \
       --duration "$build_wait" --tail "$tail_s" \
       --label "  run $run podium RANK.EVENT load across the opening of $ztomorrow at 23:00 local")
     echo "$out" | grep -v '^summary '

@@ -32,6 +32,8 @@ zero-padded digits) names the same products (Podium, like Redis, reads no leadin
 import argparse
 import array
 import bisect
+import gc
+import heapq
 import itertools
 import math
 import multiprocessing as mp
@@ -171,7 +173,11 @@ def machine_cpu():
     return (sum(v) - idle) / TICKS
 
 
-def worker(port, mode, conns, make_iter, barrier, stop, out, keep_sends):
+def worker(port, mode, conns, make_iter, barrier, stop, out, keep_sends, interval_ns=0):
+    """interval_ns 0: each connection sends its next request when the reply arrives (closed
+    loop). Otherwise each connection sends one request every interval_ns (open loop, paced),
+    and a request's latency runs from when it was due, so a stall also counts against the
+    requests it delayed (no coordinated omission)."""
     socks, iters = [], []
     for c in conns:
         s = socket.create_connection(("127.0.0.1", port))
@@ -179,6 +185,9 @@ def worker(port, mode, conns, make_iter, barrier, stop, out, keep_sends):
         socks.append(s)
         iters.append(make_iter(c))  # throughput mode: generates this connection's events now
     two = mode == "two-step"
+    # The collector's pauses (a full collection walks the pool of pre-built requests) would be
+    # measured as server latency: off for the timed part, whose garbage is small and short-lived.
+    gc.disable()
     lat, sends = array.array("q"), array.array("q")
     applied = dup = errors = 0
     first_error = None
@@ -187,17 +196,31 @@ def worker(port, mode, conns, make_iter, barrier, stop, out, keep_sends):
     cpu0, t0 = time.process_time(), mono()
     ep = select.epoll()
     states = {}
-    for s, it in zip(socks, iters):
+    pending = []  # paced: (due, fd) of requests waiting for their time
+    for c, s, it in zip(conns, socks, iters):
         ev = next(it, None)
         if ev is None:
             continue
-        st = [s, it, b"", mono(), 0, ev[1]]
-        s.sendall(ev[0])
+        st = [s, it, b"", mono(), 0, ev[1], ev[0]]
         states[s.fileno()] = st
         ep.register(s.fileno(), select.EPOLLIN)
+        if interval_ns:  # first sends spread over one interval
+            heapq.heappush(pending, (t0 + (c % 997) * interval_ns // 997, s.fileno()))
+        else:
+            s.sendall(ev[0])
     live = len(states)
     while live:
-        for fd, _ in ep.poll():
+        timeout = -1
+        if pending:
+            timeout = max(0.0, (pending[0][0] - mono()) / 1e9)
+        ready = ep.poll(timeout)
+        now = mono()
+        while pending and pending[0][0] <= now:
+            due, fd = heapq.heappop(pending)
+            st = states[fd]
+            st[3] = due
+            st[0].sendall(st[6])
+        for fd, _ in ready:
             st = states[fd]
             data = st[0].recv(65536)
             if not data:
@@ -241,9 +264,16 @@ def worker(port, mode, conns, make_iter, barrier, stop, out, keep_sends):
                 ep.unregister(fd)
                 live -= 1
                 continue
-            st[3] = t
             st[4] = 0
             st[5] = ev[1]
+            if interval_ns:
+                due = st[3] + interval_ns
+                if due > t:
+                    st[6] = ev[0]
+                    heapq.heappush(pending, (due, fd))
+                    continue
+                t = due  # late: its latency counts from when it was due
+            st[3] = t
             st[0].sendall(ev[0])
     t1, cpu1 = mono(), time.process_time()
     out.send({"applied": applied, "dup": dup, "errors": errors,
@@ -266,8 +296,9 @@ def run_clients(args, make_iter, keep_sends, probe_fn):
     for w in range(procs):
         conns = [c for c in range(args.clients) if c % procs == w]
         mine, theirs = ctx.Pipe(duplex=False)
+        interval_ns = int(args.clients * 1e9 / args.rate) if getattr(args, "rate", 0) else 0
         p = ctx.Process(target=worker, args=(args.port, args.mode, conns, make_iter, barrier,
-                                             stop, theirs, keep_sends))
+                                             stop, theirs, keep_sends, interval_ns))
         p.start()
         theirs.close()
         workers.append(p)
@@ -526,6 +557,8 @@ def main():
     sub.choices["events"].add_argument("--events", type=int, default=200000)
     load = sub.choices["load"]
     load.add_argument("--label", default="load")
+    load.add_argument("--rate", type=float, default=0, help="requests/s over all connections, "
+                      "paced (open loop); 0: each connection as fast as replies come back")
     load.add_argument("--duration", type=float, default=5, help="probe none: the length; "
                       "build: the longest wait for the window to open and complete")
     load.add_argument("--probe", choices=["none", "build", "command"], default="none")

@@ -37,9 +37,11 @@ EventLoop::EventLoop(int index, Database& db, ServerInfo& info)
   loop_.data = this;
   CHECK_EQ(uv_timer_init(&loop_, &sweep_timer_), 0);
   CHECK_EQ(uv_timer_init(&loop_, &check_timer_), 0);
+  CHECK_EQ(uv_timer_init(&loop_, &ranking_timer_), 0);
   CHECK_EQ(uv_async_init(&loop_, &stop_async_, OnStop), 0);
   CHECK_EQ(uv_async_init(&loop_, &durable_async_, OnDurable), 0);
-  sweep_timer_.data = check_timer_.data = stop_async_.data = durable_async_.data = this;
+  sweep_timer_.data = check_timer_.data = ranking_timer_.data = this;
+  stop_async_.data = durable_async_.data = this;
 }
 
 EventLoop::~EventLoop() {
@@ -92,6 +94,11 @@ void EventLoop::Start() {
   CHECK_EQ(uv_timer_start(&check_timer_, OnCheckTimer, kConnectionCheckIntervalMs,
                           kConnectionCheckIntervalMs),
            0);
+  if (index_ == 0) {  // one stepper is enough
+    CHECK_EQ(uv_timer_start(&ranking_timer_, OnRankingTimer, kRankingStepIntervalMs,
+                            kRankingStepIntervalMs),
+             0);
+  }
   thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
 }
 
@@ -106,6 +113,7 @@ void EventLoop::OnStop(uv_async_t* async) {
   if (loop->listening_) uv_close(AsHandle(&loop->listener_), nullptr);
   uv_close(AsHandle(&loop->sweep_timer_), nullptr);
   uv_close(AsHandle(&loop->check_timer_), nullptr);
+  uv_close(AsHandle(&loop->ranking_timer_), nullptr);
   uv_close(AsHandle(&loop->stop_async_), nullptr);
   uv_close(AsHandle(&loop->durable_async_), nullptr);
   const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
@@ -191,8 +199,14 @@ void EventLoop::OnSweepTimer(uv_timer_t* timer) {
   if (loop->index_ != 0) return;  // one loop is enough for the rest
   // Holds past their deadline go back (docs/orders.md).
   loop->db_.orders().ExpireDue(now_ms, storage::kHoldSweepOrdersPerCallMax);
-  // Ranking windows: open ahead, copy carried parts, expire (docs/rankings.md). Slices until
-  // the budget is spent; the lock is released between slices, so other loops go on.
+}
+
+// Ranking windows: open ahead, copy carried parts, archive, re-score, expire
+// (docs/rankings.md). Slices until the budget is spent; the engine's lock is released between
+// slices, so the other loops go on.
+void EventLoop::OnRankingTimer(uv_timer_t* timer) {
+  EventLoop* loop = Of(AsHandle(timer));
+  const int64_t now_ms = NowMs();
   const auto start = std::chrono::steady_clock::now();
   while (loop->db_.rankings().Step(now_ms) &&
          std::chrono::steady_clock::now() - start < kRankingStepBudget) {

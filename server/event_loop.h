@@ -4,7 +4,8 @@
 // over the loops and no loop hands a connection to another; a connection then lives on the
 // loop that accepted it. (libuv 1.44 has no UV_TCP_REUSEPORT, so the loop makes the socket
 // itself and gives it to uv_tcp_open.) Each loop also runs two timers: the expiry sweep of its
-// share of the database's shards, and the check that closes idle or stalled clients.
+// share of the database's shards, and the check that closes idle or stalled clients; loop 0
+// also sweeps expired holds and runs the ranking stepper on a third.
 //
 // Thread-safety: Start/Stop/Join are called from the main thread; everything else runs on the
 // loop's own thread. Stop and NotifyDurable are the cross-thread calls (each a uv_async).
@@ -63,6 +64,7 @@ class EventLoop {
   static void OnConnection(uv_stream_t* listener, int status);
   static void OnSweepTimer(uv_timer_t* timer);
   static void OnCheckTimer(uv_timer_t* timer);
+  static void OnRankingTimer(uv_timer_t* timer);
   static void OnStop(uv_async_t* async);
   static void OnDurable(uv_async_t* async);
   void Reject(Connection* connection);
@@ -75,6 +77,7 @@ class EventLoop {
   bool listening_ = false;
   uv_timer_t sweep_timer_;
   uv_timer_t check_timer_;
+  uv_timer_t ranking_timer_;  // loop 0 only
   uv_async_t stop_async_;
   uv_async_t durable_async_;
   std::vector<Connection*> durable_waiters_;

@@ -55,11 +55,11 @@ static_assert(kAmountMax <= (INT64_MAX - kAmountMax) / kOrderQuantityMax,
               "a running total (at most kAmountMax) plus one item's price x quantity fits int64");
 
 // Rankings (docs/rankings.md): carried parts copied into a new window per step of the
-// background stepper; about a millisecond of work, so no request waits longer for it.
-inline constexpr size_t kRankingCarrySliceMembers = 4096;
+// background stepper; about a quarter of a millisecond, so no request waits longer for it.
+inline constexpr size_t kRankingCarrySliceMembers = 1024;
 // Of an expired window's 256 parts, how many the stepper moves into the day's archive per
 // step (a 256th of a million-product day is about 4,000 products, a fraction of a millisecond).
-inline constexpr size_t kRankingArchiveSliceShards = 4;
+inline constexpr size_t kRankingArchiveSliceShards = 1;
 // RANK.SCAN: the most products one reply is asked for.
 inline constexpr size_t kRankScanCountMax = 65536;
 // RANK.PUBLISH: the most products on a weekly or monthly board.

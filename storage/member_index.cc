@@ -13,6 +13,11 @@ void MemberIndex::Insert(uint64_t hash, uint32_t node) {
   ++size_;
 }
 
+void MemberIndex::Reserve(size_t members) {
+  const size_t capacity = members * 100 / kMaxLoadPercent + 1;
+  if (capacity > capacity_) Resize(std::max(kMinCapacity, capacity));
+}
+
 void MemberIndex::PlaceAt(uint64_t value) {
   size_t slot = Home(FingerprintOf(value), capacity_);
   while (NodeOf(slots_[slot]) != kNoNode) slot = Next(slot);

@@ -44,6 +44,9 @@ class MemberIndex {
   }
 
   void Insert(uint64_t hash, uint32_t node);
+  // Grows the table now, so that `members` inserts in all need no rehash (a rehash of a million
+  // slots is milliseconds under the owner's lock).
+  void Reserve(size_t members);
   // Starts loading the cache line where hash's probe begins (a load that knows its next
   // members hides the miss behind the work on the current one).
   void Prefetch(uint64_t hash) const {

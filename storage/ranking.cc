@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <tuple>
 
 #include "storage/limits.h"
 
@@ -118,19 +119,33 @@ Rankings::Window* Rankings::FindWindowLocked(Namespace& space, int32_t day) {
 }
 
 // A window opens building when the one before it exists: its carried parts come from there.
-Rankings::Window& Rankings::OpenWindowLocked(Namespace& space, int32_t day) {
+std::unique_ptr<Rankings::Window> Rankings::SizedWindow(size_t products, size_t board,
+                                                       size_t event_ids) {
+  auto window = std::make_unique<Window>();
+  window->products.Reserve(products);
+  window->board.Reserve(board);
+  window->event_ids.Reserve(event_ids);
+  return window;
+}
+
+Rankings::Window& Rankings::OpenWindowLocked(Namespace& space, int32_t day,
+                                             std::unique_ptr<Window>* spare) {
   auto [it, created] = space.windows.try_emplace(day);
   if (created) {
-    it->second = std::make_unique<Window>();
-    Window& window = *it->second;
-    window.day = RankDayAt(day);
-    if (const Window* previous = FindWindowLocked(space, day - 1)) {
-      window.building = true;
+    const Window* previous = FindWindowLocked(space, day - 1);
+    if (spare != nullptr && *spare != nullptr) {
+      it->second = std::move(*spare);
+    } else if (previous != nullptr) {
       // Sized for what it is about to receive, so its tables do not rehash a million entries
       // at once under the lock as they grow.
-      window.products.Reserve(previous->products.size());
-      window.event_ids.Reserve(previous->event_ids.size());
+      it->second = SizedWindow(previous->products.size(), previous->board.size(),
+                               previous->event_ids.size());
+    } else {
+      it->second = std::make_unique<Window>();
     }
+    Window& window = *it->second;
+    window.day = RankDayAt(day);
+    window.building = previous != nullptr;
     TouchWindowLocked(day);
   }
   return *it->second;
@@ -382,11 +397,31 @@ bool Rankings::StepCopyLocked(Namespace& space, Window& window) {
 }
 
 bool Rankings::Step(int64_t now_ms) {
+  const int32_t ahead = RankDayOf(now_ms + options_.open_lead_ms).index;
+  const int32_t first_live = RankDayOf(now_ms - options_.retention_ms).index;
+  const int32_t first_kept = FirstKeptDay(now_ms);
+  // The next window each namespace is about to open is allocated and sized first, without the
+  // lock (the sizes are read under it): sizing a million-product window takes about 10 ms.
+  std::map<std::pair<std::string, int32_t>, std::unique_ptr<Window>> spares;
+  {
+    std::vector<std::tuple<std::string, int32_t, size_t, size_t, size_t>> sizes;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (const auto& [name, space] : namespaces_) {
+        if (space.windows.empty()) continue;
+        const auto& [last_day, last] = *space.windows.rbegin();
+        if (last_day + 1 > ahead || last_day + 1 < first_live) continue;
+        sizes.emplace_back(name, last_day + 1, last->products.size(), last->board.size(),
+                           last->event_ids.size());
+      }
+    }
+    for (const auto& [name, day, products, board, event_ids] : sizes) {
+      spares[{name, day}] = SizedWindow(products, board, event_ids);
+    }
+  }
   std::vector<std::shared_ptr<void>> dead;
   std::unique_lock<std::mutex> lock(mutex_);
   bool more = false;
-  const int32_t ahead = RankDayOf(now_ms + options_.open_lead_ms).index;
-  const int32_t first_kept = FirstKeptDay(now_ms);
   for (auto& [name, space] : namespaces_) {
     // Expired windows: their raw signals go to the day's archive, the rest is freed.
     while (!space.windows.empty() &&
@@ -418,10 +453,10 @@ bool Rankings::Step(int64_t now_ms) {
     }
     // Open every day up to the one `lead` ahead, each from the one before.
     if (!space.windows.empty()) {
-      const int32_t first_live = RankDayOf(now_ms - options_.retention_ms).index;
       for (int32_t day = std::max(space.windows.rbegin()->first + 1, first_live); day <= ahead;
            ++day) {
-        OpenWindowLocked(space, day);
+        const auto spare = spares.find({name, day});
+        OpenWindowLocked(space, day, spare == spares.end() ? nullptr : &spare->second);
       }
     }
     for (auto& [index, window] : space.windows) {

@@ -241,7 +241,12 @@ class Rankings {
   static void AppendPartSignals(const Archive& archive, size_t part,
                                 std::vector<DaySignals>* out);
   static void InsertArchived(Archive& archive, const DaySignals& signals);
-  Window& OpenWindowLocked(Namespace& space, int32_t day);
+  // Opens the window of `day` if it is not open, from *spare when given and not null (a
+  // window allocated and sized outside the lock: SizedWindow).
+  Window& OpenWindowLocked(Namespace& space, int32_t day, std::unique_ptr<Window>* spare = nullptr);
+  // A new window with its tables sized for one like `previous` (about 10 ms of allocation at a
+  // million products: done outside the engine's lock where it can be).
+  static std::unique_ptr<Window> SizedWindow(size_t products, size_t board, size_t event_ids);
   // Sets p's score in w from its signals; returns the change.
   double RescoreLocked(const RankWeights& weights, Window& window, uint64_t product,
                        ProductState& state);

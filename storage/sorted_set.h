@@ -59,6 +59,8 @@ class SortedSet {
   SortedSet& operator=(const SortedSet&) = delete;
 
   size_t size() const { return size_; }
+  // Sizes the member index for `members` members (see MemberIndex::Reserve).
+  void Reserve(size_t members) { index_.Reserve(members); }
 
   // Adds the member or moves it to `score`. Returns true if the member is new.
   Result<bool> Set(const MemberKey& member, double score);
