@@ -56,6 +56,7 @@
 #        when the previous reply arrives, saturating the machine; N paces the clients at N
 #        requests/s in all, latency counted from when each request was due)
 #        PODIUM_PORT=7771 PODIUM2_PORT=7772 REDIS_PORT=6371 PODIUM_FLAGS="--threads 1"
+#        BENCH_THREADS=2 (redis-benchmark --threads, parts 1b and 2), PIPELINE=16 (its -P)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -74,6 +75,9 @@ sections=" ${SECTIONS:-1 1b 2 3} "
 rate=${RATE:-0}
 run_section() { [[ "$sections" == *" $1 "* ]]; }
 read -r -a podium_flags <<<"${PODIUM_FLAGS:-}"  # extra podium-server flags, e.g. --threads 1
+bench_threads=()  # redis-benchmark's own threads (BENCH_THREADS=2): one is the ceiling otherwise
+[ -n "${BENCH_THREADS:-}" ] && bench_threads=(--threads "$BENCH_THREADS")
+[ -n "${PIPELINE:-}" ] && bench_threads+=(-P "$PIPELINE")  # redis-benchmark -P, parts 1b and 2
 podium_port=${PODIUM_PORT:-7771}
 podium2_port=${PODIUM2_PORT:-7772}
 redis_port=${REDIS_PORT:-6371}
@@ -196,7 +200,7 @@ fi
 rps() {  # port, requests, keyspace, command...: redis-benchmark's requests per second
   local port=$1 n=$2 range=$3; shift 3
   local out
-  out=$(redis-benchmark -p "$port" -c "$clients" -n "$n" -r "$range" -q "$@" 2>/dev/null |
+  out=$(redis-benchmark -p "$port" -c "$clients" -n "$n" -r "$range" -q "${bench_threads[@]}" "$@" 2>/dev/null |
     tr '\r' '\n' | grep 'requests per second' | tail -1 |
     sed -E 's/.*: ([0-9.]+) requests per second.*/\1/')
   if [ -z "$out" ]; then echo "redis-benchmark gave no figure on port $port for: $*" >&2; exit 1; fi
