@@ -35,6 +35,8 @@
 #
 # Usage: bench/orders_bench.sh [build_dir]
 #   env: REPEAT=3 REQUESTS=300000 CLIENTS=50
+#        PIPELINE=16 (redis-benchmark -P for parts 1 and 2a; default 1), ONLY_RESERVE=1 (part 1
+#        only)
 #        OVERSELL_STOCK=100000 OVERSELL_REQUESTS=150000 PODIUM_PORT=7795 REDIS_PORT=6395
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -97,12 +99,12 @@ R set stock:1000 "$stock0" >/dev/null
 expect "POINTS.CHARGE 7 $points0" "$points0" "$(P points.charge 7 "$points0")"
 R set points:7 "$points0" >/dev/null
 echo "podium $(P info server | tr -d '\r' | grep -E '^io_threads:'), redis $(redis-server --version | awk '{print $3}')," \
-     "$clients clients, -P 1, $repeat runs each, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+     "$clients clients, -P ${PIPELINE:-1}, $repeat runs each, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 rps() {  # port, requests, keyspace for __rand_int__, command...
   local port=$1 n=$2 range=$3; shift 3
   local out
-  out=$(redis-benchmark -p "$port" -c "$clients" -n "$n" -r "$range" -q "$@" 2>/dev/null |
+  out=$(redis-benchmark -p "$port" -c "$clients" -n "$n" -r "$range" -P "${PIPELINE:-1}" -q "$@" 2>/dev/null |
     tr '\r' '\n' | grep 'requests per second' | tail -1 |
     sed -E 's/.*: ([0-9.]+) requests per second.*/\1/')
   if [ -z "$out" ]; then echo "redis-benchmark gave no figure on port $port for: $*" >&2; exit 1; fi
@@ -154,6 +156,7 @@ compare "STOCK.RESERVE 1000 1" 1.5 "$requests" 1 STOCK.RESERVE 1000 1 -- \
   EVALSHA "$reserve_sha" 1 stock:1000 1
 echo "   stock left: podium $(P stock.get 1000), redis $(R get stock:1000) (of $stock0)"
 compare "PING (reference: the client's ceiling here)" - "$requests" 1 PING -- PING
+[ "${ONLY_RESERVE:-0}" = 1 ] && exit 0
 
 order_keys=(points:7 orders:7 order:deadlines stock:held stock:1 stock:2 stock:3
             product:1 product:2 product:3)

@@ -256,6 +256,11 @@ TEST_F(PersistenceTest, ReplayGivesBackTheLiveStateAfterConcurrentWritesAndSnaps
   }
   std::thread snapshots([&] {
     for (int i = 0; i < kSnapshots; ++i) {
+      // A weight change while events go on: the workers' Steps re-score a part at a time, and
+      // the next snapshots capture the rankings half re-scored, a slice per lock hold.
+      if (i == 2) {
+        EXPECT_TRUE(live.rankings().SetWeights("all", {0.3, 0.5, 0.9, 0.2}).ok());
+      }
       auto result = storage::WriteSnapshot(&env_, dir_, live, *log, CommandHarness::kStartMs);
       EXPECT_TRUE(result.ok()) << result.status().ToString();
     }
@@ -492,6 +497,64 @@ TEST_F(PersistenceTest, WeightChangeHalfwayIsRecovered) {
     EXPECT_FALSE(db->rankings().Weights("all").rescoring);
   }
   EXPECT_TRUE(DumpOf(recovered, kRankStartMs) == DumpOf(live, kRankStartMs));
+}
+
+// The worst case of a fuzzy image: a weight change, some of its re-score and more events land
+// after the snapshot point but before the capture, so the image already holds them and the log
+// replays them over it. The replayed change must restore the weights it replaced (from its
+// record, not from the image), or the products not re-scored yet would be scored with the new
+// ones after recovery.
+TEST_F(PersistenceTest, WeightChangeBetweenSnapshotPointAndCaptureIsRecovered) {
+  Database live;
+  std::unique_ptr<storage::EffectLog> log = OpenLog(1);
+  live.set_log(log.get());
+  storage::Rankings& rankings = live.rankings();
+  std::vector<std::string> ids;
+  std::mt19937 random(11);
+  const int64_t now = kRankStartMs + 3'600'000;  // 00:30 of the second day
+  const auto events = [&](int count) {
+    for (int i = 0; i < count; ++i) {
+      ids.push_back("f" + std::to_string(ids.size()));
+      const int64_t ts = now - static_cast<int64_t>(random() % 2) * 3'600'000;
+      const storage::RankEvent event{ids.back(), storage::RankEventKind::kView, random() % 400,
+                                     ts};
+      ASSERT_TRUE(rankings.Apply("all", event, now).ok());
+    }
+  };
+  events(3000);
+  while (rankings.Step(now)) {
+  }
+  auto snapshot = storage::WriteSnapshot(&env_, dir_, live, *log, now, [&] {
+    EXPECT_TRUE(rankings.SetWeights("all", {2, 0.5, 0.7, 0.3}).ok());
+    for (int i = 0; i < 40; ++i) {
+      rankings.Step(now);
+      events(5);
+    }
+  });
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  for (int i = 0; i < 40; ++i) {  // after the capture: more parts, more events
+    rankings.Step(now);
+    events(5);
+  }
+  ASSERT_TRUE(rankings.Weights("all").rescoring);
+  ASSERT_TRUE(log->Close().ok());
+  live.set_log(nullptr);
+
+  Database recovered;
+  auto report = storage::Recover(&env_, dir_, &recovered);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->snapshot_path.empty());
+  EXPECT_GT(report->records_replayed, 40u);
+  EXPECT_TRUE(DumpOf(recovered, kRankStartMs) == DumpOf(live, kRankStartMs));
+  // And the same products keep the previous weights until the re-score reaches them.
+  for (uint64_t product = 0; product < 400; ++product) {
+    for (const char* day : {"20231114", "20231115"}) {
+      auto expected = live.rankings().WeightsOf("all", day, product);
+      auto got = recovered.rankings().WeightsOf("all", day, product);
+      ASSERT_TRUE(expected.ok() && got.ok());
+      EXPECT_EQ(got->view, expected->view) << day << " " << product;
+    }
+  }
 }
 
 // A union bigger than one record is logged as a group of records; recovery applies it whole.

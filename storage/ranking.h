@@ -183,11 +183,15 @@ class Rankings {
   // Replay of one record, or of one chunk of a snapshot's ranking section: InvalidArgument if
   // it does not decode (nothing applied then); else how many entries besides namespace ones.
   Result<uint64_t> ApplyEntries(std::string_view entries);
-  // A snapshot's ranking section: every namespace's weights, windows, event ids and products,
-  // encoded under the engine's lock in one go, in chunks of about kRankingSnapshotChunkBytes
+  // A snapshot's ranking section: every namespace's weights and re-score state, windows, event
+  // ids, products, archives and period boards, in chunks of about kRankingSnapshotChunkBytes
   // that each start with their namespace (each one an ApplyEntries payload); returns how many
-  // entries besides the namespace ones.
-  uint64_t AppendSnapshotChunks(std::vector<std::string>* chunks);
+  // entries besides the namespace ones. Encoded a slice per lock hold (a window's shard, an
+  // archive's part, a period board) while events go on: the image is fuzzy, and the WAL
+  // records after the snapshot point, which assign final values, put it right at recovery
+  // (storage/snapshot_capture.h). *longest_hold_us, when given, gets the longest hold.
+  uint64_t AppendSnapshotChunks(std::vector<std::string>* chunks,
+                                int64_t* longest_hold_us = nullptr);
 
  private:
   struct ProductState {

@@ -3,6 +3,8 @@
 // layout; storage/ranking.h the contract.
 #include <algorithm>
 #include <bit>
+#include <chrono>
+#include <climits>
 #include <cmath>
 
 #include "storage/coding.h"
@@ -27,6 +29,7 @@ enum class RankTag : uint8_t {
   kRescorePart = 10,
   kRescoreEnd = 11,
   kRescoreState = 12,
+  kWeightsChange = 13,
 };
 
 void AppendF64(std::string* out, double value) { AppendU64(out, std::bit_cast<uint64_t>(value)); }
@@ -81,6 +84,12 @@ bool ReadPeriodBoard(ByteReader& reader, std::string* name,
   return true;
 }
 
+bool ReadWeights(ByteReader& reader, RankWeights* weights) {
+  return ReadF64(reader, &weights->view) && ReadF64(reader, &weights->like) &&
+         ReadF64(reader, &weights->order) && ReadF64(reader, &weights->carry) &&
+         weights->carry >= 0 && weights->carry < 1;
+}
+
 }  // namespace
 
 void Rankings::set_log(EffectLog* log) {
@@ -120,11 +129,21 @@ void AppendNamespaceEntry(std::string_view ns, std::string* out) {
   out->push_back(static_cast<char>(RankTag::kNamespace));
   AppendLengthPrefixed(out, ns);
 }
-void AppendWeightsEntry(const RankWeights& weights, std::string* out) {
-  out->push_back(static_cast<char>(RankTag::kWeights));
+void AppendWeights(const RankWeights& weights, std::string* out) {
   for (double weight : {weights.view, weights.like, weights.order, weights.carry}) {
     AppendF64(out, weight);
   }
+}
+void AppendWeightsEntry(const RankWeights& weights, std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kWeights));
+  AppendWeights(weights, out);
+}
+// A change: the new weights and those they replace (which the products not re-scored yet keep).
+void AppendWeightsChangeEntry(const RankWeights& weights, const RankWeights& old,
+                              std::string* out) {
+  out->push_back(static_cast<char>(RankTag::kWeightsChange));
+  AppendWeights(weights, out);
+  AppendWeights(old, out);
 }
 void AppendEventIdEntry(int32_t day, std::string_view id, std::string* out) {
   out->push_back(static_cast<char>(RankTag::kEventId));
@@ -178,7 +197,10 @@ void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
   if (log_ != nullptr && touched) {
     std::string record;
     AppendNamespaceEntry(ns, &record);
-    if (weights_changed_) AppendWeightsEntry(space.weights, &record);
+    if (weights_changed_) {
+      AppendWeightsChangeEntry(space.weights, space.rescore.value_or(Rescore{}).old_weights,
+                               &record);
+    }
     for (int32_t day : dropped_windows_) {
       record.push_back(static_cast<char>(RankTag::kDropWindow));
       AppendDay(&record, day);
@@ -239,6 +261,7 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
     double cursor_score = 0;
     DaySignals archived;
     bool active = false;
+    RankWeights old_weights;
     uint32_t part = 0;
     std::unique_ptr<SortedSet> board;  // kPeriodBoard, built while decoding
   };
@@ -259,9 +282,7 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         entry.text.assign(text);
         break;
       case RankTag::kWeights:
-        ok = ReadF64(reader, &entry.weights.view) && ReadF64(reader, &entry.weights.like) &&
-             ReadF64(reader, &entry.weights.order) && ReadF64(reader, &entry.weights.carry) &&
-             entry.weights.carry >= 0 && entry.weights.carry < 1;
+        ok = ReadWeights(reader, &entry.weights);
         break;
       case RankTag::kWindow:
         ok = ReadDay(reader, &entry.day) && reader.ReadU8(&flag) && flag <= 1 &&
@@ -281,6 +302,9 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
       case RankTag::kDropArchive:
         ok = ReadDay(reader, &entry.day);
         break;
+      case RankTag::kWeightsChange:
+        ok = ReadWeights(reader, &entry.weights) && ReadWeights(reader, &entry.old_weights);
+        break;
       case RankTag::kRescorePart:
         ok = ReadDay(reader, &entry.day) && ReadU32(reader, &entry.part) &&
              entry.part < kShardedHashShards;
@@ -289,10 +313,9 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         ok = true;
         break;
       case RankTag::kRescoreState:
-        ok = reader.ReadU8(&flag) && flag <= 1 && ReadF64(reader, &entry.weights.view) &&
-             ReadF64(reader, &entry.weights.like) && ReadF64(reader, &entry.weights.order) &&
-             ReadF64(reader, &entry.weights.carry) && ReadDay(reader, &entry.day) &&
-             ReadU32(reader, &entry.part) && entry.part <= kShardedHashShards;
+        ok = reader.ReadU8(&flag) && flag <= 1 && ReadWeights(reader, &entry.weights) &&
+             ReadDay(reader, &entry.day) && ReadU32(reader, &entry.part) &&
+             entry.part <= kShardedHashShards;
         entry.active = flag == 1;
         break;
       case RankTag::kArchivedProduct:
@@ -327,8 +350,13 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
       case RankTag::kNamespace:
         space = &NamespaceLocked(entry.text);
         break;
-      case RankTag::kWeights:
-        StartRescoreLocked(*space, entry.weights);  // as the live change did
+      case RankTag::kWeights:  // a snapshot's: its re-score state follows (kRescoreState)
+        space->weights = entry.weights;
+        space->rescore.reset();
+        break;
+      case RankTag::kWeightsChange:  // as the live change did
+        space->weights = entry.weights;
+        space->rescore = Rescore{entry.old_weights, INT32_MIN, 0};
         break;
       case RankTag::kRescorePart:
         if (space->rescore.has_value()) RescorePartLocked(*space, entry.day, entry.part);
@@ -414,50 +442,132 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
   }));
 }
 
-uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks) {
-  std::lock_guard<std::mutex> lock(mutex_);
+namespace {
+
+// The engine's lock for one slice of a snapshot, timed.
+class TimedHold {
+ public:
+  TimedHold(std::mutex& mutex, int64_t* longest_us)
+      : lock_(mutex), start_(std::chrono::steady_clock::now()), longest_us_(longest_us) {}
+  ~TimedHold() {
+    const auto held = std::chrono::duration_cast<std::chrono::microseconds>(
+                          std::chrono::steady_clock::now() - start_)
+                          .count();
+    *longest_us_ = std::max<int64_t>(*longest_us_, held);
+  }
+
+ private:
+  std::lock_guard<std::mutex> lock_;
+  std::chrono::steady_clock::time_point start_;
+  int64_t* longest_us_;
+};
+
+}  // namespace
+
+uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks,
+                                        int64_t* longest_hold_us) {
+  int64_t unused_us = 0;
+  int64_t* longest_us = longest_hold_us != nullptr ? longest_hold_us : &unused_us;
+  std::vector<std::string> names;
+  {
+    TimedHold hold(mutex_, longest_us);
+    for (const auto& entry : namespaces_) names.push_back(entry.first);
+  }
   uint64_t count = 0;
-  for (const auto& [name, space] : namespaces_) {
+  for (const std::string& name : names) {
     // Each chunk names its namespace first, so the loader applies chunks one at a time.
-    const auto chunk = [&, name = std::string_view(name)]() -> std::string& {
-      if (chunks->empty() || chunks->back().size() >= kRankingSnapshotChunkBytes) {
+    const auto chunk = [&]() -> std::string& {
+      if (chunks->back().size() >= kRankingSnapshotChunkBytes) {
         AppendNamespaceEntry(name, &chunks->emplace_back());
       }
       return chunks->back();
     };
-    chunks->emplace_back();
-    AppendNamespaceEntry(name, &chunks->back());
-    AppendWeightsEntry(space.weights, &chunks->back());
-    const Rescore rescore = space.rescore.value_or(Rescore{});
-    AppendRescoreStateEntry(space.rescore.has_value(), rescore.old_weights, rescore.day,
-                            rescore.part, &chunks->back());
-    count += 2;
-    for (const auto& day_and_window : space.windows) {
-      const int32_t day = day_and_window.first;  // a plain variable: lambdas below capture it
-      const Window* window = day_and_window.second.get();
-      AppendWindowEntry(*window, &chunk());
-      ++count;
-      window->event_ids.ForEach([&](const std::string& id) {
-        AppendEventIdEntry(day, id, &chunk());
-        ++count;
-      });
-      window->products.ForEach([&](uint64_t product, const ProductState& state) {
-        AppendProductEntry(day, product, state, &chunk());
-        ++count;
-      });
+    // Each slice finds its namespace, window or archive again: it may have gone meanwhile.
+    const auto find_space = [&]() -> Namespace* {
+      const auto it = namespaces_.find(name);
+      return it == namespaces_.end() ? nullptr : &it->second;
+    };
+    {
+      TimedHold hold(mutex_, longest_us);
+      const Namespace* space = find_space();
+      if (space == nullptr) continue;
+      chunks->emplace_back();
+      AppendNamespaceEntry(name, &chunks->back());
+      AppendWeightsEntry(space->weights, &chunks->back());
+      const Rescore rescore = space->rescore.value_or(Rescore{});
+      AppendRescoreStateEntry(space->rescore.has_value(), rescore.old_weights, rescore.day,
+                              rescore.part, &chunks->back());
+      count += 2;
     }
+    // Windows, day by day; each window's event ids and products a shard per lock hold.
+    for (int64_t after = INT64_MIN;;) {
+      int32_t day = 0;
+      {
+        TimedHold hold(mutex_, longest_us);
+        const Namespace* space = find_space();
+        if (space == nullptr) break;
+        const auto it = after == INT64_MIN ? space->windows.begin()
+                                           : space->windows.upper_bound(static_cast<int32_t>(after));
+        if (it == space->windows.end()) break;
+        day = it->first;
+        AppendWindowEntry(*it->second, &chunk());
+        ++count;
+      }
+      after = day;
+      for (size_t shard = 0; shard < kShardedHashShards; ++shard) {
+        TimedHold hold(mutex_, longest_us);
+        Namespace* space = find_space();
+        const Window* window = space == nullptr ? nullptr : FindWindowLocked(*space, day);
+        if (window == nullptr) break;  // expired meanwhile: its drop is logged after S
+        window->event_ids.ForEachInShard(shard, [&](const std::string& id) {
+          AppendEventIdEntry(day, id, &chunk());
+          ++count;
+        });
+        window->products.ForEachInShard(shard, [&](uint64_t product, const ProductState& state) {
+          AppendProductEntry(day, product, state, &chunk());
+          ++count;
+        });
+      }
+    }
+    // Archives, a part per lock hold.
     std::vector<DaySignals> part;
-    for (const auto& [day, archive] : space.archives) {
+    for (int64_t after = INT64_MIN;;) {
+      int32_t day = 0;
+      {
+        TimedHold hold(mutex_, longest_us);
+        const Namespace* space = find_space();
+        if (space == nullptr) break;
+        const auto it = after == INT64_MIN
+                            ? space->archives.begin()
+                            : space->archives.upper_bound(static_cast<int32_t>(after));
+        if (it == space->archives.end()) break;
+        day = it->first;
+      }
+      after = day;
       for (size_t index = 0; index < kShardedHashShards; ++index) {
         part.clear();
-        AppendPartSignals(*archive, index, &part);
+        {
+          TimedHold hold(mutex_, longest_us);
+          const Namespace* space = find_space();
+          if (space == nullptr) break;
+          const auto it = space->archives.find(day);
+          if (it == space->archives.end()) break;  // dropped meanwhile (logged after S)
+          AppendPartSignals(*it->second, index, &part);
+        }
         for (const DaySignals& signals : part) AppendArchivedEntry(day, signals, &chunk());
         count += part.size();
       }
     }
-    for (const auto& [period, board] : space.periods) {
-      AppendPeriodEntry(period, *board, &chunk());
+    // Period boards: at most kRankBoardMembersMax entries each, one per lock hold.
+    for (std::string after;;) {
+      TimedHold hold(mutex_, longest_us);
+      const Namespace* space = find_space();
+      if (space == nullptr) break;
+      const auto it = space->periods.upper_bound(after);
+      if (it == space->periods.end()) break;
+      AppendPeriodEntry(it->first, *it->second, &chunk());
       ++count;
+      after = it->first;
     }
   }
   return count;

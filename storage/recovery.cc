@@ -136,9 +136,11 @@ Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
 }
 
 Result<SnapshotResult> WriteSnapshot(Env* env, const std::string& dir, Database& db,
-                                     EffectLog& log, int64_t now_unix_ms) {
+                                     EffectLog& log, int64_t now_unix_ms,
+                                     const std::function<void()>& after_mark) {
   SnapshotResult result;
   result.wal_sequence = log.MarkSnapshotPoint();
+  if (after_mark) after_mark();
   SnapshotWriter writer(env);
   Status status = writer.Begin(dir, result.wal_sequence, now_unix_ms);
   CaptureStats capture;

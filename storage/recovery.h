@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "storage/database.h"
@@ -59,7 +60,10 @@ struct SnapshotResult {
   uint64_t sliced_sets = 0;  // sorted sets captured in more than one slice
 };
 
+// `after_mark`, for tests: runs between taking the snapshot point and the capture, as a write
+// that lands there would (the image holds it, and the log has it after the point).
 Result<SnapshotResult> WriteSnapshot(Env* env, const std::string& dir, Database& db,
-                                     EffectLog& log, int64_t now_unix_ms);
+                                     EffectLog& log, int64_t now_unix_ms,
+                                     const std::function<void()>& after_mark = nullptr);
 
 }  // namespace podium::storage

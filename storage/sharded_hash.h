@@ -106,6 +106,10 @@ class ShardedStringSet {
       for (const std::string& key : shard) fn(key);
     }
   }
+  template <typename Fn>
+  void ForEachInShard(size_t shard, Fn&& fn) const {
+    for (const std::string& key : shards_[shard]) fn(key);
+  }
 
  private:
   // Looked up by string_view without building a std::string (C++20 heterogeneous lookup).

@@ -15,8 +15,13 @@
 //     one slice; one that moves may be copied twice or not at all, and its logged move puts it
 //     right. Each slice is written as one part of the set (snapshot_format.md, "continues").
 //     A set deleted between slices ends there; its deletion is logged after S.
-//   - the order book and the rankings are each encoded whole under their lock: a cut at one
-//     moment, whose cost grows with their size (a later step: slices by user and by window).
+//   - the order book is encoded whole under its lock: a cut at one moment, whose cost grows
+//     with its size (a later step: slices by user);
+//   - the rankings are encoded a slice per hold of their lock: each namespace's header, then
+//     per window its entry and, a shard at a time, its event ids and products, per archive a
+//     part at a time, each period board whole (Rankings::AppendSnapshotChunks). Their WAL
+//     entries assign final values too, so the same argument holds; a weight change logs the
+//     weights it replaced, so replay does not take them from the image.
 // (Each lock hold counts towards longest_lock_us.)
 //
 // Thread-safety: runs on any thread alongside the event loops, which keep using the Database.
