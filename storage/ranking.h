@@ -36,6 +36,7 @@
 #include <array>
 #include <climits>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -192,6 +193,11 @@ class Rankings {
   // (storage/snapshot_capture.h). *longest_hold_us, when given, gets the longest hold.
   uint64_t AppendSnapshotChunks(std::vector<std::string>* chunks,
                                 int64_t* longest_hold_us = nullptr);
+  // The same, each chunk handed to `sink` with its entry count as soon as it is complete,
+  // outside the lock (so the image never sits in memory whole); stops at the sink's first
+  // error and returns it.
+  using ChunkSink = std::function<Status(std::string_view chunk, uint64_t entries)>;
+  Status StreamSnapshotChunks(const ChunkSink& sink, int64_t* longest_hold_us = nullptr);
 
  private:
   struct ProductState {

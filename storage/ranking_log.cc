@@ -466,19 +466,51 @@ class TimedHold {
 
 uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks,
                                         int64_t* longest_hold_us) {
+  uint64_t total = 0;
+  const Status status = StreamSnapshotChunks(
+      [&](std::string_view chunk, uint64_t entries) {
+        chunks->emplace_back(chunk);
+        total += entries;
+        return Status::Ok();
+      },
+      longest_hold_us);
+  CHECK(status.ok());
+  return total;
+}
+
+Status Rankings::StreamSnapshotChunks(const ChunkSink& sink, int64_t* longest_hold_us) {
   int64_t unused_us = 0;
   int64_t* longest_us = longest_hold_us != nullptr ? longest_hold_us : &unused_us;
+  // Chunks being filled; all but the last are complete and go to the sink between lock holds.
+  std::vector<std::string> pending;
+  std::vector<uint64_t> starts;  // the entry count when each pending chunk began
+  std::vector<std::string>* const chunks = &pending;
+  uint64_t count = 0;
+  const auto begin_chunk = [&]() -> std::string& {
+    starts.push_back(count);
+    return pending.emplace_back();
+  };
+  Status status;
+  const auto drain = [&](bool all) {
+    while (status.ok() && (pending.size() > 1 || (all && !pending.empty()))) {
+      const uint64_t end = pending.size() > 1 ? starts[1] : count;
+      status = sink(pending.front(), end - starts.front());
+      pending.erase(pending.begin());
+      starts.erase(starts.begin());
+    }
+    return status.ok();
+  };
   std::vector<std::string> names;
   {
     TimedHold hold(mutex_, longest_us);
     for (const auto& entry : namespaces_) names.push_back(entry.first);
   }
-  uint64_t count = 0;
   for (const std::string& name : names) {
+    if (!drain(false)) return status;
     // Each chunk names its namespace first, so the loader applies chunks one at a time.
     const auto chunk = [&]() -> std::string& {
       if (chunks->back().size() >= kRankingSnapshotChunkBytes) {
-        AppendNamespaceEntry(name, &chunks->emplace_back());
+        AppendNamespaceEntry(name, &begin_chunk());
       }
       return chunks->back();
     };
@@ -491,8 +523,7 @@ uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks,
       TimedHold hold(mutex_, longest_us);
       const Namespace* space = find_space();
       if (space == nullptr) continue;
-      chunks->emplace_back();
-      AppendNamespaceEntry(name, &chunks->back());
+      AppendNamespaceEntry(name, &begin_chunk());
       AppendWeightsEntry(space->weights, &chunks->back());
       const Rescore rescore = space->rescore.value_or(Rescore{});
       AppendRescoreStateEntry(space->rescore.has_value(), rescore.old_weights, rescore.day,
@@ -514,19 +545,26 @@ uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks,
         ++count;
       }
       after = day;
-      for (size_t shard = 0; shard < kShardedHashShards; ++shard) {
+      // Slice 2s: shard s's event ids; slice 2s + 1: its products.
+      for (size_t slice = 0; slice < 2 * kShardedHashShards; ++slice) {
+        if (!drain(false)) return status;  // the sink writes: never under the lock
         TimedHold hold(mutex_, longest_us);
         Namespace* space = find_space();
         const Window* window = space == nullptr ? nullptr : FindWindowLocked(*space, day);
         if (window == nullptr) break;  // expired meanwhile: its drop is logged after S
-        window->event_ids.ForEachInShard(shard, [&](const std::string& id) {
-          AppendEventIdEntry(day, id, &chunk());
-          ++count;
-        });
-        window->products.ForEachInShard(shard, [&](uint64_t product, const ProductState& state) {
-          AppendProductEntry(day, product, state, &chunk());
-          ++count;
-        });
+        const size_t shard = slice / 2;
+        if (slice % 2 == 0) {
+          window->event_ids.ForEachInShard(shard, [&](const std::string& id) {
+            AppendEventIdEntry(day, id, &chunk());
+            ++count;
+          });
+        } else {
+          window->products.ForEachInShard(shard,
+                                          [&](uint64_t product, const ProductState& state) {
+                                            AppendProductEntry(day, product, state, &chunk());
+                                            ++count;
+                                          });
+        }
       }
     }
     // Archives, a part per lock hold.
@@ -556,6 +594,7 @@ uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks,
         }
         for (const DaySignals& signals : part) AppendArchivedEntry(day, signals, &chunk());
         count += part.size();
+        if (!drain(false)) return status;
       }
     }
     // Period boards: at most kRankBoardMembersMax entries each, one per lock hold.
@@ -570,7 +609,8 @@ uint64_t Rankings::AppendSnapshotChunks(std::vector<std::string>* chunks,
       after = it->first;
     }
   }
-  return count;
+  drain(true);
+  return status;
 }
 
 }  // namespace podium::storage

@@ -199,16 +199,15 @@ Status CaptureDatabase(Database& db, SnapshotWriter& writer, CaptureStats* stats
   }
   if (status.ok()) status = writer.BeginRankings();
   if (status.ok()) {
-    // Rankings are encoded a slice per lock hold (a window's shard, an archive's part).
-    std::vector<std::string> chunks;
+    // Rankings are encoded a slice per lock hold (a window's shard, an archive's part), each
+    // chunk written as soon as it is complete, with the lock released.
     int64_t held_us = 0;
-    uint64_t entries = db.rankings().AppendSnapshotChunks(&chunks, &held_us);
+    status = db.rankings().StreamSnapshotChunks(
+        [&](std::string_view chunk, uint64_t entries) {
+          return writer.AddRankingChunk(chunk, entries);
+        },
+        &held_us);
     stats->longest_lock_us = std::max(stats->longest_lock_us, held_us);
-    for (const std::string& chunk : chunks) {
-      if (!status.ok()) break;
-      status = writer.AddRankingChunk(chunk, entries);
-      entries = 0;  // counted once, with the first chunk
-    }
   }
   return status;
 }
