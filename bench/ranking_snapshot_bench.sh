@@ -15,7 +15,7 @@ port=${PORT:-7798}
 work=$(mktemp -d /tmp/podium-ranking-snapshot-XXXXXX)
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
