@@ -28,7 +28,7 @@ after the restart that survives one more restart. The restarts:
   liking until the server has taken two snapshots by itself during the load.
 
 KillUnderLoadTest: --fsync=always, CLIENTS threads (each its own connection and user) loop on
-ORDER.PLACE (1-3 items of 10 products, two of them scarce so that SOLDOUT and its rollback
+ORDER.PLACE (1-3 items of 100 products, two of them scarce so that SOLDOUT and its rollback
 happen, points and a coupon of their own sometimes, 10-minute holds), ORDER.CONFIRM /
 ORDER.CANCEL of their own orders (sometimes of a final one, which must be refused), STOCK.ADD
 restocks and a few checked reads. The server is SIGKILLed at random moments KILLS times and
@@ -97,8 +97,8 @@ SHORT_HOLD_MS = 1500          # expires while the server is down, or right after
 LATER_HOLD_MS = 3000          # still pending after a clean restart, expires after it
 
 KILLS = int(os.environ.get("PODIUM_ORDERS_CRASH_KILLS", "10"))
-CLIENTS = 8
-LOAD_PRODUCTS = 10
+CLIENTS = 50
+LOAD_PRODUCTS = 100
 LOAD_INITIAL_UNITS = 3000
 LOAD_SCARCE_UNITS = 40        # the first LOAD_SCARCE products: SOLDOUT and its rollback happen
 LOAD_SCARCE = 2

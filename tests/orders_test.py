@@ -14,7 +14,7 @@ shop writes run here over the network with real parallel clients:
 Then amounts (total, FIXED/PERCENT discounts rounded down, points, pay, deadline), the
 lifecycle (confirm, cancel, expiry by itself, final orders, unknown orders, ORDER.GET and
 ORDER.LIST), idempotency by order id, bad input that must change nothing, likes, and a
-randomized stress of ~20,000 operations by 50 clients whose every acknowledged outcome is
+randomized stress of 100,000 operations by 50 clients over 100 products whose every acknowledged outcome is
 checked against the server's final state (no unit lost or created, every order in the one final
 state its client saw).
 
@@ -50,8 +50,8 @@ PRODUCT_FIELDS = {"id", "brand", "price", "name", "created_ms", "likes", "stock"
 COUPON_FIELDS = {"id", "user", "kind", "value", "state", "order"}
 
 STRESS_THREADS = 50
-STRESS_OPS_PER_THREAD = 400  # 50 x 400 = 20,000 operations
-STRESS_PRODUCTS = 20
+STRESS_OPS_PER_THREAD = 2000  # 50 x 2000 = 100,000 operations (issue 6)
+STRESS_PRODUCTS = 100
 STRESS_LIKE_USERS = 10
 
 
