@@ -135,33 +135,45 @@ int RunOnce(const ClientOptions& options, const std::string& mode, int32_t date)
 
 int Main(int argc, char** argv) {
   gflags::SetUsageMessage(kUsage);
-  // gflags' names have '_' where the documented ones have '-' (--server-pass); unknown flags
-  // are a usage error here rather than gflags' own exit.
-  std::vector<std::string> args(argv, argv + argc);
-  for (size_t i = 1; i < args.size(); ++i) {
-    std::string& arg = args[i];
-    if (!arg.starts_with("--") || arg == "--") continue;
-    const size_t end = std::min(arg.find('='), arg.size());
-    std::replace(arg.begin() + 2, arg.begin() + static_cast<ptrdiff_t>(end), '-', '_');
-    std::string name = arg.substr(2, end - 2);
-    gflags::CommandLineFlagInfo info;
-    if (name != "help" && !gflags::GetCommandLineFlagInfo(name.c_str(), &info)) {
-      std::cerr << "podium-batch: unknown flag --" << name << "\nusage: " << kUsage << std::endl;
-      return kExitUsage;
-    }
-  }
-  std::vector<char*> pointers;
-  for (std::string& arg : args) pointers.push_back(arg.data());
-  int parsed_argc = static_cast<int>(pointers.size());
-  char** parsed_argv = pointers.data();
-  gflags::ParseCommandLineFlags(&parsed_argc, &parsed_argv, true);
-
   const auto usage = [](const std::string& why) {
     std::cerr << "podium-batch: " << why << "\nusage: " << kUsage << std::endl;
     return kExitUsage;
   };
-  if (parsed_argc != 2) return usage("give one mode, weekly or monthly");
-  const std::string mode = parsed_argv[1];
+  // Flags are set one by one here rather than by gflags' parser, which exits with 1 on a bad
+  // value: a bad command line is 2. Names take '-' or '_' (--server-pass, --server_pass).
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || arg == "-help") {
+      gflags::ShowUsageWithFlagsRestrict(argv[0], "podium_batch");
+      return 0;
+    }
+    if (!arg.starts_with("-") || arg == "-") {
+      positional.push_back(arg);
+      continue;
+    }
+    const std::string body = arg.substr(arg.starts_with("--") ? 2 : 1);
+    const size_t equals = body.find('=');
+    std::string name = body.substr(0, equals);
+    std::replace(name.begin(), name.end(), '-', '_');
+    gflags::CommandLineFlagInfo info;
+    if (!gflags::GetCommandLineFlagInfo(name.c_str(), &info)) {
+      return usage("unknown flag " + arg);
+    }
+    std::string value;
+    if (equals != std::string::npos) {
+      value = body.substr(equals + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return usage("--" + name + " needs a value");
+    }
+    if (gflags::SetCommandLineOption(name.c_str(), value.c_str()).empty()) {
+      return usage("bad value '" + value + "' for --" + name);
+    }
+  }
+  if (positional.size() != 1) return usage("give one mode, weekly or monthly");
+  const std::string mode = positional[0];
   if (mode != "weekly" && mode != "monthly") return usage("unknown mode '" + mode + "'");
   std::optional<int32_t> date;
   if (!FLAGS_date.empty()) {

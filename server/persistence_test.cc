@@ -557,6 +557,72 @@ TEST_F(PersistenceTest, WeightChangeBetweenSnapshotPointAndCaptureIsRecovered) {
   }
 }
 
+// Between the snapshot point and the capture: a re-score started before the point finishes,
+// a second weight change starts and re-scores the first day and part of the second, then the
+// first day expires (so the image has no window for it) and events go on. The image holds the
+// end of all that; the log replays all of it over the image. Replay must not recompute from
+// what the image holds (the weights, the re-score's position, the day before).
+TEST_F(PersistenceTest, ReScoresAndAnExpiryBetweenSnapshotPointAndCaptureAreRecovered) {
+  Database live;
+  std::unique_ptr<storage::EffectLog> log = OpenLog(1);
+  live.set_log(log.get());
+  storage::Rankings& rankings = live.rankings();
+  std::vector<std::string> ids;
+  std::mt19937 random(13);
+  const int64_t now = kRankStartMs + 3'600'000;           // 2023-11-15 00:30
+  const int64_t later = kRankStartMs + 25 * 3'600'000;    // 2023-11-16 00:30: day one expires
+  const auto events = [&](int count, int64_t at) {
+    for (int i = 0; i < count; ++i) {
+      ids.push_back("g" + std::to_string(ids.size()));
+      // Day two's events (and, before it expires, day one's).
+      const int64_t ts = at == now ? now - static_cast<int64_t>(random() % 2) * 3'600'000
+                                   : now + 3'600'000;
+      const storage::RankEvent event{ids.back(), storage::RankEventKind::kLike, random() % 400,
+                                     ts};
+      ASSERT_TRUE(rankings.Apply("all", event, at).ok());
+    }
+  };
+  events(3000, now);
+  while (rankings.Step(now)) {
+  }
+  ASSERT_TRUE(rankings.SetWeights("all", {0.4, 0.6, 0.7, 0.2}).ok());
+  for (int i = 0; i < 100; ++i) rankings.Step(now);  // the re-score is under way at the point
+  auto snapshot = storage::WriteSnapshot(&env_, dir_, live, *log, now, [&] {
+    events(50, now);
+    while (rankings.Weights("all").rescoring) {
+      rankings.Step(now);
+      events(2, now);
+    }
+    EXPECT_TRUE(rankings.SetWeights("all", {1.5, 0.2, 0.7, 0.35}).ok());
+    for (int i = 0; i < 300; ++i) {  // all of day one, part of day two
+      rankings.Step(now);
+      events(1, now);
+    }
+    rankings.Step(later);  // day one expires into its archive
+    events(30, later);
+  });
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status().ToString();
+  for (int i = 0; i < 50; ++i) {
+    rankings.Step(later);
+    events(3, later);
+  }
+  ASSERT_TRUE(rankings.Weights("all").rescoring);
+  ASSERT_TRUE(log->Close().ok());
+  live.set_log(nullptr);
+
+  Database recovered;
+  auto report = storage::Recover(&env_, dir_, &recovered);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->snapshot_path.empty());
+  EXPECT_TRUE(DumpOf(recovered, kRankStartMs) == DumpOf(live, kRankStartMs));
+  for (uint64_t product = 0; product < 400; ++product) {
+    auto expected = live.rankings().WeightsOf("all", "20231115", product);
+    auto got = recovered.rankings().WeightsOf("all", "20231115", product);
+    ASSERT_TRUE(expected.ok() && got.ok());
+    EXPECT_EQ(got->view, expected->view) << product;
+  }
+}
+
 // A union bigger than one record is logged as a group of records; recovery applies it whole.
 TEST_F(PersistenceTest, BigUnionIsOneGroupOfRecords) {
   Database live;

@@ -260,18 +260,14 @@ void RankSignalsCommand(CommandContext& context) {
   std::string_view ns;
   uint64_t product = 0;
   if (!ReadNamespace(context, 0, &ns) || !ReadProductId(context, 2, &product)) return;
-  auto signals = context.db.rankings().Signals(ns, context.arg(1).bytes, product);
+  storage::RankWeights weights;  // the ones this score uses, read with it
+  auto signals = context.db.rankings().Signals(ns, context.arg(1).bytes, product, &weights);
   if (!signals.ok()) {
     ReplyStatus(context, signals.status());
     return;
   }
   if (!signals->has_value()) {
     context.reply.Nil();
-    return;
-  }
-  auto weights = context.db.rankings().WeightsOf(ns, context.arg(1).bytes, product);
-  if (!weights.ok()) {
-    ReplyStatus(context, weights.status());
     return;
   }
   const storage::RankSignals& s = **signals;
@@ -291,7 +287,7 @@ void RankSignalsCommand(CommandContext& context) {
   // change has not re-scored this product yet.
   reply.Bytes("weights");
   reply.ArrayHeader(4);
-  for (double weight : {weights->view, weights->like, weights->order, weights->carry}) {
+  for (double weight : {weights.view, weights.like, weights.order, weights.carry}) {
     reply.Double(weight);
   }
 }

@@ -358,11 +358,14 @@ Result<uint64_t> Rankings::Card(std::string_view ns, std::string_view name) {
 }
 
 Result<std::optional<RankSignals>> Rankings::Signals(std::string_view ns, std::string_view name,
-                                                     uint64_t product) {
+                                                     uint64_t product, RankWeights* weights) {
   std::lock_guard<std::mutex> lock(mutex_);
   Result<const Window*> window = QueryWindowLocked(ns, name);
   if (!window.ok()) return window.status();
   if (*window == nullptr) return std::optional<RankSignals>();
+  if (weights != nullptr) {
+    *weights = WeightsFor(namespaces_.at(std::string(ns)), (*window)->day.index, product);
+  }
   const ProductState* state = (*window)->products.Find(product);
   if (state == nullptr) return std::optional<RankSignals>();
   return std::optional<RankSignals>(state->signals);

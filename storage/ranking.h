@@ -147,8 +147,9 @@ class Rankings {
   Result<std::vector<std::optional<Position>>> Of(std::string_view ns, std::string_view window,
                                                   const std::vector<uint64_t>& products);
   Result<uint64_t> Card(std::string_view ns, std::string_view window);
+  // *weights, when given, gets the weights the score uses, read under the same lock.
   Result<std::optional<RankSignals>> Signals(std::string_view ns, std::string_view window,
-                                             uint64_t product);
+                                             uint64_t product, RankWeights* weights = nullptr);
 
   // Window names: a day "yyyyMMdd" names a day's window; any other name a period board (the
   // caller validates period names: protocol/rank_periods.h). Signals takes days only.
@@ -265,9 +266,10 @@ class Rankings {
   static const RankWeights& WeightsFor(const Namespace& space, int32_t day, uint64_t product);
   // SetWeights and its replay: the new weights, and a re-score from the oldest window.
   static void StartRescoreLocked(Namespace& space, const RankWeights& weights);
-  // One part of the re-score, or its end when no window is left; logged (LogTouchedLocked).
+  // One part of the re-score, or its end when no window is left; logged (LogTouchedLocked):
+  // the position, and the part's products as final values.
   void StepRescoreLocked(Namespace& space);
-  // Re-scores part `part` of window `day` with the weights in force (live and replay).
+  // Re-scores part `part` of window `day` with the weights in force.
   void RescorePartLocked(Namespace& space, int32_t day, size_t part);
   void CopyCarryLocked(const RankWeights& weights, const Window& previous, Window& window,
                        uint64_t product, ProductState& state);

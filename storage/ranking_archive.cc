@@ -99,16 +99,19 @@ Result<Rankings::SignalChunk> Rankings::ScanDay(std::string_view ns, std::string
   if (count < 1 || count > kRankScanCountMax) {
     return Status::InvalidArgument("count must be 1.." + std::to_string(kRankScanCountMax));
   }
-  if (*day < FirstKeptDay(now_ms)) {
+  SignalChunk chunk;
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto space = namespaces_.find(std::string(ns));
+  const Window* window =
+      space == namespaces_.end() ? nullptr : FindWindowLocked(space->second, *day);
+  // A live window is read whatever its age (a retention of more than a month keeps windows
+  // older than the archives' cut).
+  if (window == nullptr && *day < FirstKeptDay(now_ms)) {
     return Status::InvalidArgument("the raw signals of day " + std::string(name) +
                                    " are no longer kept (kept: the current and the previous "
                                    "month)");
   }
-  SignalChunk chunk;
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto space = namespaces_.find(std::string(ns));
   if (space == namespaces_.end()) return chunk;
-  const Window* window = FindWindowLocked(space->second, *day);
   const auto archive = space->second.archives.find(*day);
   if (window == nullptr && archive == space->second.archives.end()) return chunk;
   size_t part = cursor;

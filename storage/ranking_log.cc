@@ -113,6 +113,7 @@ void Rankings::AppendProductEntry(int32_t day, uint64_t product, const ProductSt
   AppendF64(out, state.signals.order_sum);
   AppendF64(out, state.signals.carried);
   out->push_back(state.carried_in ? 1 : 0);
+  AppendF64(out, state.signals.score);
 }
 
 void Rankings::AppendWindowEntry(const Window& window, std::string* out) {
@@ -209,12 +210,19 @@ void Rankings::LogTouchedLocked(std::string_view ns, const Namespace& space) {
       record.push_back(static_cast<char>(RankTag::kDropArchive));
       AppendDay(&record, day);
     }
+    // Each re-scored part with the weights on both sides (its products follow as product
+    // entries): replay takes the position from here, whatever the state it replays on says.
     for (const auto& [day, part] : rescored_parts_) {
       record.push_back(static_cast<char>(RankTag::kRescorePart));
+      AppendWeights(space.weights, &record);
+      AppendWeights(space.rescore.value_or(Rescore{}).old_weights, &record);
       AppendDay(&record, day);
       AppendU32(&record, static_cast<uint32_t>(part));
     }
-    if (rescore_ended_) record.push_back(static_cast<char>(RankTag::kRescoreEnd));
+    if (rescore_ended_) {
+      record.push_back(static_cast<char>(RankTag::kRescoreEnd));
+      AppendWeights(space.weights, &record);
+    }
     std::sort(touched_windows_.begin(), touched_windows_.end());
     touched_windows_.erase(std::unique(touched_windows_.begin(), touched_windows_.end()),
                            touched_windows_.end());
@@ -306,11 +314,12 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         ok = ReadWeights(reader, &entry.weights) && ReadWeights(reader, &entry.old_weights);
         break;
       case RankTag::kRescorePart:
-        ok = ReadDay(reader, &entry.day) && ReadU32(reader, &entry.part) &&
+        ok = ReadWeights(reader, &entry.weights) && ReadWeights(reader, &entry.old_weights) &&
+             ReadDay(reader, &entry.day) && ReadU32(reader, &entry.part) &&
              entry.part < kShardedHashShards;
         break;
       case RankTag::kRescoreEnd:
-        ok = true;
+        ok = ReadWeights(reader, &entry.weights);
         break;
       case RankTag::kRescoreState:
         ok = reader.ReadU8(&flag) && flag <= 1 && ReadWeights(reader, &entry.weights) &&
@@ -332,7 +341,8 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
              entry.product <= kProductIdMax && ReadI64(reader, &entry.state.signals.views) &&
              ReadI64(reader, &entry.state.signals.likes) &&
              ReadF64(reader, &entry.state.signals.order_sum) &&
-             ReadF64(reader, &entry.state.signals.carried) && reader.ReadU8(&flag) && flag <= 1;
+             ReadF64(reader, &entry.state.signals.carried) && reader.ReadU8(&flag) && flag <= 1 &&
+             ReadF64(reader, &entry.state.signals.score);
         entry.state.carried_in = flag == 1;
         break;
       default:
@@ -358,10 +368,12 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         space->weights = entry.weights;
         space->rescore = Rescore{entry.old_weights, INT32_MIN, 0};
         break;
-      case RankTag::kRescorePart:
-        if (space->rescore.has_value()) RescorePartLocked(*space, entry.day, entry.part);
+      case RankTag::kRescorePart:  // the part's products are product entries of their own
+        space->weights = entry.weights;
+        space->rescore = Rescore{entry.old_weights, entry.day, size_t{entry.part} + 1};
         break;
       case RankTag::kRescoreEnd:
+        space->weights = entry.weights;
         space->rescore.reset();
         break;
       case RankTag::kRescoreState:
@@ -421,14 +433,10 @@ Result<uint64_t> Rankings::ApplyEntries(std::string_view entries) {
         if (entry.tag == RankTag::kEventId) {
           window.event_ids.Insert(entry.text);
         } else {
-          ProductState& state = window.products[entry.product];
-          state.carried_in = entry.state.carried_in;
-          state.signals.views = entry.state.signals.views;
-          state.signals.likes = entry.state.signals.likes;
-          state.signals.order_sum = entry.state.signals.order_sum;
-          state.signals.carried = entry.state.signals.carried;
-          RescoreLocked(WeightsFor(*space, entry.day, entry.product), window, entry.product,
-                        state);
+          // Final values, score included: nothing is recomputed from the state replayed on.
+          window.products[entry.product] = entry.state;
+          CHECK(window.board.Set(MemberKey::FromInteger(entry.product), entry.state.signals.score)
+                    .ok());
         }
         break;
       }
@@ -592,8 +600,10 @@ Status Rankings::StreamSnapshotChunks(const ChunkSink& sink, int64_t* longest_ho
           if (it == space->archives.end()) break;  // dropped meanwhile (logged after S)
           AppendPartSignals(*it->second, index, &part);
         }
-        for (const DaySignals& signals : part) AppendArchivedEntry(day, signals, &chunk());
-        count += part.size();
+        for (const DaySignals& signals : part) {
+          AppendArchivedEntry(day, signals, &chunk());
+          ++count;  // per entry: the chunk it lands in counts it
+        }
         if (!drain(false)) return status;
       }
     }

@@ -25,12 +25,14 @@ void Rankings::RescorePartLocked(Namespace& space, int32_t day, size_t part) {
   if (window == nullptr) return;
   const Window* previous = FindWindowLocked(space, day - 1);
   window->products.ForEachInShard(part, [&](uint64_t product, ProductState& state) {
-    state.signals.carried = 0;
-    if (previous != nullptr && state.carried_in) {
-      // The window before is re-scored already (oldest first).
-      if (const ProductState* before = previous->products.Find(product)) {
-        state.signals.carried = space.weights.carry * before->signals.score;
-      }
+    // The window before is re-scored already (oldest first). When it has expired, the carried
+    // part stays as it was: it is frozen from then on, like every carried part of the oldest
+    // window.
+    if (previous != nullptr) {
+      const ProductState* before = previous->products.Find(product);
+      state.signals.carried = state.carried_in && before != nullptr
+                                  ? space.weights.carry * before->signals.score
+                                  : 0;
     }
     RescoreLocked(space.weights, *window, product, state);
   });
@@ -51,11 +53,9 @@ void Rankings::StepRescoreLocked(Namespace& space) {
     return;
   }
   if (next->first != day) part = 0;
-  // Logged as the part alone, not its products: replay re-scores the same part of the same
-  // state.
-  const size_t touched = touched_products_.size();
+  // Logged as the part's position and its products' final values (RescoreLocked notes them):
+  // replay assigns them, so it never depends on what the state it replays on holds.
   RescorePartLocked(space, next->first, part);
-  touched_products_.resize(touched);
   rescored_parts_.emplace_back(next->first, part);
 }
 

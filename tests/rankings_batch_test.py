@@ -603,9 +603,13 @@ class BatchFailureTest(BatchTestCase):
         self.assertTrue(err.strip(), "no message for an unreachable server")
         for args in (("monthly", "--date", "2026-13-40"), ("monthly", "--date", "yesterday"),
                      ("yearly", "--date", date), ("monthly", "--date", date, "--top", "10001"),
+                     ("monthly", "--top=abc"), ("monthly", "--top"), ("monthly", "--no-such=1"),
                      ()):
             status, _, err = self.run_batch(*args)
             self.assertEqual(status, 2, (args, err))
+        status, out, err = self.run_batch("--help")
+        self.assertEqual(status, 0, err)
+        self.assertIn("--top", out + err)
 
     def test_a_month_no_longer_kept_fails_the_run(self):
         first = today_utc().replace(day=1)
