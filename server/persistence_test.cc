@@ -114,6 +114,19 @@ Dump DumpOf(Database& db, int64_t now_ms) {
   return dump;
 }
 
+// Products 0..products-1 use the same weights (new or previous, mid re-score) on both sides.
+void ExpectSameWeightsInUse(Database& live, Database& recovered,
+                            std::initializer_list<const char*> days, uint64_t products) {
+  for (uint64_t product = 0; product < products; ++product) {
+    for (const char* day : days) {
+      auto expected = live.rankings().WeightsOf("all", day, product);
+      auto got = recovered.rankings().WeightsOf("all", day, product);
+      ASSERT_TRUE(expected.ok() && got.ok());
+      EXPECT_EQ(got->view, expected->view) << day << " " << product;
+    }
+  }
+}
+
 class PersistenceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -547,14 +560,7 @@ TEST_F(PersistenceTest, WeightChangeBetweenSnapshotPointAndCaptureIsRecovered) {
   EXPECT_GT(report->records_replayed, 40u);
   EXPECT_TRUE(DumpOf(recovered, kRankStartMs) == DumpOf(live, kRankStartMs));
   // And the same products keep the previous weights until the re-score reaches them.
-  for (uint64_t product = 0; product < 400; ++product) {
-    for (const char* day : {"20231114", "20231115"}) {
-      auto expected = live.rankings().WeightsOf("all", day, product);
-      auto got = recovered.rankings().WeightsOf("all", day, product);
-      ASSERT_TRUE(expected.ok() && got.ok());
-      EXPECT_EQ(got->view, expected->view) << day << " " << product;
-    }
-  }
+  ExpectSameWeightsInUse(live, recovered, {"20231114", "20231115"}, 400);
 }
 
 // Between the snapshot point and the capture: a re-score started before the point finishes,
@@ -615,12 +621,7 @@ TEST_F(PersistenceTest, ReScoresAndAnExpiryBetweenSnapshotPointAndCaptureAreReco
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_FALSE(report->snapshot_path.empty());
   EXPECT_TRUE(DumpOf(recovered, kRankStartMs) == DumpOf(live, kRankStartMs));
-  for (uint64_t product = 0; product < 400; ++product) {
-    auto expected = live.rankings().WeightsOf("all", "20231115", product);
-    auto got = recovered.rankings().WeightsOf("all", "20231115", product);
-    ASSERT_TRUE(expected.ok() && got.ok());
-    EXPECT_EQ(got->view, expected->view) << product;
-  }
+  ExpectSameWeightsInUse(live, recovered, {"20231115"}, 400);
 }
 
 // A union bigger than one record is logged as a group of records; recovery applies it whole.
