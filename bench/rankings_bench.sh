@@ -57,6 +57,8 @@
 #        requests/s in all, latency counted from when each request was due)
 #        PODIUM_PORT=7771 PODIUM2_PORT=7772 REDIS_PORT=6371 PODIUM_FLAGS="--threads 1"
 #        BENCH_THREADS=2 (redis-benchmark --threads, parts 1b and 2), PIPELINE=16 (its -P)
+#        LOAD_CLIENT=cpp (part 3b's load from bench/rank_latency, paced at RATE, instead of the
+#        Python driver)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -328,10 +330,16 @@ for run in $(seq "$repeat"); do
     echo "  run $run: the board load ended too close to the opening; run skipped (raise QUIET)"
   else
     sleep "$wait_s"
-    out=$($py "$driver" load --port "$podium2_port" --server-pid "$podium2_pid" --mode podium \
-      "${load_args[@]}" --seed "$run" --tag "w$run" --probe build --window "$ztomorrow" \
-      --duration "$build_wait" --tail "$tail_s" \
-      --label "  run $run podium RANK.EVENT load across the opening of $ztomorrow at 23:00 local")
+    if [ "${LOAD_CLIENT:-python}" = cpp ]; then
+      out=$("$build_dir/bench/rank_latency" --server "127.0.0.1:$podium2_port" \
+        --connections "$clients" --rate "$rate" --products "$products" --window "$ztomorrow" \
+        --tag "w$run:" --max_seconds "$build_wait" --tail "$tail_s" || true)
+    else
+      out=$($py "$driver" load --port "$podium2_port" --server-pid "$podium2_pid" --mode podium \
+        "${load_args[@]}" --seed "$run" --tag "w$run" --probe build --window "$ztomorrow" \
+        --duration "$build_wait" --tail "$tail_s" \
+        --label "  run $run podium RANK.EVENT load across the opening of $ztomorrow at 23:00 local")
+    fi
     echo "$out" | grep -v '^summary '
     summary=$(echo "$out" | grep '^summary ')
     for f in seconds during_max during_p999 before_max; do
