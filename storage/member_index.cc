@@ -15,6 +15,7 @@ void MemberIndex::Insert(uint64_t hash, uint32_t node) {
 
 void MemberIndex::Reserve(size_t members) {
   const size_t capacity = members * 100 / kMaxLoadPercent + 1;
+  reserved_ = std::max(reserved_, capacity);
   if (capacity > capacity_) Resize(std::max(kMinCapacity, capacity));
 }
 
@@ -54,8 +55,9 @@ void MemberIndex::Erase(uint64_t hash, uint32_t node) {
   }
   slots_[hole] = kNoNode;
   --size_;
-  if (capacity_ > kMinCapacity && size_ * 100 < capacity_ * kMinLoadPercent) {
-    Resize(std::max(kMinCapacity, size_ * 100 / ((kMaxLoadPercent + kMinLoadPercent) / 2)));
+  if (capacity_ > std::max(kMinCapacity, reserved_) && size_ * 100 < capacity_ * kMinLoadPercent) {
+    Resize(std::max({kMinCapacity, reserved_,
+                     size_ * 100 / ((kMaxLoadPercent + kMinLoadPercent) / 2)}));
   }
 }
 

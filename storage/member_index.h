@@ -45,7 +45,8 @@ class MemberIndex {
 
   void Insert(uint64_t hash, uint32_t node);
   // Grows the table now, so that `members` inserts in all need no rehash (a rehash of a million
-  // slots is milliseconds under the owner's lock).
+  // slots is milliseconds under the owner's lock), and keeps it at least that large: erasures
+  // never shrink it below.
   void Reserve(size_t members);
   // Starts loading the cache line where hash's probe begins (a load that knows its next
   // members hides the miss behind the work on the current one).
@@ -84,6 +85,7 @@ class MemberIndex {
   std::unique_ptr<uint64_t[]> slots_;
   size_t capacity_ = 0;
   size_t size_ = 0;
+  size_t reserved_ = 0;  // the capacity Reserve asked for: shrinking stops there
 };
 
 }  // namespace podium::storage

@@ -111,6 +111,24 @@ TEST(SortedSetTest, EmptySet) {
   set.CheckInvariants();
 }
 
+// A reserved index stays reserved: score changes and removals on a nearly empty set would
+// otherwise shrink it, and the set would regrow by rehashing as it fills (a carry-over build).
+TEST(SortedSetTest, ReserveIsKeptThroughRemovals) {
+  constexpr size_t kReserved = 100'000;
+  constexpr size_t kIndexBytes = kReserved * sizeof(uint64_t);
+  SortedSet reserved;
+  SortedSet plain;
+  reserved.Reserve(kReserved);
+  for (SortedSet* set : {&reserved, &plain}) {
+    for (int i = 0; i < 1000; ++i) ASSERT_TRUE(set->Set(MemberKey::FromInteger(i), i).ok());
+    for (int i = 0; i < 990; ++i) ASSERT_TRUE(set->Remove(MemberKey::FromInteger(i)));
+    ASSERT_TRUE(set->IncrementBy(MemberKey::FromInteger(995), -1e6).ok());
+    set->CheckInvariants();
+  }
+  EXPECT_GE(reserved.memory_bytes(), kIndexBytes);
+  EXPECT_LT(plain.memory_bytes(), kIndexBytes / 10);
+}
+
 TEST(SortedSetTest, AddScoreRankRangeRemove) {
   SortedSet set;
   EXPECT_TRUE(*set.Set(Key("7"), 3.0));
