@@ -13,6 +13,7 @@
 #include <glog/logging.h>
 
 #include "server/limits.h"
+#include "storage/limits.h"
 #include "server/server.h"
 
 DEFINE_string(bind, "127.0.0.1", "address to listen on");
@@ -92,6 +93,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   settings.ranking.retention_ms = int64_t{FLAGS_ranking_retention_days} * 24 * 3600 * 1000;
+  settings.ranking.spare_lead_ms = podium::storage::kRankingSpareLeadMs;
   setenv("TZ", FLAGS_ranking_tz.c_str(), 1);
   tzset();
   if (settings.port <= 0 || settings.port > 65535) {

@@ -60,6 +60,10 @@ inline constexpr size_t kRankingCarrySliceMembers = 1024;
 // Of an expired window's 256 parts, how many the stepper moves into the day's archive per
 // step (a 256th of a million-product day is about 4,000 products, a fraction of a millisecond).
 inline constexpr size_t kRankingArchiveSliceShards = 1;
+// How long before a window opens the server's housekeeper thread sizes its tables
+// (RankingOptions::spare_lead_ms): well inside the hour a window opens ahead, and late enough
+// that the day before has its final size.
+inline constexpr int64_t kRankingSpareLeadMs = 10'000;
 // RANK.SCAN: the most products one reply is asked for.
 inline constexpr size_t kRankScanCountMax = 65536;
 // RANK.PUBLISH: the most products on a weekly or monthly board.

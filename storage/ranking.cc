@@ -72,39 +72,55 @@ std::optional<int32_t> ParseRankDayName(std::string_view name) {
 }
 
 Rankings::Rankings(RankingOptions options) : options_(options) {
-  reaper_ = std::thread([this] { RunReaper(); });
+  housekeeper_ = std::thread([this] { RunHousekeeper(); });
 }
 
 Rankings::~Rankings() {
   {
-    std::lock_guard<std::mutex> lock(reaper_mutex_);
-    reaper_stopping_ = true;
+    std::lock_guard<std::mutex> lock(housekeeper_mutex_);
+    housekeeper_stopping_ = true;
   }
-  reaper_wake_.notify_one();
-  reaper_.join();
+  housekeeper_wake_.notify_one();
+  housekeeper_.join();
 }
 
-// Freeing an expired window of a million products takes hundreds of milliseconds; it happens
-// here, holding no lock any request needs.
-void Rankings::RunReaper() {
-  std::unique_lock<std::mutex> lock(reaper_mutex_);
+// Freeing an expired window of a million products takes hundreds of milliseconds, and sizing
+// the next one about 10 ms; both happen here, holding no lock any request needs.
+void Rankings::RunHousekeeper() {
+  const auto next_spare = [this] {
+    for (auto& [key, spare] : spares_) {
+      if (!spare.sizing && spare.window == nullptr) return &spare;
+    }
+    return static_cast<Spare*>(nullptr);
+  };
+  std::unique_lock<std::mutex> lock(housekeeper_mutex_);
   for (;;) {
-    reaper_wake_.wait(lock, [this] { return reaper_stopping_ || !graveyard_.empty(); });
+    housekeeper_wake_.wait(lock, [&] {
+      return housekeeper_stopping_ || !graveyard_.empty() || next_spare() != nullptr;
+    });
     std::vector<std::shared_ptr<void>> dead;
     dead.swap(graveyard_);
-    if (dead.empty() && reaper_stopping_) return;
+    Spare* spare = housekeeper_stopping_ ? nullptr : next_spare();
+    if (dead.empty() && spare == nullptr) return;  // stopping
+    if (spare != nullptr) spare->sizing = true;    // entries leave spares_ only when not sizing
     lock.unlock();
     dead.clear();
+    std::unique_ptr<Window> window;
+    if (spare != nullptr) window = SizedWindow(spare->products, spare->board, spare->event_ids);
     lock.lock();
+    if (spare != nullptr) {
+      spare->window = std::move(window);
+      spare->sizing = false;
+    }
   }
 }
 
 void Rankings::Bury(std::shared_ptr<void> dead) {
   {
-    std::lock_guard<std::mutex> lock(reaper_mutex_);
+    std::lock_guard<std::mutex> lock(housekeeper_mutex_);
     graveyard_.push_back(std::move(dead));
   }
-  reaper_wake_.notify_one();
+  housekeeper_wake_.notify_one();
 }
 
 Rankings::Namespace& Rankings::NamespaceLocked(std::string_view ns) {
@@ -399,28 +415,81 @@ bool Rankings::StepCopyLocked(Namespace& space, Window& window) {
   return !cursor.valid();
 }
 
+std::map<Rankings::SpareKey, std::unique_ptr<Rankings::Window>> Rankings::TakeSpares(
+    const std::vector<NextWindow>& prepare, const std::vector<NextWindow>& opening,
+    const std::map<std::string, int32_t>& open_through, std::set<SpareKey>* deferred) {
+  std::map<SpareKey, std::unique_ptr<Window>> taken;
+  std::vector<NextWindow> unprepared;
+  {
+    std::lock_guard<std::mutex> lock(housekeeper_mutex_);
+    for (auto it = spares_.begin(); it != spares_.end();) {
+      const auto through = open_through.find(it->first.first);
+      const bool stale = through == open_through.end() || it->first.second <= through->second;
+      if (stale && !it->second.sizing) {
+        if (it->second.window != nullptr) graveyard_.push_back(std::move(it->second.window));
+        it = spares_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const NextWindow& next : prepare) {
+      if (spares_.contains(next.key)) continue;
+      // With an eighth to spare: the window before still grows until the opening.
+      Spare& spare = spares_[next.key];
+      spare.products = next.products + next.products / 8;
+      spare.board = next.board + next.board / 8;
+      spare.event_ids = next.event_ids + next.event_ids / 8;
+    }
+    for (const NextWindow& next : opening) {
+      const auto it = spares_.find(next.key);
+      if (it == spares_.end()) {
+        unprepared.push_back(next);
+      } else if (it->second.window == nullptr) {
+        deferred->insert(next.key);  // being sized, or about to be
+      } else {
+        taken[next.key] = std::move(it->second.window);
+        spares_.erase(it);
+      }
+    }
+  }
+  housekeeper_wake_.notify_one();
+  for (const NextWindow& next : unprepared) {
+    taken[next.key] = SizedWindow(next.products, next.board, next.event_ids);
+  }
+  return taken;
+}
+
 bool Rankings::Step(int64_t now_ms) {
   const int32_t ahead = RankDayOf(now_ms + options_.open_lead_ms).index;
   const int32_t first_live = RankDayOf(now_ms - options_.retention_ms).index;
   const int32_t first_kept = FirstKeptDay(now_ms);
-  // The next window each namespace is about to open is allocated and sized first, without the
-  // lock (the sizes are read under it): sizing a million-product window takes about 10 ms.
-  std::map<std::pair<std::string, int32_t>, std::unique_ptr<Window>> spares;
+  // The next window each namespace is about to open is allocated and sized without the lock
+  // (the sizes are read under it): sizing a million-product window takes about 10 ms. With
+  // spare_lead_ms, the housekeeper does it ahead of time; otherwise it is done here.
+  std::map<SpareKey, std::unique_ptr<Window>> spares;
+  std::set<SpareKey> deferred;
   {
-    std::vector<std::tuple<std::string, int32_t, size_t, size_t, size_t>> sizes;
+    const int32_t prepare_through =
+        options_.spare_lead_ms > 0
+            ? RankDayOf(now_ms + options_.open_lead_ms + options_.spare_lead_ms).index
+            : ahead;
+    std::vector<NextWindow> prepare;
+    std::vector<NextWindow> opening;
+    std::map<std::string, int32_t> open_through;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       for (const auto& [name, space] : namespaces_) {
         if (space.windows.empty()) continue;
         const auto& [last_day, last] = *space.windows.rbegin();
-        if (last_day + 1 > ahead || last_day + 1 < first_live) continue;
-        sizes.emplace_back(name, last_day + 1, last->products.size(), last->board.size(),
-                           last->event_ids.size());
+        open_through[name] = last_day;
+        const int32_t day = last_day + 1;
+        if (day > prepare_through || day < first_live) continue;
+        NextWindow next{{name, day}, last->products.size(), last->board.size(),
+                        last->event_ids.size()};
+        (day <= ahead ? opening : prepare).push_back(std::move(next));
       }
     }
-    for (const auto& [name, day, products, board, event_ids] : sizes) {
-      spares[{name, day}] = SizedWindow(products, board, event_ids);
-    }
+    spares = TakeSpares(prepare, opening, open_through, &deferred);
   }
   std::vector<std::shared_ptr<void>> dead;
   std::unique_lock<std::mutex> lock(mutex_);
@@ -458,6 +527,7 @@ bool Rankings::Step(int64_t now_ms) {
     if (!space.windows.empty()) {
       for (int32_t day = std::max(space.windows.rbegin()->first + 1, first_live); day <= ahead;
            ++day) {
+        if (deferred.contains({name, day})) break;  // opens once the housekeeper sized it
         const auto spare = spares.find({name, day});
         OpenWindowLocked(space, day, spare == spares.end() ? nullptr : &spare->second);
       }
@@ -476,6 +546,9 @@ bool Rankings::Step(int64_t now_ms) {
   }
   lock.unlock();
   for (auto& thing : dead) Bury(std::move(thing));
+  for (auto& [key, window] : spares) {
+    if (window != nullptr) Bury(std::move(window));  // its day was opened meanwhile
+  }
   return more;
 }
 

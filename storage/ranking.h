@@ -42,6 +42,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -96,6 +97,11 @@ struct RankingOptions {
   int64_t retention_ms = int64_t{2} * 24 * 3600 * 1000;  // a daily window lives 2 days
   int64_t future_skew_ms = int64_t{5} * 60 * 1000;       // events up to now + 5 min
   int64_t open_lead_ms = int64_t{3600} * 1000;           // open the next window 1 h ahead
+  // How long before a window opens the housekeeper thread starts sizing its tables, so the
+  // stepper's thread does not spend ~10 ms allocating them at the opening. 0: sized by the
+  // stepper at the opening (tests that step the clock by hand). A window whose sizing is under
+  // way when it is due opens at the first step after it is done.
+  int64_t spare_lead_ms = 0;
 };
 
 // Days of the configured time zone (the process's TZ, set from --ranking-tz at start).
@@ -283,18 +289,40 @@ class Rankings {
                                  std::string* out);
   static void AppendWindowEntry(const Window& window, std::string* out);
   void LogPeriodLocked(std::string_view ns, std::string_view name, const SortedSet& board);
-  void Bury(std::shared_ptr<void> dead);  // freed by the reaper thread
+  void Bury(std::shared_ptr<void> dead);  // freed by the housekeeper thread
 
-  void RunReaper();
+  // A window the housekeeper sizes before it opens (RankingOptions::spare_lead_ms).
+  using SpareKey = std::pair<std::string, int32_t>;  // namespace, day
+  struct Spare {
+    size_t products = 0;
+    size_t board = 0;
+    size_t event_ids = 0;
+    bool sizing = false;             // the housekeeper is on it
+    std::unique_ptr<Window> window;  // set when sized
+  };
+  struct NextWindow {
+    SpareKey key;
+    size_t products, board, event_ids;  // of the window before it
+  };
+  // Step's part outside the engine's lock: asks for the spares of `prepare`, and returns the
+  // windows for `opening`, sized, except those whose sizing is under way (in *deferred). Spares
+  // of days up to `open_through` (namespace's last open day) are stale and freed.
+  std::map<SpareKey, std::unique_ptr<Window>> TakeSpares(
+      const std::vector<NextWindow>& prepare, const std::vector<NextWindow>& opening,
+      const std::map<std::string, int32_t>& open_through, std::set<SpareKey>* deferred);
+
+  void RunHousekeeper();
 
   const RankingOptions options_;
   std::mutex mutex_;
-  // Expired windows are freed on a thread of their own (RunReaper).
-  std::mutex reaper_mutex_;
-  std::condition_variable reaper_wake_;
+  // Expired windows are freed, and the next windows sized, on a thread of their own
+  // (RunHousekeeper), holding no lock a request needs.
+  std::mutex housekeeper_mutex_;
+  std::condition_variable housekeeper_wake_;
   std::vector<std::shared_ptr<void>> graveyard_;
-  bool reaper_stopping_ = false;
-  std::thread reaper_;
+  std::map<SpareKey, Spare> spares_;
+  bool housekeeper_stopping_ = false;
+  std::thread housekeeper_;
   std::unordered_map<std::string, Namespace> namespaces_;
   EffectLog* log_ = nullptr;
   std::vector<std::pair<int32_t, uint64_t>> touched_products_;

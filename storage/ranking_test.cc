@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -169,6 +170,41 @@ TEST_F(RankingTest, CarryOverExactAndOnceUnderConcurrentEvents) {
     ++checked;
   }
   EXPECT_EQ(checked, kProducts);
+}
+
+// With spare_lead_ms, the housekeeper thread sizes the next window before it opens, and the
+// stepper opens it from there (at the first step after the sizing is done): the build is the
+// same as without.
+TEST_F(RankingTest, NextWindowSizedAheadByTheHousekeeper) {
+  Rankings rankings({.spare_lead_ms = 10 * 60 * 1000});
+  constexpr uint64_t kProducts = 10'000;
+  int64_t now = kDay0 + 10 * 3600 * 1000;
+  std::vector<std::string> ids;
+  for (uint64_t p = 0; p < kProducts; ++p) {
+    ids.push_back("v" + std::to_string(p));
+    ASSERT_TRUE(*rankings.Apply("all", {ids.back(), RankEventKind::kView, p, now, 0, 0}, now));
+  }
+  now = kDay0 + kDayMs - 65 * 60 * 1000;  // 22:55: day 1 opens at 23:00; sized from 22:50
+  EXPECT_FALSE(rankings.Step(now));
+  EXPECT_EQ(*rankings.Card("all", "20261123"), 0u);  // not open yet
+  now = kDay0 + kDayMs - 60 * 60 * 1000;  // 23:00
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (;;) {  // until the housekeeper is done and a step opens the window
+    rankings.Step(now);
+    const Result<uint64_t> card = rankings.Card("all", "20261123");
+    if (!card.ok() || *card != 0) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "day 1 never opened";
+    std::this_thread::yield();
+  }
+  while (rankings.Step(now)) {
+  }
+  EXPECT_EQ(*rankings.Card("all", "20261123"), kProducts);
+  const RankWeights weights = rankings.Weights("all").weights;
+  for (uint64_t p = 0; p < kProducts; p += 997) {
+    auto day1 = rankings.Signals("all", "20261123", p);
+    ASSERT_TRUE(day1.ok() && day1->has_value()) << p;
+    EXPECT_NEAR((*day1)->carried, weights.carry * weights.view, 1e-12) << p;
+  }
 }
 
 TEST_F(RankingTest, WeightChangeRescores) {
