@@ -34,6 +34,8 @@ DEFINE_double(rate, 30000, "requests per second over all connections");
 DEFINE_uint64(products, 1'000'000, "products drawn from");
 DEFINE_double(max_seconds, 240, "the longest run");
 DEFINE_double(tail, 2, "seconds of load after the build is complete");
+DEFINE_double(slow_ms, 0, "when > 0, also print where the requests slower than this fell, in "
+              "100 ms buckets from 1 s before the build to its end");
 
 namespace {
 
@@ -65,6 +67,35 @@ std::string Describe(std::vector<double> latencies, double* p999, double* max) {
   std::snprintf(text, sizeof(text), "%zu requests, p50 %.2f p99 %.2f p99.9 %.2f max %.2f ms",
                 latencies.size(), p50, p99, *p999, *max);
   return text;
+}
+
+// One line per 100 ms bucket (by due time, from 1 s before `building`) holding a request slower
+// than --slow_ms: its offset from `building`, how many, and the slowest.
+void PrintSlow(const std::vector<std::vector<Sample>>& samples, Clock::time_point building,
+               Clock::time_point built) {
+  constexpr double kBucketMs = 100;
+  const Clock::time_point from = building - std::chrono::seconds(1);
+  const auto buckets = static_cast<size_t>(
+      std::chrono::duration<double, std::milli>(built - from).count() / kBucketMs + 1);
+  std::vector<uint64_t> slow(buckets, 0);
+  std::vector<double> slowest(buckets, 0);
+  for (const auto& mine : samples) {
+    for (const Sample& sample : mine) {
+      if (sample.latency_ms <= FLAGS_slow_ms || sample.due < from || sample.due > built) continue;
+      const auto bucket = static_cast<size_t>(
+          std::chrono::duration<double, std::milli>(sample.due - from).count() / kBucketMs);
+      if (bucket >= buckets) continue;
+      ++slow[bucket];
+      slowest[bucket] = std::max(slowest[bucket], sample.latency_ms);
+    }
+  }
+  std::printf("  requests slower than %.1f ms, by due time from the build's start:\n", FLAGS_slow_ms);
+  for (size_t b = 0; b < buckets; ++b) {
+    if (slow[b] == 0) continue;
+    std::printf("    %+7.1f s: %4llu, slowest %.2f ms\n",
+                (static_cast<double>(b) * kBucketMs - 1000) / 1000,
+                static_cast<unsigned long long>(slow[b]), slowest[b]);
+  }
 }
 
 }  // namespace
@@ -193,5 +224,6 @@ int main(int argc, char** argv) {
   std::printf("summary seconds=%.3f before_p999=%.2f before_max=%.2f during_p999=%.2f "
               "during_max=%.2f after_p999=%.2f after_max=%.2f\n",
               build_s, before_p999, before_max, during_p999, during_max, after_p999, after_max);
+  if (FLAGS_slow_ms > 0 && building && built) PrintSlow(samples, *building, *built);
   return errors == 0 && built ? 0 : 1;
 }

@@ -52,13 +52,14 @@
 # Usage: bench/rankings_bench.sh [build_dir]
 #   env: REPEAT=3 CLIENTS=50 PRODUCTS=1000000 EVENTS=200000 REQUESTS=200000 DRIVER_PROCS=4
 #        QUIET=3 TAIL=2 TWO_STEP=1 ROLLOVER_BUILD=1 BUILD_WAIT=240
-#        SECTIONS="1 1b 2 3" (which parts run), RATE=0 (part 3's load: 0 sends each request
+#        SECTIONS="1 1b 2 3" (which parts run; 3c: only part 3c), RATE=0 (part 3's load: 0 sends each request
 #        when the previous reply arrives, saturating the machine; N paces the clients at N
 #        requests/s in all, latency counted from when each request was due)
 #        PODIUM_PORT=7771 PODIUM2_PORT=7772 REDIS_PORT=6371 PODIUM_FLAGS="--threads 1"
 #        BENCH_THREADS=2 (redis-benchmark --threads, parts 1b and 2), PIPELINE=16 (its -P)
 #        LOAD_CLIENT=cpp (part 3b's load from bench/rank_latency, paced at RATE, instead of the
-#        Python driver)
+#        Python driver), SLOW_MS (with LOAD_CLIENT=cpp: also where the requests slower than
+#        this fell during the build, in 100 ms buckets)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -95,7 +96,7 @@ cleanup() {
   for pid in "$podium_pid" "$podium2_pid"; do
     if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
   done
-  rm -rf "$work"
+  [ -n "${KEEP_WORK:-}" ] && echo "work files kept in $work" || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -257,13 +258,14 @@ compare "RANK.TOP all $today 0 20" 1.5 1 RANK.TOP all "$today" 0 20 -- \
 echo "   replies: podium $(P rank.top all "$today" 0 20 | wc -l) lines, redis" \
      "$(R zrevrange "rank:$today" 0 19 withscores | wc -l) lines"
 fi
-run_section 3 || exit 0
+run_section 3 || run_section 3c || exit 0
 load_args=("${driver_args[@]}")
 [ "$rate" != 0 ] && load_args+=(--rate "$rate")
+summary_field() { sed -nE "s/.*[ ]$1=([0-9.]+).*/\1/p"; }
+if run_section 3; then
 
 echo "== 3. rollover under a $clients-client load (QUIET $quiet s, TAIL $tail_s s," \
      "$([ "$rate" = 0 ] && echo "closed loop" || echo "paced at $rate requests/s"))"
-summary_field() { sed -nE "s/.*[ ]$1=([0-9.]+).*/\1/p"; }
 : >"$work/r.seconds"; : >"$work/r.during_max"; : >"$work/r.during_p999"; : >"$work/r.before_max"
 for run in $(seq "$repeat"); do
   out=$($py "$driver" load --port "$redis_port" --server-pid "$redis_pid" --mode zincrby \
@@ -294,6 +296,7 @@ for run in $(seq "$repeat"); do
 done
 echo "podium RANK.EVENT load without a build: max latency median $(median <"$work/p.all_max")" \
      "ms, p99.9 median $(median <"$work/p.all_p999") ms"
+fi
 
 if [ "$rollover_build" != 1 ]; then
   echo "podium's window build is not measured here (ROLLOVER_BUILD=0): it is covered by the" \
@@ -333,7 +336,7 @@ for run in $(seq "$repeat"); do
     if [ "${LOAD_CLIENT:-python}" = cpp ]; then
       out=$("$build_dir/bench/rank_latency" --server "127.0.0.1:$podium2_port" \
         --connections "$clients" --rate "$rate" --products "$products" --window "$ztomorrow" \
-        --tag "w$run:" --max_seconds "$build_wait" --tail "$tail_s" || true)
+        --tag "w$run:" --max_seconds "$build_wait" --tail "$tail_s" --slow_ms "${SLOW_MS:-0}" || true)
     else
       out=$($py "$driver" load --port "$podium2_port" --server-pid "$podium2_pid" --mode podium \
         "${load_args[@]}" --seed "$run" --tag "w$run" --probe build --window "$ztomorrow" \
@@ -364,6 +367,7 @@ if [ -s "$work/b.seconds" ]; then
        "median $(median <"$work/b.seconds") s, in the background; max latency during it, median" \
        "$(median <"$work/b.during_max") ms (p99.9 $(median <"$work/b.during_p999") ms), before it" \
        "$(median <"$work/b.before_max") ms"
-  echo "max latency during the rollover: podium build $(median <"$work/b.during_max") ms vs redis" \
-       "ZUNIONSTORE $(median <"$work/r.during_max") ms (medians)"
+  [ -s "$work/r.during_max" ] &&
+    echo "max latency during the rollover: podium build $(median <"$work/b.during_max") ms vs" \
+         "redis ZUNIONSTORE $(median <"$work/r.during_max") ms (medians)"
 fi
