@@ -70,6 +70,9 @@ enum CommandFlag : uint32_t {
   kCommandReadOnly = 1u << 1,  // only reads
   kCommandNoAuth = 1u << 2,    // allowed before AUTH when a password is set
   kCommandFast = 1u << 3,      // O(1) or O(log n)
+  // Takes no lock but its key's shard (one Database::WithKey at a time) and the log's: may run
+  // under the shard lock its connection kept from the command before (Database::ShardBatch).
+  kCommandKeyShardOnly = 1u << 4,
 };
 
 using CommandHandler = void (*)(CommandContext& context);

@@ -108,6 +108,10 @@ void Connection::OnBytes(std::string_view bytes) {
 
 size_t Connection::Process(std::string_view input) {
   const bool password_set = !loop_->info().settings.requirepass.empty();
+  // Consecutive single-key commands on one shard take its lock once (Database::ShardBatch):
+  // the loop's batch, or one of this call's own.
+  std::optional<storage::Database::ShardBatch> own_batch;
+  if (storage::Database::ShardBatch::Current() == nullptr) own_batch.emplace(loop_->db());
   size_t offset = 0;
   bool executed = false;
   while (state_ != State::kClosing && !paused_ && !waiting_ && !durable_waiting_ &&
@@ -216,9 +220,13 @@ void Connection::Execute(const protocol::Request& request) {
   } else if (!CommandTable::ArityOk(*spec, request.args.size())) {
     ReplyArityError(reply, CommandTable::NameOf(*spec));
   } else {
+    if ((spec->flags & kCommandKeyShardOnly) == 0) {
+      if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
+    }
     CommandContext context{loop_->db(), request, reply, session_, loop_->info(), now_ms_};
     spec->handler(context);
     if (context.deferred != nullptr) {
+      if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
       StartDeferred(spec, std::move(context.deferred));
       return;  // the reply is written when the work is done
     }
@@ -257,6 +265,7 @@ void Connection::OnDeferredDone(uv_work_t* request, int) {
     return;
   }
   connection->now_ms_ = connection->loop_->NowMs();
+  if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
   protocol::Request none;
   CommandContext context{connection->loop_->db(), none,
                          *connection->writer_, connection->session_,

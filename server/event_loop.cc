@@ -40,6 +40,8 @@ EventLoop::EventLoop(int index, Database& db, ServerInfo& info)
   CHECK_EQ(uv_timer_init(&loop_, &ranking_timer_), 0);
   CHECK_EQ(uv_async_init(&loop_, &stop_async_, OnStop), 0);
   CHECK_EQ(uv_async_init(&loop_, &durable_async_, OnDurable), 0);
+  CHECK_EQ(uv_check_init(&loop_, &io_done_), 0);
+  io_done_.data = this;
   sweep_timer_.data = check_timer_.data = ranking_timer_.data = this;
   stop_async_.data = durable_async_.data = this;
 }
@@ -99,7 +101,15 @@ void EventLoop::Start() {
                             kRankingStepIntervalMs),
              0);
   }
-  thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
+  CHECK_EQ(uv_check_start(&io_done_, OnIoDone), 0);
+  thread_ = std::thread([this] {
+    // The I/O callbacks of one round share one shard batch (Database::ShardBatch): the
+    // single-key commands of all the connections served in a round take a hot key's lock once
+    // per kUsesMax, not once per connection. It lets go at the end of the round (OnIoDone),
+    // before any timer runs.
+    storage::Database::ShardBatch batch(db_);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+  });
 }
 
 void EventLoop::Stop() { uv_async_send(&stop_async_); }
@@ -116,8 +126,13 @@ void EventLoop::OnStop(uv_async_t* async) {
   uv_close(AsHandle(&loop->ranking_timer_), nullptr);
   uv_close(AsHandle(&loop->stop_async_), nullptr);
   uv_close(AsHandle(&loop->durable_async_), nullptr);
+  uv_close(AsHandle(&loop->io_done_), nullptr);
   const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
   for (Connection* connection : open) connection->Close();
+}
+
+void EventLoop::OnIoDone(uv_check_t*) {
+  if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
 }
 
 int64_t EventLoop::NowMs() {

@@ -67,6 +67,7 @@ class EventLoop {
   static void OnRankingTimer(uv_timer_t* timer);
   static void OnStop(uv_async_t* async);
   static void OnDurable(uv_async_t* async);
+  static void OnIoDone(uv_check_t* check);
   void Reject(Connection* connection);
 
   const int index_;
@@ -80,6 +81,7 @@ class EventLoop {
   uv_timer_t ranking_timer_;  // loop 0 only
   uv_async_t stop_async_;
   uv_async_t durable_async_;
+  uv_check_t io_done_;  // after each round of I/O callbacks: the loop's shard batch lets go
   std::vector<Connection*> durable_waiters_;
   std::thread thread_;
   std::unordered_set<Connection*> connections_;

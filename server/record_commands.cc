@@ -368,12 +368,12 @@ void DecrCommand(CommandContext& context) {
 
 void RegisterRecordCommands(CommandRegistry& registry) {
   using protocol::Opcode;
-  constexpr uint32_t kRead = kCommandReadOnly | kCommandFast;
-  constexpr uint32_t kWriteFast = kCommandWrite | kCommandFast;
+  constexpr uint32_t kRead = kCommandReadOnly | kCommandFast | kCommandKeyShardOnly;
+  constexpr uint32_t kWriteFast = kCommandWrite | kCommandFast | kCommandKeyShardOnly;
   // Arity, flags and key positions as Redis 7's COMMAND reports them.
   registry.Add({Opcode::kGet, 2, kRead, 1, 1, 1, GetCommand});
-  registry.Add({Opcode::kSet, -3, kCommandWrite, 1, 1, 1, SetCommand});
-  registry.Add({Opcode::kDel, -2, kCommandWrite, 1, -1, 1, DelCommand});
+  registry.Add({Opcode::kSet, -3, kCommandWrite | kCommandKeyShardOnly, 1, 1, 1, SetCommand});
+  registry.Add({Opcode::kDel, -2, kCommandWrite | kCommandKeyShardOnly, 1, -1, 1, DelCommand});
   registry.Add({Opcode::kExists, -2, kRead, 1, -1, 1, ExistsCommand});
   registry.Add({Opcode::kExpire, -3, kWriteFast, 1, 1, 1, ExpireCommand});
   registry.Add({Opcode::kPExpire, -3, kWriteFast, 1, 1, 1, PExpireCommand});

@@ -573,8 +573,8 @@ void ZUnionStoreCommand(CommandContext& context) {
 
 void RegisterSortedSetCommands(CommandRegistry& registry) {
   using protocol::Opcode;
-  constexpr uint32_t kRead = kCommandReadOnly | kCommandFast;
-  constexpr uint32_t kWriteFast = kCommandWrite | kCommandFast;
+  constexpr uint32_t kRead = kCommandReadOnly | kCommandFast | kCommandKeyShardOnly;
+  constexpr uint32_t kWriteFast = kCommandWrite | kCommandFast | kCommandKeyShardOnly;
   // Arity, flags and key positions as Redis 7's COMMAND reports them. ZUNIONSTORE's sources
   // are "movable keys" there; COMMAND gives only the destination's position, as Redis does.
   registry.Add({Opcode::kZAdd, -4, kWriteFast, 1, 1, 1, ZAddCommand});

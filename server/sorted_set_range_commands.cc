@@ -244,11 +244,11 @@ void ZCountCommand(CommandContext& context) {
 void RegisterSortedSetRangeCommands(CommandRegistry& registry) {
   using protocol::Opcode;
   // Arity, flags and key positions as Redis 7's COMMAND reports them.
-  registry.Add({Opcode::kZRange, -4, kCommandReadOnly, 1, 1, 1, ZRangeCommand});
-  registry.Add({Opcode::kZRevRange, -4, kCommandReadOnly, 1, 1, 1, ZRevRangeCommand});
-  registry.Add({Opcode::kZRangeByScore, -4, kCommandReadOnly, 1, 1, 1, ZRangeByScoreCommand});
-  registry.Add({Opcode::kZRevRangeByScore, -4, kCommandReadOnly, 1, 1, 1, ZRevRangeByScoreCommand});
-  registry.Add({Opcode::kZCount, 4, kCommandReadOnly | kCommandFast, 1, 1, 1, ZCountCommand});
+  registry.Add({Opcode::kZRange, -4, kCommandReadOnly | kCommandKeyShardOnly, 1, 1, 1, ZRangeCommand});
+  registry.Add({Opcode::kZRevRange, -4, kCommandReadOnly | kCommandKeyShardOnly, 1, 1, 1, ZRevRangeCommand});
+  registry.Add({Opcode::kZRangeByScore, -4, kCommandReadOnly | kCommandKeyShardOnly, 1, 1, 1, ZRangeByScoreCommand});
+  registry.Add({Opcode::kZRevRangeByScore, -4, kCommandReadOnly | kCommandKeyShardOnly, 1, 1, 1, ZRevRangeByScoreCommand});
+  registry.Add({Opcode::kZCount, 4, kCommandReadOnly | kCommandFast | kCommandKeyShardOnly, 1, 1, 1, ZCountCommand});
 }
 
 }  // namespace podium::server

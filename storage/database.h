@@ -9,6 +9,11 @@
 // on half of all requests at N = 2. The choice is to be confirmed by measurement against that
 // alternative (docs/benchmarks.md records the figures behind it as they are taken).
 //
+// Measured (docs/benchmarks.md, 2026-12-06): with one hot key and two loops, taking its lock
+// once per command cost a third of the throughput (futex sleeps and wake-ups). So a loop keeps
+// the lock across the single-key commands of one round of I/O callbacks (ShardBatch), and the
+// lock spins briefly before it sleeps (ShardMutex).
+//
 // Keys are sharded by their hash tag when they have one (the part between the first '{' and the
 // next '}', as Redis Cluster does), so keys of one shop ("{shop1}:stock", "{shop1}:board") share
 // a shard and a multi-key command on them locks once.
@@ -22,9 +27,12 @@
 #include <span>
 #include <string_view>
 
+#include <glog/logging.h>
+
 #include "storage/keyspace.h"
 #include "storage/order_book.h"
 #include "storage/ranking.h"
+#include "storage/shard_mutex.h"
 #include "storage/stock_table.h"
 
 namespace podium::storage {
@@ -32,6 +40,8 @@ namespace podium::storage {
 class EffectLog;
 
 class Database {
+  struct Shard;
+
  public:
   static constexpr size_t kShardCount = 64;
   static constexpr size_t kStockStripeCount = 64;
@@ -75,18 +85,74 @@ class Database {
     return fn();
   }
 
-  // Runs fn(Keyspace&) with the shard of `key` locked; returns what fn returns.
+  // Runs fn(Keyspace&) with the shard of `key` locked; returns what fn returns. Inside a
+  // ShardBatch of this thread, the lock is the batch's.
   template <typename Fn>
   decltype(auto) WithKey(std::string_view key, Fn&& fn) {
     Shard& shard = shards_[ShardOf(key)];
-    std::lock_guard<std::mutex> lock(shard.mutex);
+    if (ShardBatch* batch = current_batch_; batch != nullptr && batch->db_ == this) {
+      batch->Hold(shard);
+      return fn(shard.keyspace);
+    }
+    std::lock_guard<ShardMutex> lock(shard.mutex);
     return fn(shard.keyspace);
   }
-  // Runs fn(Keyspace&) with shard `index` locked (sweeps, INFO).
+
+  // Keeps, on the thread that made it, the lock of the shard the last WithKey used, so that
+  // the next WithKey on the same shard does not take it again: 16 pipelined commands on one
+  // key lock it once. An event loop has one for its thread and releases it after each round
+  // of I/O callbacks (server/event_loop.cc), before its timers run. While it holds a shard,
+  // the thread must take no other lock that some thread may hold while waiting for a shard
+  // (the connection calls Release() before any command but the single-key ones, whose
+  // handlers only use WithKey, one at a time, and the log). It lets go after kUsesMax
+  // commands, so the other loops get their turn.
+  class ShardBatch {
+   public:
+    static constexpr size_t kUsesMax = 32;
+
+    explicit ShardBatch(Database& db) : db_(&db), outer_(current_batch_) {
+      if (outer_ != nullptr) outer_->Release();  // never two shards at once
+      current_batch_ = this;
+    }
+    ~ShardBatch() {
+      Release();
+      current_batch_ = outer_;
+    }
+    ShardBatch(const ShardBatch&) = delete;
+    ShardBatch& operator=(const ShardBatch&) = delete;
+
+    // Unlocks the shard held, if any.
+    void Release() {
+      if (held_ != nullptr) held_->mutex.unlock();
+      held_ = nullptr;
+    }
+    // The batch of this thread, or null.
+    static ShardBatch* Current() { return current_batch_; }
+
+   private:
+    friend class Database;
+    void Hold(Database::Shard& shard) {
+      if (held_ == &shard && uses_ < kUsesMax) {
+        ++uses_;
+        return;
+      }
+      Release();
+      shard.mutex.lock();
+      held_ = &shard;
+      uses_ = 1;
+    }
+
+    Database* const db_;
+    ShardBatch* const outer_;
+    Shard* held_ = nullptr;
+    size_t uses_ = 0;
+  };
+  // Runs fn(Keyspace&) with shard `index` locked (sweeps, INFO); not inside a ShardBatch.
   template <typename Fn>
   decltype(auto) WithShard(size_t index, Fn&& fn) {
+    DCHECK(current_batch_ == nullptr || current_batch_->held_ == nullptr);
     Shard& shard = shards_[index];
-    std::lock_guard<std::mutex> lock(shard.mutex);
+    std::lock_guard<ShardMutex> lock(shard.mutex);
     return fn(shard.keyspace);
   }
 
@@ -96,7 +162,7 @@ class Database {
 
  private:
   struct alignas(64) Shard {
-    std::mutex mutex;
+    ShardMutex mutex;
     Keyspace keyspace;
   };
 
@@ -119,6 +185,8 @@ class Database {
     std::mutex mutex;
   };
   static_assert(kStockStripeCount == 64, "StockStripeOf takes the top 6 bits");
+
+  static thread_local ShardBatch* current_batch_;
 
   EffectLog* log_ = nullptr;
   std::array<StockStripe, kStockStripeCount> stock_stripes_;

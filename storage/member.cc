@@ -92,29 +92,29 @@ int CompareMembers(const MemberKey& a, const MemberKey& b) {
   return a.is_integer() ? CompareBytes(text, b.bytes()) : CompareBytes(a.bytes(), text);
 }
 
-MemberWord StoreMember(const MemberKey& key) {
+MemberWord StoreMember(const MemberKey& key, uint64_t hash) {
   if (key.is_integer()) return key.integer();
   const std::string_view bytes = key.bytes();
   CHECK_LE(bytes.size(), kMemberSizeBytesMax);
   void* block = std::malloc(sizeof(StringBlockHeader) + bytes.size());
   CHECK(block != nullptr) << "out of memory";
   const auto address = reinterpret_cast<uintptr_t>(block);
-  CHECK_EQ(address & kMemberStringTag, 0u) << "heap address collides with the string tag";
+  CHECK_EQ(address & ~kMemberAddressMask, 0u) << "heap address above 48 bits";
   StringBlockHeader header{static_cast<uint32_t>(bytes.size())};
   std::memcpy(block, &header, sizeof(header));
   if (!bytes.empty()) {
     std::memcpy(static_cast<char*>(block) + sizeof(header), bytes.data(), bytes.size());
   }
-  return address | kMemberStringTag;
+  return kMemberStringTag | MemberHashBits(hash) | address;
 }
 
 void FreeMemberWord(MemberWord word) {
-  if (word & kMemberStringTag) std::free(reinterpret_cast<void*>(word & ~kMemberStringTag));
+  if (word & kMemberStringTag) std::free(reinterpret_cast<void*>(word & kMemberAddressMask));
 }
 
 MemberKey ViewMember(MemberWord word) {
   if ((word & kMemberStringTag) == 0) return MemberKey::FromInteger(word);
-  const char* block = reinterpret_cast<const char*>(word & ~kMemberStringTag);
+  const char* block = reinterpret_cast<const char*>(word & kMemberAddressMask);
   StringBlockHeader header;
   std::memcpy(&header, block, sizeof(header));
   return MemberKey::FromNonIntegerBytes(std::string_view(block + sizeof(header), header.size_bytes));

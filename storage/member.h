@@ -98,21 +98,37 @@ inline bool operator==(const MemberKey& a, const MemberKey& b) {
   return CompareMembers(a, b) == 0;
 }
 
-// The stored form: an inline integer (top bit clear) or a tagged pointer to an owned block of
-// [uint32 length][bytes]. The owner calls FreeMemberWord exactly once per StoreMember.
+// The stored form: an inline integer (top bit clear) or a string word: the top bit set, 15
+// bits of the member's hash, and the address of an owned block of [uint32 length][bytes] (user
+// addresses fit in 48 bits on x86-64 and AArch64; StoreMember checks). The hash bits let a
+// search for one member pass over the others of a node without reading their blocks. The
+// owner calls FreeMemberWord exactly once per StoreMember.
 using MemberWord = uint64_t;
 inline constexpr MemberWord kMemberStringTag = uint64_t{1} << 63;
+inline constexpr int kMemberAddressBits = 48;
+inline constexpr MemberWord kMemberAddressMask = (uint64_t{1} << kMemberAddressBits) - 1;
+inline constexpr MemberWord kMemberHashMask = ~kMemberStringTag & ~kMemberAddressMask;
 
-MemberWord StoreMember(const MemberKey& key);
+// The hash bits a string member's word carries, from its MemberKey::Hash().
+inline MemberWord MemberHashBits(uint64_t hash) { return (hash << kMemberAddressBits) & kMemberHashMask; }
+
+MemberWord StoreMember(const MemberKey& key, uint64_t hash);  // hash = key.Hash()
+inline MemberWord StoreMember(const MemberKey& key) { return StoreMember(key, key.Hash()); }
 void FreeMemberWord(MemberWord word);
 MemberKey ViewMember(MemberWord word);
 // Bytes a stored member owns on the heap (0 for integers).
 size_t MemberHeapBytes(MemberWord word);
 
-inline bool MemberWordEquals(MemberWord word, const MemberKey& key) {
+// Whether the stored member is `key`, whose Hash() is `hash`.
+inline bool MemberWordEquals(MemberWord word, const MemberKey& key, uint64_t hash) {
   if (key.is_integer()) return word == key.integer();
-  if ((word & kMemberStringTag) == 0) return false;
+  if ((word & (kMemberStringTag | kMemberHashMask)) != (kMemberStringTag | MemberHashBits(hash))) {
+    return false;
+  }
   return ViewMember(word).bytes() == key.bytes();
+}
+inline bool MemberWordEquals(MemberWord word, const MemberKey& key) {
+  return MemberWordEquals(word, key, key.is_integer() ? 0 : key.Hash());
 }
 
 }  // namespace podium::storage

@@ -83,6 +83,7 @@ TEST(MemberWordTest, StoreViewAndFree) {
   const std::string text(300, 'x');
   const MemberWord string = StoreMember(MemberKey::FromBytes(text));
   EXPECT_NE(string & kMemberStringTag, 0u);
+  EXPECT_EQ(string & kMemberHashMask, MemberHashBits(MemberKey::FromBytes(text).Hash()));
   EXPECT_EQ(ViewMember(string).bytes(), text);
   EXPECT_GT(MemberHeapBytes(string), text.size());
   EXPECT_TRUE(MemberWordEquals(string, MemberKey::FromBytes(text)));

@@ -94,7 +94,7 @@ int SortedSet::Compare(const Entry& entry, double score, const MemberKey& member
   return CompareMembers(ViewMember(entry.member), member);
 }
 
-int SortedSet::FindInNode(const Node* node, const MemberKey& member) {
+int SortedSet::FindInNode(const Node* node, const MemberKey& member, uint64_t hash) {
   const Entry* entries = node->entries();
   if (member.is_integer()) {
     const MemberWord word = member.integer();
@@ -104,7 +104,7 @@ int SortedSet::FindInNode(const Node* node, const MemberKey& member) {
     return -1;
   }
   for (int i = 0; i < node->count; ++i) {
-    if (MemberWordEquals(entries[i].member, member)) return i;
+    if (MemberWordEquals(entries[i].member, member, hash)) return i;
   }
   return -1;
 }
@@ -112,7 +112,7 @@ int SortedSet::FindInNode(const Node* node, const MemberKey& member) {
 bool SortedSet::Lookup(const MemberKey& member, uint64_t hash, Node** node, int* index) const {
   int found = -1;
   const uint32_t id = index_.Find(hash, [&](uint32_t candidate) {
-    found = FindInNode(NodeById(candidate), member);
+    found = FindInNode(NodeById(candidate), member, hash);
     return found >= 0;
   });
   if (id == MemberIndex::kNoNode) return false;
@@ -474,7 +474,7 @@ Result<bool> SortedSet::Set(const MemberKey& member, double score) {
     return Status::LimitExceeded("sorted set is full (" + std::to_string(kSortedSetMembersMax) +
                                  " members)");
   }
-  const MemberWord word = StoreMember(member);
+  const MemberWord word = StoreMember(member, hash);
   string_bytes_ += MemberHeapBytes(word);
   Path path;
   if (tail_ != nullptr && Compare(tail_->entries()[tail_->count - 1], score, member) < 0) {

@@ -174,7 +174,8 @@ class SortedSet {
   Node* NewNode(int level);
   void FreeNode(Node* node);
   int RandomLevel();
-  static int FindInNode(const Node* node, const MemberKey& member);
+  // The index of member (whose Hash() is hash) in node, or -1.
+  static int FindInNode(const Node* node, const MemberKey& member, uint64_t hash);
   Node* NodeById(uint32_t id) const { return nodes_[id]; }
 
   // Finds the member's node and index through the hash index.
