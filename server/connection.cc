@@ -220,11 +220,13 @@ void Connection::Execute(const protocol::Request& request) {
   } else if (!CommandTable::ArityOk(*spec, request.args.size())) {
     ReplyArityError(reply, CommandTable::NameOf(*spec));
   } else {
-    if ((spec->flags & kCommandKeyShardOnly) == 0) {
-      if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
-    }
     CommandContext context{loop_->db(), request, reply, session_, loop_->info(), now_ms_};
-    spec->handler(context);
+    if ((spec->flags & kCommandKeyShardOnly) != 0) {
+      spec->handler(context);
+    } else {
+      const storage::Database::ShardBatch::Pause pause;  // other locks, or long work
+      spec->handler(context);
+    }
     if (context.deferred != nullptr) {
       if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
       StartDeferred(spec, std::move(context.deferred));
@@ -265,7 +267,7 @@ void Connection::OnDeferredDone(uv_work_t* request, int) {
     return;
   }
   connection->now_ms_ = connection->loop_->NowMs();
-  if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
+  const storage::Database::ShardBatch::Pause pause;
   protocol::Request none;
   CommandContext context{connection->loop_->db(), none,
                          *connection->writer_, connection->session_,

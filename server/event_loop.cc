@@ -41,7 +41,8 @@ EventLoop::EventLoop(int index, Database& db, ServerInfo& info)
   CHECK_EQ(uv_async_init(&loop_, &stop_async_, OnStop), 0);
   CHECK_EQ(uv_async_init(&loop_, &durable_async_, OnDurable), 0);
   CHECK_EQ(uv_check_init(&loop_, &io_done_), 0);
-  io_done_.data = this;
+  CHECK_EQ(uv_prepare_init(&loop_, &before_poll_), 0);
+  io_done_.data = before_poll_.data = this;
   sweep_timer_.data = check_timer_.data = ranking_timer_.data = this;
   stop_async_.data = durable_async_.data = this;
 }
@@ -102,11 +103,12 @@ void EventLoop::Start() {
              0);
   }
   CHECK_EQ(uv_check_start(&io_done_, OnIoDone), 0);
+  CHECK_EQ(uv_prepare_start(&before_poll_, OnBeforePoll), 0);
   thread_ = std::thread([this] {
     // The I/O callbacks of one round share one shard batch (Database::ShardBatch): the
     // single-key commands of all the connections served in a round take a hot key's lock once
     // per kUsesMax, not once per connection. It lets go at the end of the round (OnIoDone),
-    // before any timer runs.
+    // before any timer runs, and before the loop waits (OnBeforePoll).
     storage::Database::ShardBatch batch(db_);
     uv_run(&loop_, UV_RUN_DEFAULT);
   });
@@ -127,11 +129,17 @@ void EventLoop::OnStop(uv_async_t* async) {
   uv_close(AsHandle(&loop->stop_async_), nullptr);
   uv_close(AsHandle(&loop->durable_async_), nullptr);
   uv_close(AsHandle(&loop->io_done_), nullptr);
+  uv_close(AsHandle(&loop->before_poll_), nullptr);
+  if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
   const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
   for (Connection* connection : open) connection->Close();
 }
 
 void EventLoop::OnIoDone(uv_check_t*) {
+  if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
+}
+
+void EventLoop::OnBeforePoll(uv_prepare_t*) {
   if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
 }
 

@@ -68,6 +68,7 @@ class EventLoop {
   static void OnStop(uv_async_t* async);
   static void OnDurable(uv_async_t* async);
   static void OnIoDone(uv_check_t* check);
+  static void OnBeforePoll(uv_prepare_t* prepare);
   void Reject(Connection* connection);
 
   const int index_;
@@ -81,7 +82,10 @@ class EventLoop {
   uv_timer_t ranking_timer_;  // loop 0 only
   uv_async_t stop_async_;
   uv_async_t durable_async_;
-  uv_check_t io_done_;  // after each round of I/O callbacks: the loop's shard batch lets go
+  // The loop's shard batch lets go after each round of I/O callbacks, and before the loop
+  // waits for I/O (callbacks deferred to the next iteration run before that).
+  uv_check_t io_done_;
+  uv_prepare_t before_poll_;
   std::vector<Connection*> durable_waiters_;
   std::thread thread_;
   std::unordered_set<Connection*> connections_;

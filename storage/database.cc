@@ -4,8 +4,6 @@
 
 namespace podium::storage {
 
-thread_local Database::ShardBatch* Database::current_batch_ = nullptr;
-
 std::string_view Database::HashTag(std::string_view key) {
   const size_t open = key.find('{');
   if (open == std::string_view::npos) return key;

@@ -90,7 +90,7 @@ class Database {
   template <typename Fn>
   decltype(auto) WithKey(std::string_view key, Fn&& fn) {
     Shard& shard = shards_[ShardOf(key)];
-    if (ShardBatch* batch = current_batch_; batch != nullptr && batch->db_ == this) {
+    if (ShardBatch* batch = current_batch_; batch != nullptr && batch->db_ == this && batch->active_) {
       batch->Hold(shard);
       return fn(shard.keyspace);
     }
@@ -104,8 +104,9 @@ class Database {
   // of I/O callbacks (server/event_loop.cc), before its timers run. While it holds a shard,
   // the thread must take no other lock that some thread may hold while waiting for a shard
   // (the connection calls Release() before any command but the single-key ones, whose
-  // handlers only use WithKey, one at a time, and the log). It lets go after kUsesMax
-  // commands, so the other loops get their turn.
+  // handlers only use WithKey, one at a time, and the log; other code runs inside a Pause).
+  // It unlocks after kUsesMax commands, which gives a loop waiting for the shard the chance
+  // it had between two commands without a batch (the mutex is not fair either way).
   class ShardBatch {
    public:
     static constexpr size_t kUsesMax = 32;
@@ -129,6 +130,26 @@ class Database {
     // The batch of this thread, or null.
     static ShardBatch* Current() { return current_batch_; }
 
+    // While it lives, the thread's batch (if any) holds nothing and WithKey locks per call:
+    // around commands that take other locks or do long work.
+    class Pause {
+     public:
+      Pause() : batch_(current_batch_) {
+        if (batch_ != nullptr) {
+          batch_->Release();
+          batch_->active_ = false;
+        }
+      }
+      ~Pause() {
+        if (batch_ != nullptr) batch_->active_ = true;
+      }
+      Pause(const Pause&) = delete;
+      Pause& operator=(const Pause&) = delete;
+
+     private:
+      ShardBatch* const batch_;
+    };
+
    private:
     friend class Database;
     void Hold(Database::Shard& shard) {
@@ -146,6 +167,7 @@ class Database {
     ShardBatch* const outer_;
     Shard* held_ = nullptr;
     size_t uses_ = 0;
+    bool active_ = true;  // false inside a Pause
   };
   // Runs fn(Keyspace&) with shard `index` locked (sweeps, INFO); not inside a ShardBatch.
   template <typename Fn>
@@ -186,7 +208,7 @@ class Database {
   };
   static_assert(kStockStripeCount == 64, "StockStripeOf takes the top 6 bits");
 
-  static thread_local ShardBatch* current_batch_;
+  static inline thread_local ShardBatch* current_batch_ = nullptr;
 
   EffectLog* log_ = nullptr;
   std::array<StockStripe, kStockStripeCount> stock_stripes_;

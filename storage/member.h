@@ -99,10 +99,11 @@ inline bool operator==(const MemberKey& a, const MemberKey& b) {
 }
 
 // The stored form: an inline integer (top bit clear) or a string word: the top bit set, 15
-// bits of the member's hash, and the address of an owned block of [uint32 length][bytes] (user
-// addresses fit in 48 bits on x86-64 and AArch64; StoreMember checks). The hash bits let a
-// search for one member pass over the others of a node without reading their blocks. The
-// owner calls FreeMemberWord exactly once per StoreMember.
+// bits of the member's hash, and the address of an owned block of [uint32 length][bytes]. User
+// addresses fit in 48 bits on x86-64, and on AArch64 without heap tagging (MTE and HWASan put a
+// tag in the top byte); StoreMember checks. The hash bits let a search for one member pass
+// over the others of a node without reading their blocks. The owner calls FreeMemberWord
+// exactly once per StoreMember.
 using MemberWord = uint64_t;
 inline constexpr MemberWord kMemberStringTag = uint64_t{1} << 63;
 inline constexpr int kMemberAddressBits = 48;

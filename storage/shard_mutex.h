@@ -19,7 +19,7 @@ class ShardMutex {
   ShardMutex() {
     pthread_mutexattr_t attributes;
     pthread_mutexattr_init(&attributes);
-    pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_ADAPTIVE_NP);
+    CHECK_EQ(pthread_mutexattr_settype(&attributes, PTHREAD_MUTEX_ADAPTIVE_NP), 0);
     CHECK_EQ(pthread_mutex_init(&mutex_, &attributes), 0);
     pthread_mutexattr_destroy(&attributes);
   }
