@@ -5,6 +5,7 @@
 #   ZINCRBY board 1 __rand_int__ (-r 1000000), -P 1 and -P 16
 #   ZREVRANGE board 0 19 WITHSCORES on a 1M-member board, -P 1 and -P 16
 #   DECRBY counter 1, -P 1 and -P 16
+#   PING, -P 1 and -P 16: what the one-threaded redis-benchmark itself can drive
 # and the memory of a 1M-member board loaded over RESP (INFO used_memory before and after).
 #
 # Usage: bench/compare_redis.sh [build_dir]    env: REPEAT=3 REQUESTS=1000000 CLIENTS=50
@@ -82,4 +83,5 @@ for pipeline in 1 16; do
   run "ZINCRBY board 1 __rand_int__" "$pipeline" ZINCRBY board 1 __rand_int__
   run "ZREVRANGE board1 0 19 WITHSCORES" "$pipeline" ZREVRANGE board1 0 19 WITHSCORES
   run "DECRBY counter 1" "$pipeline" DECRBY counter 1
+  run "PING (redis-benchmark's own ceiling)" "$pipeline" PING
 done
