@@ -420,13 +420,17 @@ std::map<Rankings::SpareKey, std::unique_ptr<Rankings::Window>> Rankings::TakeSp
     const std::map<std::string, int32_t>& open_through, std::set<SpareKey>* deferred) {
   std::map<SpareKey, std::unique_ptr<Window>> taken;
   std::vector<NextWindow> unprepared;
+  bool wake = false;  // work for the housekeeper
   {
     std::lock_guard<std::mutex> lock(housekeeper_mutex_);
     for (auto it = spares_.begin(); it != spares_.end();) {
       const auto through = open_through.find(it->first.first);
       const bool stale = through == open_through.end() || it->first.second <= through->second;
       if (stale && !it->second.sizing) {
-        if (it->second.window != nullptr) graveyard_.push_back(std::move(it->second.window));
+        if (it->second.window != nullptr) {
+          graveyard_.push_back(std::move(it->second.window));
+          wake = true;
+        }
         it = spares_.erase(it);
       } else {
         ++it;
@@ -439,6 +443,7 @@ std::map<Rankings::SpareKey, std::unique_ptr<Rankings::Window>> Rankings::TakeSp
       spare.products = next.products + next.products / 8;
       spare.board = next.board + next.board / 8;
       spare.event_ids = next.event_ids + next.event_ids / 8;
+      wake = true;
     }
     for (const NextWindow& next : opening) {
       const auto it = spares_.find(next.key);
@@ -452,7 +457,7 @@ std::map<Rankings::SpareKey, std::unique_ptr<Rankings::Window>> Rankings::TakeSp
       }
     }
   }
-  housekeeper_wake_.notify_one();
+  if (wake) housekeeper_wake_.notify_one();
   for (const NextWindow& next : unprepared) {
     taken[next.key] = SizedWindow(next.products, next.board, next.event_ids);
   }
