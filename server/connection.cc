@@ -108,10 +108,6 @@ void Connection::OnBytes(std::string_view bytes) {
 
 size_t Connection::Process(std::string_view input) {
   const bool password_set = !loop_->info().settings.requirepass.empty();
-  // Consecutive single-key commands on one shard take its lock once (Database::ShardBatch):
-  // the loop's batch, or one of this call's own.
-  std::optional<storage::Database::ShardBatch> own_batch;
-  if (storage::Database::ShardBatch::Current() == nullptr) own_batch.emplace(loop_->db());
   size_t offset = 0;
   bool executed = false;
   while (state_ != State::kClosing && !paused_ && !waiting_ && !durable_waiting_ &&
@@ -228,7 +224,7 @@ void Connection::Execute(const protocol::Request& request) {
       spec->handler(context);
     }
     if (context.deferred != nullptr) {
-      if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
+      storage::Database::ShardBatch::ReleaseCurrent();
       StartDeferred(spec, std::move(context.deferred));
       return;  // the reply is written when the work is done
     }

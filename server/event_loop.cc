@@ -130,17 +130,17 @@ void EventLoop::OnStop(uv_async_t* async) {
   uv_close(AsHandle(&loop->durable_async_), nullptr);
   uv_close(AsHandle(&loop->io_done_), nullptr);
   uv_close(AsHandle(&loop->before_poll_), nullptr);
-  if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
+  storage::Database::ShardBatch::ReleaseCurrent();
   const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
   for (Connection* connection : open) connection->Close();
 }
 
 void EventLoop::OnIoDone(uv_check_t*) {
-  if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
+  storage::Database::ShardBatch::ReleaseCurrent();
 }
 
 void EventLoop::OnBeforePoll(uv_prepare_t*) {
-  if (auto* batch = storage::Database::ShardBatch::Current()) batch->Release();
+  storage::Database::ShardBatch::ReleaseCurrent();
 }
 
 int64_t EventLoop::NowMs() {

@@ -90,7 +90,8 @@ class Database {
   template <typename Fn>
   decltype(auto) WithKey(std::string_view key, Fn&& fn) {
     Shard& shard = shards_[ShardOf(key)];
-    if (ShardBatch* batch = current_batch_; batch != nullptr && batch->db_ == this && batch->active_) {
+    if (ShardBatch* batch = current_batch_;
+        batch != nullptr && batch->db_ == this && batch->active_) {
       batch->Hold(shard);
       return fn(shard.keyspace);
     }
@@ -129,6 +130,10 @@ class Database {
     }
     // The batch of this thread, or null.
     static ShardBatch* Current() { return current_batch_; }
+    // Release() on this thread's batch, if there is one.
+    static void ReleaseCurrent() {
+      if (current_batch_ != nullptr) current_batch_->Release();
+    }
 
     // While it lives, the thread's batch (if any) holds nothing and WithKey locks per call:
     // around commands that take other locks or do long work.
