@@ -161,6 +161,30 @@ SortedSet::Place SortedSet::Descend(double score, const MemberKey& member, Path*
   return Place{node, position, low};
 }
 
+SortedSet::Place SortedSet::DescendTo(Node* node, int index, const MemberKey& member,
+                                      Path* path) const {
+  const double score = node->entries()[index].score;
+  Node* at = head_;
+  size_t position = 0;
+  for (int i = level_ - 1; i >= 0; --i) {
+    for (;;) {
+      const Link& link = at->links()[i];
+      if (link.forward == nullptr || score < link.first_score_floor ||
+          (link.forward != node && Compare(link.forward->entries()[0], score, member) >= 0)) {
+        break;
+      }
+      // The node itself is before the key unless the key is its first entry.
+      if (link.forward == node && index == 0) break;
+      position += link.span;
+      at = link.forward;
+    }
+    path->node[i] = at;
+    path->position[i] = position;
+  }
+  DCHECK(at == node || at->links()[0].forward == node);
+  return Place{node, at == node ? position : position + at->count, index};
+}
+
 // A path level stays valid for the new key when its node is still before the key and its link
 // still ends at or after it. Both halves are monotone in the level (upper path nodes come
 // earlier, their links reach further), so the first valid level from the bottom is the answer.
@@ -449,9 +473,7 @@ void SortedSet::ChangeScore(Node* node, int index, const MemberKey& member, uint
   if (MoveWithinNode(node, index, score)) return;
   const Entry entry = node->entries()[index];
   Path path;
-  const Place place = Descend(entry.score, member, &path);
-  DCHECK(place.node == node && place.index == index);
-  RemoveAt(path, place);
+  RemoveAt(path, DescendTo(node, index, member, &path));
   Insert(score, entry.member, hash, &path, ReusableLevels(path, score, member));
 }
 
@@ -524,9 +546,7 @@ bool SortedSet::Remove(const MemberKey& member) {
   if (!Lookup(member, member.Hash(), &node, &index)) return false;
   const Entry entry = node->entries()[index];
   Path path;
-  const Place place = Descend(entry.score, member, &path);
-  DCHECK(place.node == node && place.index == index);
-  RemoveAt(path, place);
+  RemoveAt(path, DescendTo(node, index, member, &path));
   string_bytes_ -= MemberHeapBytes(entry.member);
   FreeMemberWord(entry.member);
   return true;
@@ -544,8 +564,7 @@ std::optional<size_t> SortedSet::Rank(const MemberKey& member, Order order) cons
   int index;
   if (!Lookup(member, member.Hash(), &node, &index)) return std::nullopt;
   Path path;
-  const Place place = Descend(node->entries()[index].score, member, &path);
-  DCHECK(place.node == node && place.index == index);
+  const Place place = DescendTo(node, index, member, &path);
   const size_t rank = place.position + static_cast<size_t>(index);
   return order == Order::kAscending ? rank : size_ - 1 - rank;
 }

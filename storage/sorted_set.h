@@ -185,6 +185,9 @@ class SortedSet {
   // Levels from `from_level` up are taken from `path` as they are (see ReusableLevels);
   // from_level == level_ is a full descent from the head.
   Place Descend(double score, const MemberKey& member, Path* path, int from_level) const;
+  // The same descent for an entry already found (through the index) at node's `index`: the
+  // path, and the entry's place without searching the node. `member` is the entry's member.
+  Place DescendTo(Node* node, int index, const MemberKey& member, Path* path) const;
   // The path to the end of the set (the last node of each level): where an append goes.
   void RightmostPath(Path* path) const;
   Place Descend(double score, const MemberKey& member, Path* path) const {
