@@ -87,6 +87,14 @@ void Connection::OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buffer) {
 void Connection::OnRead(uv_stream_t* stream, ssize_t bytes, const uv_buf_t* buffer) {
   Connection* connection = Of(reinterpret_cast<uv_handle_t*>(stream));
   if (bytes < 0) {  // EOF or a reset: nothing more will come
+    if (bytes == UV_EOF && connection->durable_waiting_) {
+      // A client that sent its last requests and shut down its side still gets the replies
+      // that wait for the log, and those to what it sent meanwhile: Resume closes after them.
+      uv_read_stop(stream);
+      connection->reading_ = false;
+      connection->peer_closed_ = true;
+      return;
+    }
     connection->Close();
     return;
   }
@@ -155,7 +163,8 @@ size_t Connection::Process(std::string_view input) {
     }
   }
   if (executed) HoldUntilDurable();
-  if ((paused_ || waiting_ || durable_waiting_ || close_after_flush_) && reading_) {
+  const bool held_too_much = durable_waiting_ && input.size() - offset > kDurableWaitInputBytesMax;
+  if ((paused_ || waiting_ || held_too_much || close_after_flush_) && reading_) {
     uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
     reading_ = false;
   }
@@ -345,6 +354,10 @@ void Connection::Resume() {
   input_.erase(0, Process(input_));
   if (!paused_ && !waiting_ && !durable_waiting_ && !close_after_flush_ &&
       state_ != State::kClosing && !reading_) {
+    if (peer_closed_) {
+      close_after_flush_ = true;
+      return;
+    }
     CHECK_EQ(uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), OnAlloc, OnRead), 0);
     reading_ = true;
   }

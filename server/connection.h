@@ -17,7 +17,9 @@
 // yet durable, the replies wait (and decoding stops) until the WAL thread's fsync covers them:
 // the records of the batch's own writes, and any other client's record logged before, so that
 // no reply ever shows a state a crash could take back. One fsync releases every connection
-// waiting on it (group commit).
+// waiting on it (group commit). The socket stays read (a stop and restart would cost two epoll
+// changes per request) up to kDurableWaitInputBytesMax of held input; an EOF then closes the
+// connection only after the held replies, and the replies to what it held, are out.
 //
 // A malformed request gets an error reply (when the stream allows one) and the connection is
 // closed after that reply is written. Nothing here blocks: commands are short by contract.
@@ -102,6 +104,7 @@ class Connection {
   bool waiting_ = false;         // a deferred command's work is running
   bool closed_waiting_ = false;  // closed while waiting: the work's completion deletes it
   bool durable_waiting_ = false;  // replies held until the log is durable (--fsync always)
+  bool peer_closed_ = false;      // EOF came while replies waited for the log
   uint64_t hold_sequence_ = 0;
   std::string input_;    // received bytes not yet decoded (an incomplete request)
   std::string output_;   // replies not yet handed to libuv

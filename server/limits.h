@@ -23,6 +23,11 @@ inline constexpr size_t kOutputBytesMax = protocol::kReplySizeBytesMax + kOutput
 // A client whose replies stay paused (it does not read) this long is disconnected.
 inline constexpr int64_t kOutputStallMsMax = 30'000;
 
+// With --fsync always, a connection whose replies wait for the log goes on reading (so the
+// common case, a client waiting for its reply, costs no epoll changes) but decodes nothing;
+// past this much held input it stops reading until the replies are out.
+inline constexpr size_t kDurableWaitInputBytesMax = kReadChunkBytes;
+
 // Connections across all loops, unless --maxclients says otherwise.
 inline constexpr size_t kClientsMaxDefault = 10'000;
 

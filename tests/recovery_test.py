@@ -14,8 +14,10 @@
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
+import threading
 import unittest
 
 from podium_fixture import (RawConnection, ServerProcess, free_port, main, resp_call,
@@ -95,6 +97,25 @@ class RecoveryTest(unittest.TestCase):
         self.assertEqual(status, 0, output)
         self.assertIn("sound", output)
         self.assertIn("1 stock counters", output)
+
+    def test_a_client_that_shuts_down_its_side_gets_every_durable_reply(self):
+        """With --fsync always replies wait for the log while the socket is still read: an EOF
+        that arrives meanwhile must not drop them, nor the replies to requests held back."""
+        self.start()
+        count = 20_000  # past the input a waiting connection holds before it stops reading
+        request = b"*3\r\n$6\r\nINCRBY\r\n$1\r\nc\r\n$1\r\n1\r\n"
+        with RawConnection(self.server.port) as connection:
+            sender = threading.Thread(target=lambda: (connection.send(request * count),
+                                                      connection.sock.shutdown(socket.SHUT_WR)))
+            sender.start()
+            replies = connection.recv_until(lambda data: data.count(b"\r\n") >= count, 30)
+            sender.join()
+            self.assertEqual(replies.count(b"\r\n"), count)
+            self.assertTrue(replies.endswith(b":%d\r\n" % count), replies[-40:])
+            connection.recv_until(lambda data: False, 10)  # then the server closes
+            self.assertTrue(connection.closed_by_peer)
+        with RawConnection(self.server.port) as connection:
+            self.assertEqual(resp_call(connection, "GET", "c"), str(count).encode())
 
     def test_a_second_server_on_the_same_directory_or_port_refuses_to_start(self):
         server = self.start()
