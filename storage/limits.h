@@ -28,10 +28,10 @@ inline constexpr size_t kExpirySweepKeysPerCallMax = 1024;
 // Sorted sets.
 inline constexpr size_t kMemberSizeBytesMax = 1024;
 inline constexpr size_t kSortedSetMembersMax = (size_t{1} << 31) - 1;  // rank spans are 32-bit
-// Entries per unrolled skip-list node: 126 makes a level-1 node exactly 2 KiB (a jemalloc size
-// class). Measured against 30 and 62 on a 1M-member set (docs/benchmarks.md): fewer nodes mean
+// Entries per unrolled skip-list node: 125 makes a level-1 node (16-byte header, one 32-byte
+// link, 16-byte entries) exactly 2 KiB (a jemalloc size class). Measured against 30 and 62 on a 1M-member set (docs/benchmarks.md): fewer nodes mean
 // fewer cache misses per descent, which is what an increment pays for.
-inline constexpr size_t kSortedSetNodeEntries = 126;
+inline constexpr size_t kSortedSetNodeEntries = 125;
 inline constexpr int kSortedSetLevelsMax = 16;       // 4^16 nodes, far past kSortedSetMembersMax
 
 static_assert(kMemberSizeBytesMax <= kKeySizeBytesMax, "a member fits wherever a key does");

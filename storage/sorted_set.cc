@@ -27,7 +27,7 @@ SortedSet::SortedSet() {
   head_->level = kSortedSetLevelsMax;
   head_->count = 0;
   head_->backward = nullptr;
-  for (int i = 0; i < kSortedSetLevelsMax; ++i) head_->links()[i] = Link{nullptr, 0, 0};
+  for (int i = 0; i < kSortedSetLevelsMax; ++i) head_->links()[i] = Link{nullptr, 0, Entry{0, 0}};
   node_bytes_ = bytes;
 }
 
@@ -131,10 +131,7 @@ SortedSet::Place SortedSet::Descend(double score, const MemberKey& member, Path*
   for (int i = from_level - 1; i >= 0; --i) {
     for (;;) {
       const Link& link = node->links()[i];
-      if (link.forward == nullptr || score < link.first_score_floor ||
-          Compare(link.forward->entries()[0], score, member) >= 0) {
-        break;
-      }
+      if (link.forward == nullptr || Compare(link.first, score, member) >= 0) break;
       position += link.span;
       node = link.forward;
     }
@@ -143,8 +140,7 @@ SortedSet::Place SortedSet::Descend(double score, const MemberKey& member, Path*
   }
   Node* next = node->links()[0].forward;
   if (node == head_) return Place{next, 0, 0};
-  if (next != nullptr && score >= node->links()[0].first_score_floor &&
-      Compare(next->entries()[0], score, member) == 0) {
+  if (next != nullptr && Compare(node->links()[0].first, score, member) == 0) {
     return Place{next, position + node->count, 0};
   }
   // The first entry at or after the key; the first entry itself is before it.
@@ -169,12 +165,12 @@ SortedSet::Place SortedSet::DescendTo(Node* node, int index, const MemberKey& me
   for (int i = level_ - 1; i >= 0; --i) {
     for (;;) {
       const Link& link = at->links()[i];
-      if (link.forward == nullptr || score < link.first_score_floor ||
-          (link.forward != node && Compare(link.forward->entries()[0], score, member) >= 0)) {
+      if (link.forward == nullptr) break;
+      if (link.forward == node) {
+        if (index == 0) break;  // the node itself is before the key unless it is its first
+      } else if (Compare(link.first, score, member) >= 0) {
         break;
       }
-      // The node itself is before the key unless the key is its first entry.
-      if (link.forward == node && index == 0) break;
       position += link.span;
       at = link.forward;
     }
@@ -193,10 +189,7 @@ int SortedSet::ReusableLevels(const Path& path, double score, const MemberKey& m
     const Node* node = path.node[i];
     if (node != head_ && Compare(node->entries()[0], score, member) >= 0) continue;
     const Link& link = node->links()[i];
-    if (link.forward == nullptr || score < link.first_score_floor ||
-        Compare(link.forward->entries()[0], score, member) >= 0) {
-      return i;
-    }
+    if (link.forward == nullptr || Compare(link.first, score, member) >= 0) return i;
   }
   return level_;
 }
@@ -228,7 +221,7 @@ size_t SortedSet::CountBelow(ScoreBound min) const {
   for (int i = level_ - 1; i >= 0; --i) {
     for (;;) {
       const Link& link = node->links()[i];
-      if (link.forward == nullptr || !before(link.forward->entries()[0].score)) break;
+      if (link.forward == nullptr || !before(link.first.score)) break;
       position += link.span;
       node = link.forward;
     }
@@ -256,21 +249,13 @@ void SortedSet::AdjustSpans(const Path& path, const Node* node, int delta) {
   }
 }
 
-float SortedSet::ScoreFloor(double score) {
-  float floor = static_cast<float>(score);
-  if (static_cast<double>(floor) > score) {
-    floor = std::nextafter(floor, -std::numeric_limits<float>::infinity());
-  }
-  return floor;
-}
-
-void SortedSet::RefreshFloors(const Path& path, const Node* from, const Node* node) {
+void SortedSet::RefreshFirsts(const Path& path, const Node* from, const Node* node) {
   DCHECK_GT(int{node->count}, 0);
-  const float floor = ScoreFloor(node->entries()[0].score);
+  const Entry first = node->entries()[0];
   for (int i = 0; i < node->level; ++i) {
     Link& link = Covering(path, from, i)->links()[i];
     DCHECK(link.forward == node);
-    link.first_score_floor = floor;
+    link.first = first;
   }
 }
 
@@ -307,7 +292,7 @@ void SortedSet::InsertIntoNode(Node* node, int index, double score, MemberWord w
 SortedSet::Node* SortedSet::SplitNode(Path* path, Node* node, size_t position, int keep) {
   const int level = RandomLevel();
   for (int i = level_; i < level; ++i) {
-    head_->links()[i] = Link{nullptr, static_cast<uint32_t>(size_), 0};
+    head_->links()[i] = Link{nullptr, static_cast<uint32_t>(size_), Entry{0, 0}};
     path->node[i] = head_;
     path->position[i] = 0;
   }
@@ -319,14 +304,14 @@ SortedSet::Node* SortedSet::SplitNode(Path* path, Node* node, size_t position, i
     const size_t before_position = i < node->level ? position : path->position[i];
     Link& link = before->links()[i];
     const size_t span = before_position + link.span - fresh_position;
-    fresh->links()[i] = Link{link.forward, static_cast<uint32_t>(span), link.first_score_floor};
-    link = Link{fresh, static_cast<uint32_t>(fresh_position - before_position), 0};
+    fresh->links()[i] = Link{link.forward, static_cast<uint32_t>(span), link.first};
+    link = Link{fresh, static_cast<uint32_t>(fresh_position - before_position), Entry{0, 0}};
   }
   fresh->backward = node == head_ ? nullptr : node;
   Node* after = fresh->links()[0].forward;
   (after != nullptr ? after->backward : tail_) = fresh;
   if (node != head_) MoveEntries(node, keep, fresh, 0, node->count - keep);
-  if (fresh->count > 0) RefreshFloors(*path, node, fresh);
+  if (fresh->count > 0) RefreshFirsts(*path, node, fresh);
   return fresh;
 }
 
@@ -340,7 +325,7 @@ void SortedSet::ShiftLastToNext(const Path& path, Node* node) {
     Covering(path, node, i)->links()[i].span -= 1;
     next->links()[i].span += 1;
   }
-  RefreshFloors(path, node, next);
+  RefreshFirsts(path, node, next);
 }
 
 void SortedSet::Insert(double score, MemberWord word, uint64_t hash, Path* path_in,
@@ -349,8 +334,8 @@ void SortedSet::Insert(double score, MemberWord word, uint64_t hash, Path* path_
   Path& path = *path_in;
   Place place = Descend(score, member, &path, from_level);
   Node* node = place.node;
-  // The node whose Covering() links are the target's predecessors, for floors when the key
-  // becomes a node's first entry: the head if the key sorts before everything.
+  // The node whose Covering() links are the target's predecessors, for their copies of the
+  // first entry when the key becomes a node's first: the head if the key sorts before everything.
   Node* before = path.node[0] == head_ ? head_ : nullptr;
   if (node == nullptr) {  // empty set
     place = Place{SplitNode(&path, head_, 0, 0), 0, 0};
@@ -378,7 +363,7 @@ void SortedSet::Insert(double score, MemberWord word, uint64_t hash, Path* path_
   AdjustSpans(path, place.node, +1);
   if (place.index == 0) {
     DCHECK(before != nullptr);
-    RefreshFloors(path, before, place.node);
+    RefreshFirsts(path, before, place.node);
   }
   ++size_;
 }
@@ -398,7 +383,7 @@ void SortedSet::RemoveAt(const Path& path, const Place& place) {
   }
   // Removing a first entry means the key was the node's first, so the descent stopped at the
   // node's strict predecessors, which Covering(path, path.node[0], i) yields level by level.
-  if (place.index == 0) RefreshFloors(path, path.node[0], node);
+  if (place.index == 0) RefreshFirsts(path, path.node[0], node);
   Node* next = node->links()[0].forward;
   if (node->count < kMergeBelowEntries && next != nullptr &&
       node->count + next->count <= kNodeEntries) {
@@ -414,7 +399,7 @@ void SortedSet::UnlinkNode(const Path& path, Node* node) {
     Link& link = path.node[i]->links()[i];
     DCHECK(link.forward == node);
     link = Link{node->links()[i].forward, link.span + node->links()[i].span,
-                node->links()[i].first_score_floor};
+                node->links()[i].first};
   }
   Node* after = node->links()[0].forward;
   (after != nullptr ? after->backward : tail_) = node->backward;
@@ -432,7 +417,7 @@ void SortedSet::MergeNextInto(const Path& path, Node* node) {
     Link& link = Covering(path, node, i)->links()[i];
     DCHECK(link.forward == next);
     link = Link{next->links()[i].forward, link.span + next->links()[i].span,
-                next->links()[i].first_score_floor};
+                next->links()[i].first};
   }
   Node* after = next->links()[0].forward;
   (after != nullptr ? after->backward : tail_) = node;
@@ -441,20 +426,20 @@ void SortedSet::MergeNextInto(const Path& path, Node* node) {
 }
 
 // A new score that keeps the entry between its node's neighbours moves it within the node: no
-// descent, no span or index change. Decided without touching other nodes (the next node's
-// first score is bounded by the link floor), and never lowers the node's first score, which
-// would invalidate the floors of the links that end at it.
+// descent, no span or index change. Decided without touching other nodes (the link holds the
+// next node's first entry), and never for the node's first entry, which the links that end at
+// the node copy (changing it needs their path).
 bool SortedSet::MoveWithinNode(Node* node, int index, double score) {
   Entry* entries = node->entries();
   const int last = node->count - 1;
   const MemberWord word = entries[index].member;
   const MemberKey member = ViewMember(word);
-  if (index == 0 ? score < entries[0].score : Compare(entries[0], score, member) >= 0) {
-    return false;
-  }
+  if (index == 0 || Compare(entries[0], score, member) >= 0) return false;
   const Link& next = node->links()[0];
   const bool below_last = index != last && Compare(entries[last], score, member) > 0;
-  if (!below_last && next.forward != nullptr && score >= next.first_score_floor) return false;
+  if (!below_last && next.forward != nullptr && Compare(next.first, score, member) < 0) {
+    return false;
+  }
   int target = index;
   while (target > 0 && Compare(entries[target - 1], score, member) > 0) {
     entries[target] = entries[target - 1];

@@ -136,17 +136,17 @@ class SortedSet {
   void CheckInvariants() const;
 
  private:
-  struct Link {
-    Node* forward;
-    uint32_t span;  // entries from this node's first to forward's first (to the end if null)
-    // A lower bound on forward's first score, so a descent can see that the key is before
-    // forward without touching forward's cache line. Exact after any change that lowers
-    // forward's first score; possibly stale-low (still a valid bound) after one that raises it.
-    float first_score_floor;
-  };
   struct Entry {
     double score;
     MemberWord member;
+  };
+  struct Link {
+    Node* forward;
+    uint32_t span;  // entries from this node's first to forward's first (to the end if null)
+    // A copy of forward's first entry, always exact (garbage only while forward is empty), so
+    // a descent decides whether the key is before forward without touching forward's cache
+    // lines: only the nodes it steps onto are read. Integer members compare in the link alone.
+    Entry first;
   };
   struct Node {
     uint32_t id;
@@ -202,10 +202,9 @@ class SortedSet {
     return level < node->level ? const_cast<Node*>(node) : path.node[level];
   }
   void AdjustSpans(const Path& path, const Node* node, int delta);
-  // Resets the score floors of the links that end at `node`, whose predecessors at each of its
-  // levels are Covering(path, from, i).
-  void RefreshFloors(const Path& path, const Node* from, const Node* node);
-  static float ScoreFloor(double score);
+  // Copies node's first entry into the links that end at it, whose nodes at each of its levels
+  // are Covering(path, from, i). Called after every change of a node's first entry.
+  void RefreshFirsts(const Path& path, const Node* from, const Node* node);
 
   // Inserts a new entry; `path` holds a valid path from `from_level` up (level_: none).
   void Insert(double score, MemberWord word, uint64_t hash, Path* path, int from_level);

@@ -58,7 +58,8 @@ void SortedSet::CheckInvariants() const {
           << "level " << i;
       if (link.forward != nullptr) {
         CHECK_GT(int{link.forward->level}, i);
-        CHECK_LE(double{link.first_score_floor}, link.forward->entries()[0].score);
+        CHECK_EQ(link.first.score, link.forward->entries()[0].score) << "level " << i;
+        CHECK_EQ(link.first.member, link.forward->entries()[0].member) << "level " << i;
       }
     }
   }
