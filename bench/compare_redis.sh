@@ -8,13 +8,17 @@
 #   PING, -P 1 and -P 16: what the one-threaded redis-benchmark itself can drive
 # and the memory of a 1M-member board loaded over RESP (INFO used_memory before and after).
 #
-# Usage: bench/compare_redis.sh [build_dir]    env: REPEAT=3 REQUESTS=1000000 CLIENTS=50
+# Usage: bench/compare_redis.sh [build_dir]
+#   env: REPEAT=3 REQUESTS=1000000 CLIENTS=50 PIPELINES="1 16" WORKLOADS="zincrby zrevrange decrby ping"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 repeat=${REPEAT:-3}
 requests=${REQUESTS:-1000000}
 clients=${CLIENTS:-50}
+pipelines=${PIPELINES:-1 16}
+workloads=" ${WORKLOADS:-zincrby zrevrange decrby ping} "
+want() { [[ "$workloads" == *" $1 "* ]]; }
 podium_port=${PODIUM_PORT:-7781}
 redis_port=${REDIS_PORT:-6381}
 work=$(mktemp -d)
@@ -79,9 +83,9 @@ run() {  # label, pipeline, command...
        "medians $p vs $r, ratio $(awk -v p="$p" -v r="$r" 'BEGIN {printf "%.2f", p / r}')"
 }
 
-for pipeline in 1 16; do
-  run "ZINCRBY board 1 __rand_int__" "$pipeline" ZINCRBY board 1 __rand_int__
-  run "ZREVRANGE board1 0 19 WITHSCORES" "$pipeline" ZREVRANGE board1 0 19 WITHSCORES
-  run "DECRBY counter 1" "$pipeline" DECRBY counter 1
-  run "PING (redis-benchmark's own ceiling)" "$pipeline" PING
+for pipeline in $pipelines; do
+  want zincrby && run "ZINCRBY board 1 __rand_int__" "$pipeline" ZINCRBY board 1 __rand_int__
+  want zrevrange && run "ZREVRANGE board1 0 19 WITHSCORES" "$pipeline" ZREVRANGE board1 0 19 WITHSCORES
+  want decrby && run "DECRBY counter 1" "$pipeline" DECRBY counter 1
+  want ping && run "PING (redis-benchmark's own ceiling)" "$pipeline" PING
 done

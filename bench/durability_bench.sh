@@ -10,13 +10,16 @@
 #  4. a snapshot of that state while 50 clients ZINCRBY the board: their max latency with and
 #     without a BGSAVE running, and the snapshot's size against Redis's RDB of the same board.
 #
-# Usage: bench/durability_bench.sh [build_dir]    env: REPEAT=3 REQUESTS=200000 CLIENTS=50
+# Usage: bench/durability_bench.sh [build_dir]
+#   env: REPEAT=3 REQUESTS=200000 CLIENTS=50 SECTIONS="1 2 3" (3 runs 3 and 4, which share state)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
 repeat=${REPEAT:-3}
 requests=${REQUESTS:-200000}
 clients=${CLIENTS:-50}
+sections=" ${SECTIONS:-1 2 3} "
+want() { [[ "$sections" == *" $1 "* ]]; }
 podium_port=${PODIUM_PORT:-7791}
 podium2_port=${PODIUM2_PORT:-7792}
 redis_port=${REDIS_PORT:-6391}
@@ -70,6 +73,7 @@ compare() {  # label, port a, name a, port b, name b
        "medians $a vs $b, ratio $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.2f", a / b}')"
 }
 
+if want 1; then
 echo "== 1. fsync always, ZINCRBY, $clients clients, $requests requests, $repeat runs each"
 start_podium "$podium_port" "$work/always" --fsync=always
 redis-server --port "$redis_port" --save '' --appendonly yes --appendfsync always \
@@ -79,6 +83,9 @@ compare "ZINCRBY fsync always" "$podium_port" podium "$redis_port" redis
 redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
 stop_podium "$podium_port"
 
+fi
+
+if want 2; then
 echo "== 2. everysec against no persistence"
 start_podium "$podium_port" "$work/everysec" --fsync=everysec
 start_podium "$podium2_port" ""
@@ -86,6 +93,9 @@ compare "ZINCRBY everysec vs off" "$podium_port" everysec "$podium2_port" off
 stop_podium "$podium2_port"
 stop_podium "$podium_port"
 
+fi
+
+want 3 || exit 0
 echo "== 3. recovery of a 1M-member board and 1M stock counters"
 /usr/bin/python3 - "$work/state.resp" "$work/board.resp" <<'PY'
 import random, sys
