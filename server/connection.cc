@@ -1,5 +1,7 @@
 #include "server/connection.h"
 
+#include <algorithm>
+
 #include <glog/logging.h>
 
 #include "protocol/binary_reply_writer.h"
@@ -86,19 +88,27 @@ void Connection::OnAlloc(uv_handle_t* handle, size_t, uv_buf_t* buffer) {
 
 void Connection::OnRead(uv_stream_t* stream, ssize_t bytes, const uv_buf_t* buffer) {
   Connection* connection = Of(reinterpret_cast<uv_handle_t*>(stream));
-  if (bytes < 0) {  // EOF or a reset: nothing more will come
-    if (bytes == UV_EOF && connection->durable_waiting_) {
-      // A client that sent its last requests and shut down its side still gets the replies
-      // that wait for the log, and those to what it sent meanwhile: Resume closes after them.
-      uv_read_stop(stream);
-      connection->reading_ = false;
-      connection->peer_closed_ = true;
-      return;
-    }
+  if (bytes == UV_EOF) {
+    connection->OnPeerClosed();
+    return;
+  }
+  if (bytes < 0) {  // a reset or an error: nothing more can be sent either
     connection->Close();
     return;
   }
   if (bytes > 0) connection->OnBytes(std::string_view(buffer->base, static_cast<size_t>(bytes)));
+}
+
+// A client that sent its last requests and shut down its side still gets every reply: those
+// queued or being written, those waiting for the log or for a worker, and those to requests
+// held back meanwhile (Resume closes after them).
+void Connection::OnPeerClosed() {
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  reading_ = false;
+  peer_closed_ = true;
+  if (durable_waiting_ || waiting_ || paused_) return;
+  close_after_flush_ = true;
+  Flush();
 }
 
 // Decodes from the read buffer directly when nothing is pending; keeps only the undecoded tail.
@@ -174,12 +184,15 @@ size_t Connection::Process(std::string_view input) {
 void Connection::HoldUntilDurable() {
   storage::EffectLog* log = loop_->db().log();
   if (log == nullptr || log->fsync_policy() != storage::FsyncPolicy::kAlways ||
-      durable_waiting_ || state_ == State::kClosing) {
+      state_ == State::kClosing) {
     return;
   }
   const uint64_t logged = log->last_sequence();
   if (logged <= log->durable_sequence()) return;
-  hold_sequence_ = logged;
+  // Already waiting (a deferred command finished and logged after the batch before it): the
+  // wait now covers its record too.
+  hold_sequence_ = durable_waiting_ ? std::max(hold_sequence_, logged) : logged;
+  if (durable_waiting_) return;
   durable_waiting_ = true;
   loop_->WaitForDurable(this);
 }

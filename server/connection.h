@@ -85,6 +85,7 @@ class Connection {
   static void OnDeferredDone(uv_work_t* request, int status);
   // Decodes what waited in input_ (after a pause or a deferred command) and reads again.
   void Resume();
+  void OnPeerClosed();
   void ReplyProtocolError(const std::string& message);
   // After commands ran: with --fsync always, hold their replies until what they logged is
   // durable (the loop's durable waiters), and stop decoding until then.
@@ -104,7 +105,7 @@ class Connection {
   bool waiting_ = false;         // a deferred command's work is running
   bool closed_waiting_ = false;  // closed while waiting: the work's completion deletes it
   bool durable_waiting_ = false;  // replies held until the log is durable (--fsync always)
-  bool peer_closed_ = false;      // EOF came while replies waited for the log
+  bool peer_closed_ = false;      // EOF came; close once every reply is out
   uint64_t hold_sequence_ = 0;
   std::string input_;    // received bytes not yet decoded (an incomplete request)
   std::string output_;   // replies not yet handed to libuv

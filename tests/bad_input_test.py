@@ -387,6 +387,31 @@ class SlowReaderTest(fx.ServerTestCase, GoodClientMixin):
         self.good.set("hog:value", b"x" * 16384)
         self.hog(fx.resp_encode("GET", "hog:value"), 200_000)
 
+    def test_client_that_shuts_down_its_side_gets_every_reply(self):
+        """A client asks for 20 MB of replies, shuts down its sending side at once, and only
+        then reads, through a small receive window: the EOF reaches the server while replies
+        are still queued or being written, and every byte of them must still arrive. Ten
+        rounds, since where the EOF lands among the writes varies."""
+        value = b"x" * 10_000
+        count = 2000
+        reply = b"$10000\r\n" + value + b"\r\n"
+        for _ in range(10):
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.settimeout(30)
+            sock.connect(("127.0.0.1", self.port))
+            with sock:
+                sock.sendall(fx.resp_encode("SET", "hc", value) +
+                             fx.resp_encode("GET", "hc") * count)
+                sock.shutdown(socket.SHUT_WR)
+                received = 0
+                while True:
+                    chunk = sock.recv(1 << 20)
+                    if not chunk:
+                        break
+                    received += len(chunk)
+            self.assertEqual(received, len(b"+OK\r\n") + count * len(reply))
+
 
 class DeferredWorkTest(unittest.TestCase):
     """ZUNIONSTORE of large sources runs on a worker thread while its connection waits: the

@@ -98,24 +98,36 @@ class RecoveryTest(unittest.TestCase):
         self.assertIn("sound", output)
         self.assertIn("1 stock counters", output)
 
-    def test_a_client_that_shuts_down_its_side_gets_every_durable_reply(self):
-        """With --fsync always replies wait for the log while the socket is still read: an EOF
-        that arrives meanwhile must not drop them, nor the replies to requests held back."""
+    def test_a_client_that_shuts_down_its_side_gets_every_reply(self):
+        """A client pipelines writes and big reads, then shuts down its side (an EOF) while
+        replies wait for the log, are being written, or are held back by output back-pressure:
+        every reply still arrives, in order, and then the server closes."""
         self.start()
-        count = 20_000  # past the input a waiting connection holds before it stops reading
-        request = b"*3\r\n$6\r\nINCRBY\r\n$1\r\nc\r\n$1\r\n1\r\n"
+        value = b"v" * 1000
+        pairs = 10_000  # 10 MB of replies: past the output pause, and the input a waiting
+        # connection holds before it stops reading
+        request = (b"*3\r\n$6\r\nINCRBY\r\n$1\r\nc\r\n$1\r\n1\r\n"
+                   b"*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n")
         with RawConnection(self.server.port) as connection:
-            sender = threading.Thread(target=lambda: (connection.send(request * count),
-                                                      connection.sock.shutdown(socket.SHUT_WR)))
+            self.assertEqual(resp_call(connection, "SET", "big", value), "OK")
+            # The sender has its own socket object (the same connection), so the reader's
+            # changing timeouts do not cut its sendall short.
+            sender_socket = connection.sock.dup()
+            sender_socket.settimeout(120)
+            sender = threading.Thread(target=lambda: (sender_socket.sendall(request * pairs),
+                                                      sender_socket.shutdown(socket.SHUT_WR)))
             sender.start()
-            replies = connection.recv_until(lambda data: data.count(b"\r\n") >= count, 30)
+            expected = b"".join(b":%d\r\n$1000\r\n%s\r\n" % (i, value)
+                                for i in range(1, pairs + 1))
+            replies = connection.recv_until(lambda data: len(data) >= len(expected), 60)
             sender.join()
-            self.assertEqual(replies.count(b"\r\n"), count)
-            self.assertTrue(replies.endswith(b":%d\r\n" % count), replies[-40:])
+            sender_socket.close()
+            self.assertEqual(len(replies), len(expected))
+            self.assertTrue(replies == expected, "replies differ from the expected ones")
             connection.recv_until(lambda data: False, 10)  # then the server closes
             self.assertTrue(connection.closed_by_peer)
         with RawConnection(self.server.port) as connection:
-            self.assertEqual(resp_call(connection, "GET", "c"), str(count).encode())
+            self.assertEqual(resp_call(connection, "GET", "c"), str(pairs).encode())
 
     def test_a_second_server_on_the_same_directory_or_port_refuses_to_start(self):
         server = self.start()
