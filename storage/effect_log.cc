@@ -49,12 +49,7 @@ Result<std::unique_ptr<EffectLog>> EffectLog::Open(Env* env, std::string dir,
   if (!writer.ok()) return writer.status();
   std::unique_ptr<EffectLog> log(new EffectLog(env, std::move(dir), std::move(options),
                                                std::move(writer).value(), next_sequence));
-  EffectLog* raw = log.get();
-  if (raw->options_.fsync == FsyncPolicy::kAlways) {
-    for (int i = 0; i < kWalSyncsInFlightMax; ++i) raw->threads_.emplace_back([raw] { raw->RunAlways(); });
-  } else {
-    raw->threads_.emplace_back([raw] { raw->Run(); });
-  }
+  log->thread_ = std::thread([raw = log.get()] { raw->Run(); });
   return log;
 }
 
@@ -198,10 +193,10 @@ Status EffectLog::Close() {
     if (closed_) return Status::Ok();
     closed_ = true;
     stopping_ = true;
-    work_ready_.notify_all();
+    work_ready_.notify_one();
     room_ready_.notify_all();
   }
-  for (std::thread& thread : threads_) thread.join();
+  if (thread_.joinable()) thread_.join();
   return writer_->Close();
 }
 
@@ -242,9 +237,16 @@ void EffectLog::Run() {
     bool stop = false;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      work_ready_.wait_for(lock, kWalBatchInterval, [&] {
-        return queue_.size() >= kWalWakeBytes || stopping_ || sync_requested_ > durable_sequence();
-      });
+      if (options_.fsync == FsyncPolicy::kAlways) {
+        work_ready_.wait(lock, [&] {
+          return !queue_.empty() || stopping_ || sync_requested_ > durable_sequence();
+        });
+      } else {
+        work_ready_.wait_for(lock, kWalBatchInterval, [&] {
+          return queue_.size() >= kWalWakeBytes || stopping_ ||
+                 sync_requested_ > durable_sequence();
+        });
+      }
       batch.swap(queue_);
       queued_bytes_.store(0, std::memory_order_relaxed);
       sync_wanted = sync_requested_ > durable_sequence();
@@ -256,8 +258,9 @@ void EffectLog::Run() {
     if (batch.capacity() > options_.queue_bytes_max) std::string().swap(batch);
 
     const auto now = std::chrono::steady_clock::now();
-    const bool due =
-        options_.fsync == FsyncPolicy::kEverySecond && now - last_sync >= kEverySecondInterval;
+    const bool due = options_.fsync == FsyncPolicy::kAlways ||
+                     (options_.fsync == FsyncPolicy::kEverySecond &&
+                      now - last_sync >= kEverySecondInterval);
     if ((due || sync_wanted || stop) &&
         writer_->synced_sequence() + 1 < writer_->next_sequence()) {
       if (Status status = writer_->Sync(); !status.ok()) Die(status);
@@ -265,74 +268,20 @@ void EffectLog::Run() {
       last_fsync_unix_ms_.store(UnixMs(), std::memory_order_relaxed);
       last_sync = now;
     }
-    PublishDurable(writer_->synced_sequence());
+    const uint64_t durable = writer_->synced_sequence();
+    if (durable > durable_sequence()) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        durable_sequence_.store(durable, std::memory_order_release);
+      }
+      sync_done_.notify_all();
+      if (options_.on_durable) options_.on_durable(durable);
+    }
     if (stop) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (queue_.empty()) return;
     }
   }
-}
-
-void EffectLog::RunAlways() {
-  std::string batch;
-  for (;;) {
-    WritableFile* file = nullptr;
-    uint64_t written_through = 0;
-    {
-      std::lock_guard<std::mutex> writing(write_mutex_);
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        work_ready_.wait(lock, [&] { return !queue_.empty() || stopping_; });
-        if (queue_.empty()) return;  // stopping with nothing queued; Close() syncs the writer
-        batch.swap(queue_);
-        queued_bytes_.store(0, std::memory_order_relaxed);
-        if (BatchMayCloseSegment(batch)) {
-          syncs_idle_.wait(lock, [&] { return syncs_in_flight_ == 0; });
-        }
-        ++syncs_in_flight_;
-      }
-      room_ready_.notify_all();
-      WriteBatch(batch);
-      // Null after a roll marker with no record after it: the roll synced everything written.
-      file = writer_->segment_file();
-      written_through = writer_->next_sequence() - 1;
-    }
-    batch.clear();
-    if (batch.capacity() > options_.queue_bytes_max) std::string().swap(batch);
-    if (file != nullptr && written_through > durable_sequence()) {
-      if (Status status = file->Sync(); !status.ok()) Die(status);
-      fsyncs_.fetch_add(1, std::memory_order_relaxed);
-      last_fsync_unix_ms_.store(UnixMs(), std::memory_order_relaxed);
-    }
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      --syncs_in_flight_;
-    }
-    syncs_idle_.notify_all();
-    PublishDurable(written_through);
-  }
-}
-
-bool EffectLog::BatchMayCloseSegment(const std::string& batch) const {
-  uint64_t record_bytes = 0;
-  for (size_t offset = 0; offset < batch.size();) {
-    const uint8_t type = static_cast<uint8_t>(batch[offset]);
-    const uint32_t length = LoadU32(batch.data() + offset + 1);
-    if (type == kRollMarker) return true;
-    record_bytes += kWalRecordHeaderBytes + length;
-    offset += kQueueEntryHeaderBytes + length;
-  }
-  return writer_->WouldCloseSegment(record_bytes);
-}
-
-void EffectLog::PublishDurable(uint64_t sequence) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (sequence <= durable_sequence()) return;
-    durable_sequence_.store(sequence, std::memory_order_release);
-  }
-  sync_done_.notify_all();
-  if (options_.on_durable) options_.on_durable(sequence);
 }
 
 }  // namespace podium::storage

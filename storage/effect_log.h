@@ -1,19 +1,13 @@
 // EffectLog: the server's write-ahead log, shared by every thread that changes state.
 //
 // Threads append effects (storage/effects.h) to an in-memory queue under one short mutex; each
-// gets the next sequence number at once. A WAL thread takes the whole queue at a time, writes
-// it with one write(2), and syncs according to the policy:
+// gets the next sequence number at once. One WAL thread owns the WalWriter: it takes the whole
+// queue at a time, writes it with one write(2), and syncs according to the policy:
 //  - kAlways: after every batch. Appenders wait for nothing here; the server holds each
 //    reply until durable_sequence() passes what its command logged, and on_durable tells it
 //    when. Every client whose records landed in one batch shares that batch's fsync: group
-//    commit, with no timer. kWalSyncsInFlightMax WAL threads take turns at the WalWriter
-//    (write_mutex_): while one waits in fdatasync, the next writes what queued meanwhile and
-//    starts its own, so a record waits for its own sync only, not for the end of another's
-//    first. An fdatasync covers every byte written to the file before it began, so a sync that
-//    ends makes durable everything through the last record its thread wrote, whatever order
-//    the syncs end in. A batch that could close the segment (a roll, or the size limit) waits
-//    until no sync is in flight, so no thread syncs a closed file.
-//  - kEverySecond (one WAL thread): what is queued is written every millisecond (or sooner past 1 MiB) and
+//    commit, with no timer: the batch is whatever queued while the previous fsync ran.
+//  - kEverySecond: what is queued is written every millisecond (or sooner past 1 MiB) and
 //    synced once a second, as Redis's appendfsync everysec: a crash of the machine loses up to
 //    a second of writes, a crash of the process what was queued (about a millisecond's worth).
 //  - kNo: written the same way, never synced by us (the kernel flushes when it likes).
@@ -107,28 +101,20 @@ class EffectLog {
 
   void AppendLocked(uint8_t type, std::string_view payload);
   void WaitForRoom(std::unique_lock<std::mutex>& lock, size_t bytes);
-  void Run();        // kEverySecond and kNo: the one WAL thread
-  void RunAlways();  // kAlways: each of the WAL threads
+  void Run();
   void WriteBatch(const std::string& batch);
-  // Whether writing `batch` could close the current segment: a roll marker, or records that
-  // pass its size limit.
-  bool BatchMayCloseSegment(const std::string& batch) const;
-  void PublishDurable(uint64_t sequence);
   [[noreturn]] void Die(const Status& status);
   uint64_t CountWalBytes() const;
 
   Env* const env_;
   const std::string dir_;
   const EffectLogOptions options_;
-  std::unique_ptr<WalWriter> writer_;  // the WAL threads' alone after Open (under write_mutex_)
-  std::mutex write_mutex_;             // kAlways: the thread taking the queue and writing it
+  std::unique_ptr<WalWriter> writer_;  // the WAL thread's alone after Open
 
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;   // WAL thread: queue non-empty, sync asked, stop
   std::condition_variable room_ready_;   // appenders: the queue shrank
   std::condition_variable sync_done_;    // Sync() callers
-  std::condition_variable syncs_idle_;   // kAlways: a sync in flight ended
-  int syncs_in_flight_ = 0;              // kAlways, guarded by mutex_
   // Queued entries: type u8, payload length u32, payload. Type 0 marks a segment roll.
   std::string queue_;
   uint64_t next_sequence_;        // guarded by mutex_
@@ -141,7 +127,7 @@ class EffectLog {
   std::atomic<int64_t> last_fsync_unix_ms_{0};
   std::atomic<uint64_t> queued_bytes_{0};
   std::atomic<uint64_t> wal_bytes_{0};
-  std::vector<std::thread> threads_;
+  std::thread thread_;
   bool closed_ = false;
 };
 

@@ -1,5 +1,5 @@
-// EffectLog with --fsync always: several appending threads, several WAL threads syncing at
-// once, segment rolls (by size and by snapshot marks) in between. What must hold: whenever
+// EffectLog with --fsync always: several appending threads, each waiting for its record to be
+// durable, and segment rolls (by size and by snapshot marks) in between. What must hold: when
 // the log reports a sequence durable, every record through it is in the synced bytes (what a
 // power cut keeps), and the whole log reads back in sequence order with the right payloads.
 #include "storage/effect_log.h"
@@ -33,7 +33,7 @@ struct Claim {
   std::map<std::string, uint64_t> synced_bytes;
 };
 
-TEST(EffectLogTest, DurableMeansSyncedWithSyncsInFlightAndRolls) {
+TEST(EffectLogTest, DurableMeansSyncedUnderConcurrentAppendsAndRolls) {
   FaultInjectionEnv env;
   ASSERT_TRUE(env.CreateDir(kDir).ok());
   std::mutex claims_mutex;

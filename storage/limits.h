@@ -92,11 +92,6 @@ inline constexpr size_t kWalRecordBytesMax = size_t{16} << 20;
 inline constexpr uint64_t kWalSegmentBytesMax = uint64_t{64} << 20;
 // A WalWriter gathers framed records up to this size before one write to the file.
 inline constexpr size_t kWalWriteBufferBytes = size_t{1} << 20;
-// With --fsync always, this many log threads take turns: one writes the queued records while
-// the others' fdatasyncs are still running. Measured on this machine's disk (docs/benchmarks.md):
-// two threads each doing write + fdatasync on one file complete twice the syncs per second of
-// one, at the same latency; a third adds little.
-inline constexpr int kWalSyncsInFlightMax = 2;
 // A WAL directory listing stops here: far more segments than retention ever keeps.
 inline constexpr size_t kWalSegmentsListedMax = 65536;
 

@@ -68,15 +68,6 @@ class WalWriter {
   uint64_t next_sequence() const { return next_sequence_; }
   // Every record up to this sequence is durable (0: none yet).
   uint64_t synced_sequence() const { return synced_sequence_; }
-  // For a sync on another thread (EffectLog with --fsync always): the current segment's file
-  // (null after a Roll, until the next Append), which a Sync() may use while this writer
-  // appends to it, as long as nothing closes it meanwhile: see WouldCloseSegment.
-  WritableFile* segment_file() const { return segment_.get(); }
-  // Whether appending records of `record_bytes` (headers included) in all could close the
-  // current segment (to start the next one).
-  bool WouldCloseSegment(uint64_t record_bytes) const {
-    return segment_ != nullptr && segment_bytes() + record_bytes > options_.segment_bytes_max;
-  }
   // The file name of the current segment (the last one, after a Roll).
   const std::string& segment_name() const { return segment_name_; }
 
