@@ -1,7 +1,5 @@
 #include "server/connection.h"
 
-#include <algorithm>
-
 #include <glog/logging.h>
 
 #include "protocol/binary_reply_writer.h"
@@ -189,9 +187,9 @@ void Connection::HoldUntilDurable() {
   }
   const uint64_t logged = log->last_sequence();
   if (logged <= log->durable_sequence()) return;
-  // Already waiting (a deferred command finished and logged after the batch before it): the
-  // wait now covers its record too.
-  hold_sequence_ = durable_waiting_ ? std::max(hold_sequence_, logged) : logged;
+  // Sequences only grow, so a wait already running (a deferred command finished and logged
+  // after the batch before it) now covers this record too.
+  hold_sequence_ = logged;
   if (durable_waiting_) return;
   durable_waiting_ = true;
   loop_->WaitForDurable(this);
