@@ -102,7 +102,9 @@ class EffectLog {
   void AppendLocked(uint8_t type, std::string_view payload);
   void WaitForRoom(std::unique_lock<std::mutex>& lock, size_t bytes);
   void Run();
-  void WriteBatch(const std::string& batch);
+  size_t WriteBatch(const std::string& batch);  // returns the records written
+  // Polls for queued records for a short while (fsync always under load).
+  void SpinForWork() const;
   [[noreturn]] void Die(const Status& status);
   uint64_t CountWalBytes() const;
 
