@@ -6,7 +6,9 @@
 //  - kAlways: after every batch. Appenders wait for nothing here; the server holds each
 //    reply until durable_sequence() passes what its command logged, and on_durable tells it
 //    when. Every client whose records landed in one batch shares that batch's fsync: group
-//    commit, with no timer: the batch is whatever queued while the previous fsync ran.
+//    commit, with no timer: the batch is whatever queued while the previous fsync ran. After
+//    a batch of several records the WAL thread polls briefly for the next one before it
+//    sleeps (under load it comes within microseconds; a futex wake-up costs more).
 //  - kEverySecond: what is queued is written every millisecond (or sooner past 1 MiB) and
 //    synced once a second, as Redis's appendfsync everysec: a crash of the machine loses up to
 //    a second of writes, a crash of the process what was queued (about a millisecond's worth).
