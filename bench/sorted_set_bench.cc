@@ -33,11 +33,15 @@ SortedSet& Board() {
   return *board;
 }
 
-void IncrementLoop(benchmark::State& state, const std::vector<uint64_t>& ids) {
-  SortedSet& board = Board();
+MemberKey KeyOf(uint64_t id) { return MemberKey::FromInteger(id); }
+MemberKey KeyOf(const std::string& member) { return MemberKey::FromBytes(member); }
+
+// Adds 1.0 to members[0], members[1], ... (kSampleCount of them) on `board`, round and round.
+template <typename Member>
+void IncrementLoop(benchmark::State& state, SortedSet& board, const std::vector<Member>& members) {
   size_t next = 0;
   for (auto _ : state) {
-    auto score = board.IncrementBy(MemberKey::FromInteger(ids[next]), 1.0);
+    auto score = board.IncrementBy(KeyOf(members[next]), 1.0);
     benchmark::DoNotOptimize(score);
     next = (next + 1) & (kSampleCount - 1);
   }
@@ -46,13 +50,13 @@ void IncrementLoop(benchmark::State& state, const std::vector<uint64_t>& ids) {
 
 void BM_IncrementUniform(benchmark::State& state) {
   static const std::vector<uint64_t> ids = UniformIds(kSampleCount, kBoardMembers, 2);
-  IncrementLoop(state, ids);
+  IncrementLoop(state, Board(), ids);
 }
 BENCHMARK(BM_IncrementUniform);
 
 void BM_IncrementZipf(benchmark::State& state) {
   static const std::vector<uint64_t> ids = ZipfIds(kSampleCount, kBoardMembers, 0.99, 3);
-  IncrementLoop(state, ids);
+  IncrementLoop(state, Board(), ids);
 }
 BENCHMARK(BM_IncrementZipf);
 
@@ -83,14 +87,7 @@ void BM_IncrementUniformStrings(benchmark::State& state) {
     for (uint64_t id : UniformIds(kSampleCount, kBoardMembers, 8)) out.push_back(PaddedMember(id));
     return out;
   }();
-  SortedSet& board = StringBoard();
-  size_t next = 0;
-  for (auto _ : state) {
-    auto score = board.IncrementBy(MemberKey::FromBytes(members[next]), 1.0);
-    benchmark::DoNotOptimize(score);
-    next = (next + 1) & (kSampleCount - 1);
-  }
-  state.SetItemsProcessed(state.iterations());
+  IncrementLoop(state, StringBoard(), members);
 }
 BENCHMARK(BM_IncrementUniformStrings);
 
