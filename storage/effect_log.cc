@@ -23,7 +23,7 @@ constexpr size_t kWalWakeBytes = size_t{1} << 20;
 // fsync always, under load: after a batch of at least kSpinBatchRecordsMin records (clients
 // waiting in numbers), the WAL thread waits up to kSpinMax for the next record by polling
 // instead of sleeping, which saves a futex wake-up on both sides of every fsync cycle
-// (docs/benchmarks.md: about 6%). A single client's writes never make it spin.
+// (docs/benchmarks.md: about 4%). A single client's writes never make it spin.
 constexpr auto kSpinMax = std::chrono::microseconds(30);
 constexpr size_t kSpinBatchRecordsMin = 2;
 

@@ -18,7 +18,6 @@ class MemoryWritableFile final : public WritableFile {
       : state_(std::move(state)), device_(device), generation_(device->generation) {}
 
   Status Append(std::string_view data) override {
-    std::lock_guard<std::mutex> lock(device_->mutex);
     CheckUsable();
     Status status = device_->TakeOperation();
     if (status.ok()) state_->contents.append(data);
@@ -29,7 +28,6 @@ class MemoryWritableFile final : public WritableFile {
     return Status::Ok();
   }
   Status Sync() override {
-    std::lock_guard<std::mutex> lock(device_->mutex);
     CheckUsable();
     Status status = device_->TakeOperation();
     if (!status.ok()) return status;
@@ -38,15 +36,11 @@ class MemoryWritableFile final : public WritableFile {
     return Status::Ok();
   }
   Status Close() override {
-    std::lock_guard<std::mutex> lock(device_->mutex);
     CheckUsable();
     closed_ = true;
     return Status::Ok();
   }
-  uint64_t size() const override {
-    std::lock_guard<std::mutex> lock(device_->mutex);
-    return state_->contents.size();
-  }
+  uint64_t size() const override { return state_->contents.size(); }
 
  private:
   void CheckUsable() const {
@@ -109,7 +103,6 @@ std::shared_ptr<FileState> FaultInjectionEnv::Find(const std::string& path) cons
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenWritable(const std::string& path,
                                                                       bool truncate) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   if (dirs_.count(ParentDir(path)) == 0) return Status::IoError("no directory for " + path);
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
@@ -133,7 +126,6 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
 
 Result<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
     const std::string& path) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   if (state == nullptr) return Status::IoError("no such file " + path);
   return std::unique_ptr<SequentialFile>(new MemorySequentialFile(std::move(state)));
@@ -141,14 +133,12 @@ Result<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
 
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(
     const std::string& path) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   if (state == nullptr) return Status::IoError("no such file " + path);
   return std::unique_ptr<RandomAccessFile>(new MemoryRandomAccessFile(std::move(state)));
 }
 
 Result<std::vector<std::string>> FaultInjectionEnv::GetChildren(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   if (dirs_.count(dir) == 0) return Status::IoError("no such directory " + dir);
   std::vector<std::string> names;
   for (const auto& [path, state] : files_) {
@@ -158,7 +148,6 @@ Result<std::vector<std::string>> FaultInjectionEnv::GetChildren(const std::strin
 }
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
   if (files_.erase(path) == 0) return Status::IoError("no such file " + path);
@@ -166,7 +155,6 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
   auto it = files_.find(from);
@@ -178,14 +166,12 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
 }
 
 Result<uint64_t> FaultInjectionEnv::FileSize(const std::string& path) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   if (state == nullptr) return Status::IoError("no such file " + path);
   return static_cast<uint64_t>(state->contents.size());
 }
 
 Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   if (state == nullptr) return Status::IoError("no such file " + path);
   CHECK_LE(size, state->contents.size()) << "Truncate only shrinks " << path;
@@ -197,13 +183,11 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
 }
 
 Status FaultInjectionEnv::CreateDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   dirs_.insert(dir);
   return Status::Ok();
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   if (dirs_.count(dir) == 0) return Status::IoError("no such directory " + dir);
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
@@ -215,7 +199,6 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
 }
 
 void FaultInjectionEnv::SimulateCrash(const CrashPolicy& policy) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   ++device_.generation;
   device_.operations_left.reset();
   for (auto it = files_.begin(); it != files_.end();) {
@@ -237,22 +220,17 @@ void FaultInjectionEnv::SimulateCrash(const CrashPolicy& policy) {
 }
 
 std::string& FaultInjectionEnv::MutableContents(const std::string& path) {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   CHECK(state != nullptr) << "no such file " << path;
   return state->contents;
 }
 
 uint64_t FaultInjectionEnv::SyncedBytes(const std::string& path) const {
-  std::lock_guard<std::mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   CHECK(state != nullptr) << "no such file " << path;
   return state->synced_bytes;
 }
 
-bool FaultInjectionEnv::FileExists(const std::string& path) const {
-  std::lock_guard<std::mutex> lock(device_.mutex);
-  return Find(path) != nullptr;
-}
+bool FaultInjectionEnv::FileExists(const std::string& path) const { return Find(path) != nullptr; }
 
 }  // namespace podium::storage

@@ -10,17 +10,14 @@
 // is identified by its path string (no hard links); directories are only names (CreateDir
 // remembers them, GetChildren lists the files under one).
 //
-// Thread-safety: the env and its writable files may be used from several threads at once (a
-// log writes on one thread while another syncs the same file); one mutex serializes them.
-// Readers and MutableContents are for the test's own thread, with no writer running. Files
-// opened before a crash must not be used after it (CHECKed): the writer that held them died.
+// Thread-safety: none; a test drives it from one thread. Files opened before a crash must not
+// be used after it (CHECKed): the writer that held them died in the crash.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -64,10 +61,7 @@ class FaultInjectionEnv final : public Env {
   // The machine dies after `operations` more changing calls (create, append, sync, truncate,
   // remove, rename, directory sync): every one after that fails with IoError and changes
   // nothing, until SimulateCrash. Lets a test stop a writer between any two of its calls.
-  void CrashAfterOperations(uint64_t operations) {
-    std::lock_guard<std::mutex> lock(device_.mutex);
-    device_.operations_left = operations;
-  }
+  void CrashAfterOperations(uint64_t operations) { device_.operations_left = operations; }
 
   // Test access to a file's bytes (all written, synced or not); CHECKs that it exists.
   std::string& MutableContents(const std::string& path);
@@ -75,10 +69,7 @@ class FaultInjectionEnv final : public Env {
   bool FileExists(const std::string& path) const;
 
   // Counts sync calls (file and directory), for tests that check group commit.
-  uint64_t sync_calls() const {
-    std::lock_guard<std::mutex> lock(device_.mutex);
-    return device_.sync_calls;
-  }
+  uint64_t sync_calls() const { return device_.sync_calls; }
 
   // Shared with the file objects; public only so that they can name it.
   struct FileState {
@@ -87,7 +78,6 @@ class FaultInjectionEnv final : public Env {
     bool entry_durable = false;  // a SyncDir saw the file after it was created
   };
   struct DeviceState {
-    std::mutex mutex;         // guards everything here, every FileState and the env's maps
     uint64_t generation = 0;  // bumped by every crash; file objects carry the one they saw
     uint64_t sync_calls = 0;
     std::optional<uint64_t> operations_left;  // set by CrashAfterOperations
@@ -101,7 +91,7 @@ class FaultInjectionEnv final : public Env {
 
   std::map<std::string, std::shared_ptr<FileState>> files_;
   std::set<std::string> dirs_;
-  mutable DeviceState device_;
+  DeviceState device_;
 };
 
 }  // namespace podium::storage
