@@ -659,6 +659,56 @@ TEST_F(PersistenceTest, BigUnionIsOneGroupOfRecords) {
               DumpOf(live, CommandHarness::kStartMs));
 }
 
+// A crash between the records of a group: recovery drops the unfinished group and cuts it from
+// the log, so that what is logged after the restart replays at the next one.
+TEST_F(PersistenceTest, UnfinishedGroupIsCutFromTheLog) {
+  Database live;
+  std::unique_ptr<storage::EffectLog> log = OpenLog(1);
+  live.set_log(log.get());
+  CommandHarness harness(&live);
+  std::vector<std::string> zadd = {"ZADD", "src"};
+  for (int i = 0; i < 150'000; ++i) {
+    zadd.push_back(std::to_string(i % 977));
+    zadd.push_back("member-" + std::to_string(i));
+  }
+  harness.Run(zadd);
+  const uint64_t before = log->last_sequence();
+  harness.Run({"ZUNIONSTORE", "dst", "1", "src"});
+  ASSERT_GT(log->last_sequence() - before, 1u) << "the union fits one record; make it bigger";
+  ASSERT_TRUE(log->Close().ok());
+
+  // Cut the log just before the group's last record, where a crash could have.
+  {
+    auto reader = storage::WalReader::Open(&env_, dir_);
+    ASSERT_TRUE(reader.ok());
+    storage::WalRecord record;
+    storage::WalReader::Position last;
+    while (*(*reader)->Next(&record)) last = (*reader)->record_position();
+    const storage::WalTail cut = (*reader)->CutBefore(last, "test");
+    ASSERT_TRUE(storage::TruncateWal(&env_, dir_, cut).ok());
+  }
+  Database first;
+  auto report = storage::Recover(&env_, dir_, &first);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_GE(report->group_records_dropped, 1u);
+  EXPECT_EQ(report->next_sequence, before + 1) << "the group's records are gone from the log";
+  CommandHarness after_crash(&first);
+  EXPECT_EQ(after_crash.Run({"EXISTS", "dst"}), ":0\r\n");
+  EXPECT_EQ(after_crash.Run({"ZCARD", "src"}), ":150000\r\n");
+
+  std::unique_ptr<storage::EffectLog> again = OpenLog(report->next_sequence);
+  first.set_log(again.get());
+  after_crash.Run({"SET", "later", "1"});
+  ASSERT_TRUE(again->Close().ok());
+  first.set_log(nullptr);
+
+  Database second;
+  auto second_report = storage::Recover(&env_, dir_, &second);
+  ASSERT_TRUE(second_report.ok()) << second_report.status().ToString();
+  EXPECT_EQ(second_report->group_records_dropped, 0u);
+  EXPECT_TRUE(DumpOf(second, CommandHarness::kStartMs) == DumpOf(first, CommandHarness::kStartMs));
+}
+
 // The first records of a group with the last one missing (a crash between them) change nothing.
 TEST(EffectReplayerTest, UnfinishedGroupIsDropped) {
   Database db;

@@ -15,13 +15,31 @@ std::string ParentDir(const std::string& path) {
 class MemoryWritableFile final : public WritableFile {
  public:
   MemoryWritableFile(std::shared_ptr<FileState> state, FaultInjectionEnv::DeviceState* device)
-      : state_(std::move(state)), device_(device), generation_(device->generation) {}
+      : state_(std::move(state)),
+        device_(device),
+        generation_(device->generation),
+        size_(state_->contents.size()) {}
 
+  // Overwrites a reserve in place. The durable prefix then ends where the write starts: a
+  // crash may lose the new bytes, and with them the zeros they replaced (a file that ends
+  // early reads the same as one that ends in zeros).
   Status Append(std::string_view data) override {
     CheckUsable();
     Status status = device_->TakeOperation();
-    if (status.ok()) state_->contents.append(data);
-    return status;
+    if (!status.ok()) return status;
+    std::string& contents = state_->contents;
+    CHECK_LE(size_, contents.size());
+    state_->synced_bytes = std::min(state_->synced_bytes, size_);
+    contents.replace(size_, std::min<uint64_t>(data.size(), contents.size() - size_), data);
+    size_ += data.size();
+    return Status::Ok();
+  }
+  Status Reserve(uint64_t bytes) override {
+    CheckUsable();
+    Status status = device_->TakeOperation();
+    if (!status.ok()) return status;
+    if (state_->contents.size() < size_ + bytes) state_->contents.resize(size_ + bytes, '\0');
+    return Status::Ok();
   }
   Status Flush() override {
     CheckUsable();
@@ -40,7 +58,7 @@ class MemoryWritableFile final : public WritableFile {
     closed_ = true;
     return Status::Ok();
   }
-  uint64_t size() const override { return state_->contents.size(); }
+  uint64_t size() const override { return size_; }
 
  private:
   void CheckUsable() const {
@@ -51,6 +69,7 @@ class MemoryWritableFile final : public WritableFile {
   const std::shared_ptr<FileState> state_;
   FaultInjectionEnv::DeviceState* const device_;
   const uint64_t generation_;
+  uint64_t size_;  // where the next append goes; the contents may go on with a reserve
   bool closed_ = false;
 };
 

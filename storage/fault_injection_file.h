@@ -6,6 +6,9 @@
 // file's size grew before its data did), and every file created since its directory's last
 // SyncDir.
 //
+// A reserve (WritableFile::Reserve) is zeros appended to the contents, durable at the next
+// Sync like any bytes; an append over it ends the durable prefix where the append starts.
+//
 // Simplifications, on purpose: removals, renames and truncations are durable at once; a file
 // is identified by its path string (no hard links); directories are only names (CreateDir
 // remembers them, GetChildren lists the files under one).

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -20,25 +21,34 @@ Status PosixError(std::string_view what, const std::string& path, int error_numb
   return Status::IoError(std::move(message));
 }
 
+// Zeros for WritableFile::Reserve, written a block at a time.
+constexpr size_t kZeroBlockBytes = size_t{64} << 10;
+constexpr char kZeroBlock[kZeroBlockBytes] = {};
+
 class PosixWritableFile final : public WritableFile {
  public:
   PosixWritableFile(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {}
+      : path_(std::move(path)), fd_(fd), size_(size), length_(size) {}
   ~PosixWritableFile() override {
     if (fd_ >= 0) ::close(fd_);
   }
 
   Status Append(std::string_view data) override {
     CHECK_GE(fd_, 0) << "append to closed " << path_;
-    while (!data.empty()) {
-      const ssize_t written = ::write(fd_, data.data(), data.size());
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        return PosixError("write", path_, errno);
+    Status status = WriteAt(size_, data);
+    size_ += data.size();  // on failure the content past the old size is unknown anyway
+    length_ = std::max(length_, size_);
+    return status;
+  }
+  Status Reserve(uint64_t bytes) override {
+    CHECK_GE(fd_, 0) << "reserve in closed " << path_;
+    const uint64_t end = size_ + bytes;
+    while (length_ < end) {
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(end - length_, kZeroBlockBytes));
+      if (Status status = WriteAt(length_, std::string_view(kZeroBlock, chunk)); !status.ok()) {
+        return status;
       }
-      CHECK_LE(static_cast<size_t>(written), data.size());
-      data.remove_prefix(static_cast<size_t>(written));
-      size_ += static_cast<uint64_t>(written);
+      length_ += chunk;
     }
     return Status::Ok();
   }
@@ -58,9 +68,25 @@ class PosixWritableFile final : public WritableFile {
   uint64_t size() const override { return size_; }
 
  private:
+  Status WriteAt(uint64_t offset, std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t written =
+          ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        return PosixError("pwrite", path_, errno);
+      }
+      CHECK_LE(static_cast<size_t>(written), data.size());
+      data.remove_prefix(static_cast<size_t>(written));
+      offset += static_cast<uint64_t>(written);
+    }
+    return Status::Ok();
+  }
+
   const std::string path_;
   int fd_;
-  uint64_t size_;
+  uint64_t size_;    // where the next append goes
+  uint64_t length_;  // the file's length: size_ plus any reserve past it
 };
 
 class PosixSequentialFile final : public SequentialFile {
@@ -117,7 +143,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 
 Result<std::unique_ptr<WritableFile>> OpenForAppend(const std::string& path, int extra_flags) {
   const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | extra_flags, 0644);
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra_flags, 0644);
   if (fd < 0) return PosixError("open", path, errno);
   struct stat info;
   if (::fstat(fd, &info) != 0) {

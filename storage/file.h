@@ -32,9 +32,15 @@ class WritableFile {
   virtual Status Flush() = 0;
   // Makes every byte appended so far durable (fdatasync).
   virtual Status Sync() = 0;
+  // Makes the `bytes` after size() exist as written zeros (durable at the next Sync) unless
+  // they already do, so that appends into them change neither the file's length nor its block
+  // map: a sync then has no metadata to commit (docs/wal_format.md, "Writing"). size() does
+  // not change; the file's length on disk becomes at least size() + bytes, and its end reads
+  // as zeros until appends overwrite them. Env::Truncate cuts the reserve off.
+  virtual Status Reserve(uint64_t bytes) = 0;
   // Closes the file; further calls are programmer errors.
   virtual Status Close() = 0;
-  // Bytes in the file: its size when opened plus what was appended.
+  // Bytes in the file: its size when opened plus what was appended (a reserve not included).
   virtual uint64_t size() const = 0;
 };
 
@@ -82,7 +88,8 @@ class Env {
 };
 
 // The real file system (POSIX): descriptors opened with O_CLOEXEC, Sync is fdatasync, SyncDir
-// fsyncs the directory. WritableFile does not buffer: the WAL writer hands it whole batches.
+// fsyncs the directory. WritableFile does not buffer: the WAL writer hands it whole batches,
+// each written with pwrite at size().
 class PosixEnv final : public Env {
  public:
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override;

@@ -92,6 +92,9 @@ inline constexpr size_t kWalRecordBytesMax = size_t{16} << 20;
 inline constexpr uint64_t kWalSegmentBytesMax = uint64_t{64} << 20;
 // A WalWriter gathers framed records up to this size before one write to the file.
 inline constexpr size_t kWalWriteBufferBytes = size_t{1} << 20;
+// A WalWriter keeps up to this many zero bytes written ahead of its appends, extended when an
+// append reaches them: a sync over written blocks commits no metadata (docs/benchmarks.md).
+inline constexpr uint64_t kWalReserveBytes = uint64_t{1} << 20;
 // A WAL directory listing stops here: far more segments than retention ever keeps.
 inline constexpr size_t kWalSegmentsListedMax = 65536;
 

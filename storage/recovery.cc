@@ -97,6 +97,8 @@ Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
   EffectReplayer replayer(db);
   WalRecord record;
   bool first = true;
+  WalReader::Position group_start;  // of the unfinished group's first record, while there is one
+  uint64_t group_first_sequence = 0;
   for (;;) {
     Result<bool> next = (*reader)->Next(&record);
     if (!next.ok()) return next.status();
@@ -112,15 +114,32 @@ Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
                                 ": records in between are missing");
     }
     first = false;
+    const bool in_group = replayer.pending_group_records() > 0;
     if (Status status = replayer.Apply(record.type, record.payload); !status.ok()) {
       return Status::Corruption("WAL record " + std::to_string(record.sequence) + ": " +
                                 status.message());
+    }
+    if (!in_group && replayer.pending_group_records() > 0) {
+      group_start = (*reader)->record_position();
+      group_first_sequence = record.sequence;
     }
     ++report.records_replayed;
   }
   report.group_records_dropped = replayer.pending_group_records();
   report.tail = (*reader)->tail();
-  const uint64_t last = (*reader)->last_sequence();
+  uint64_t last = (*reader)->last_sequence();
+  if (report.group_records_dropped > 0) {
+    // A crash came between the records of one effect (its command was never acknowledged).
+    // They change nothing now, and must go: records logged after this start would otherwise
+    // land inside the unfinished group at the next recovery.
+    WalTail cut = (*reader)->CutBefore(group_start, "a group of records without its last one");
+    if (report.tail.kind == WalTail::Kind::kCorruptionDropped) {
+      cut.kind = WalTail::Kind::kCorruptionDropped;  // the operator's cut, moved earlier
+      cut.reason += ", before " + report.tail.reason;
+    }
+    report.tail = std::move(cut);
+    last = group_first_sequence - 1;
+  }
   if (report.tail.kind != WalTail::Kind::kClean) {
     if (Status status = TruncateWal(env, dir, report.tail); !status.ok()) return status;
   }

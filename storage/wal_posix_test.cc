@@ -94,5 +94,47 @@ TEST_F(WalPosixTest, WalRoundTripAndTornTailOnDisk) {
   EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
 }
 
+TEST_F(WalPosixTest, ReserveWritesZerosPastTheAppendsAndTruncateCutsThem) {
+  const std::string path = JoinPath(dir_, "a");
+  Result<std::unique_ptr<WritableFile>> file = env_.NewWritableFile(path);
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE((*file)->Append("head").ok());
+  ASSERT_TRUE((*file)->Reserve(100'000).ok());
+  EXPECT_EQ((*file)->size(), 4u) << "a reserve is not content";
+  EXPECT_EQ(*env_.FileSize(path), 100'004u);
+  ASSERT_TRUE((*file)->Append("tail").ok());  // written over the reserve, not after it
+  ASSERT_TRUE((*file)->Reserve(10).ok());     // already there: nothing written
+  EXPECT_EQ(*env_.FileSize(path), 100'004u);
+  ASSERT_TRUE((*file)->Sync().ok());
+  ASSERT_TRUE((*file)->Close().ok());
+
+  Result<std::unique_ptr<RandomAccessFile>> random = env_.NewRandomAccessFile(path);
+  ASSERT_TRUE(random.ok());
+  std::string bytes;
+  ASSERT_TRUE((*random)->Read(0, 200'000, &bytes).ok());
+  ASSERT_EQ(bytes.size(), 100'004u);
+  EXPECT_EQ(bytes.substr(0, 8), "headtail");
+  EXPECT_EQ(bytes.find_first_not_of('\0', 8), std::string::npos);
+  ASSERT_TRUE(env_.Truncate(path, 8).ok());
+  EXPECT_EQ(*env_.FileSize(path), 8u);
+}
+
+TEST_F(WalPosixTest, OpenSegmentReadsCleanWithItsReserve) {
+  Result<std::unique_ptr<WalWriter>> writer = WalWriter::Open(&env_, dir_, 1);
+  ASSERT_TRUE(writer.ok());
+  const std::string path = JoinPath(dir_, (*writer)->segment_name());
+  ASSERT_TRUE((*writer)->Append(3, "three").ok());
+  ASSERT_TRUE((*writer)->Sync().ok());
+  EXPECT_EQ(*env_.FileSize(path), kWalSegmentHeaderBytes + kWalReserveBytes);
+  // What a reader sees after a crash here (the writer still open).
+  testing::ReadOutcome read = testing::ReadLog(&env_, dir_);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  ASSERT_EQ(read.records.size(), 1u);
+  EXPECT_EQ(read.records[0].payload, "three");
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
+  ASSERT_TRUE((*writer)->Close().ok());
+  EXPECT_EQ(*env_.FileSize(path), kWalSegmentHeaderBytes + kWalRecordHeaderBytes + 5);
+}
+
 }  // namespace
 }  // namespace podium::storage

@@ -7,6 +7,13 @@
 #include "storage/wal_format.h"
 
 namespace podium::storage {
+namespace {
+
+bool IsAllZero(std::string_view bytes) {
+  return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
+}
+
+}  // namespace
 
 Result<std::unique_ptr<WalReader>> WalReader::Open(Env* env, std::string dir,
                                                    WalReaderOptions options) {
@@ -53,7 +60,9 @@ Result<bool> WalReader::Next(WalRecord* record) {
       ++segment_index_;
       continue;
     }
-    return ReadRecord(record);
+    Result<bool> read = ReadRecord(record);
+    if (read.ok() && !*read && !ended_) continue;  // the segment ended in zeros
+    return read;
   }
   return false;
 }
@@ -94,13 +103,26 @@ Result<bool> WalReader::OpenSegment() {
   return true;
 }
 
+// true: *record holds the next record. false: the log ended (ended_), or the segment did, in
+// zeros (offset_ is then at its end).
 Result<bool> WalReader::ReadRecord(WalRecord* record) {
   const uint64_t remaining = segment().size_bytes - offset_;
   CHECK_GT(remaining, 0u);
-  if (remaining < kWalRecordHeaderBytes) return BadRecord(offset_, "record header cut short");
-  Status status = file_->Read(offset_, kWalRecordHeaderBytes, &scratch_);
+  Status status = file_->Read(offset_, std::min<uint64_t>(remaining, kWalRecordHeaderBytes),
+                              &scratch_);
   if (!status.ok()) return error_ = status;
-  if (scratch_.size() != kWalRecordHeaderBytes) return error_ = Status::IoError("short read");
+  if (scratch_.size() != std::min<uint64_t>(remaining, kWalRecordHeaderBytes)) {
+    return error_ = Status::IoError("short read");
+  }
+  if (IsAllZero(scratch_)) {
+    Result<bool> zeros = ZerosToTheEnd(offset_ + scratch_.size());
+    if (!zeros.ok()) return zeros.status();
+    if (*zeros) {
+      offset_ = segment().size_bytes;
+      return false;
+    }
+  }
+  if (remaining < kWalRecordHeaderBytes) return BadRecord(offset_, "record header cut short");
   const WalRecordHeader header = DecodeWalRecordHeader(scratch_);
   const std::string_view problem = WalRecordHeaderProblem(header);
   if (!problem.empty()) return BadRecord(offset_, std::string(problem));
@@ -121,8 +143,25 @@ Result<bool> WalReader::ReadRecord(WalRecord* record) {
   record->sequence = header.sequence;
   record->payload.assign(scratch_, kWalRecordHeaderBytes);
   CHECK_EQ(record->payload.size(), header.payload_bytes);
+  record_position_ = Position{segment_index_, offset_};
   offset_ += record_bytes;
   last_sequence_ = header.sequence;
+  return true;
+}
+
+// True if every byte of the current segment from `offset` on is zero: the writer's reserve
+// (docs/wal_format.md, "Writing"), a clean end of the segment. Reads the rest a block at a time.
+Result<bool> WalReader::ZerosToTheEnd(uint64_t offset) {
+  const uint64_t size_bytes = segment().size_bytes;
+  std::string block;
+  while (offset < size_bytes) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(size_bytes - offset, kWalWriteBufferBytes));
+    Status status = file_->Read(offset, want, &block);
+    if (!status.ok()) return error_ = status;
+    if (block.size() != want) return error_ = Status::IoError("short read");
+    if (!IsAllZero(block)) return false;
+    offset += want;
+  }
   return true;
 }
 
@@ -180,6 +219,18 @@ bool WalReader::IntactRecordAfter(uint64_t offset) {
     if (WalRecordChecksumMatches(bytes.substr(start, record_bytes))) return true;
   }
   return false;
+}
+
+WalTail WalReader::CutBefore(Position position, std::string reason) const {
+  CHECK_LT(position.segment_index, segments_.size());
+  const Segment& at = segments_[position.segment_index];
+  CHECK_LE(position.offset, at.size_bytes);
+  WalTail cut{WalTail::Kind::kTornWrite, at.name, position.offset, at.size_bytes - position.offset,
+              segments_.size() - position.segment_index - 1, std::move(reason)};
+  for (size_t i = position.segment_index + 1; i < segments_.size(); ++i) {
+    cut.bytes_dropped += segments_[i].size_bytes;
+  }
+  return cut;
 }
 
 Status TruncateWal(Env* env, const std::string& dir, const WalTail& tail) {

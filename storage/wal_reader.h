@@ -2,6 +2,9 @@
 // order, checking everything docs/wal_format.md says a reader checks: segment headers,
 // checksums and the sequence chain across segments.
 //
+// A segment ends at the end of its file, or where every byte left is zero (a writer's reserve:
+// a clean end, in any segment; the sequence chain still catches a lost record).
+//
 // It tells a torn tail (the last record of the last segment cut by a crash, with nothing
 // intact after it: a normal end, reported in tail()) from corruption (anything else: an error
 // naming the file and the byte offset, or, with truncate_at_first_corruption, a normal end
@@ -69,6 +72,17 @@ class WalReader {
   uint64_t last_sequence() const { return last_sequence_; }
   size_t segment_count() const { return segments_.size(); }
 
+  // A cut just before the record that starts at (`file`, `offset`), a position this reader
+  // returned (record_position): what TruncateWal needs to drop it and everything after it.
+  // Recovery uses it for the records of a group whose last record never came
+  // (docs/wal_format.md, "Effects").
+  struct Position {
+    size_t segment_index = 0;
+    uint64_t offset = 0;
+  };
+  Position record_position() const { return record_position_; }
+  WalTail CutBefore(Position position, std::string reason) const;
+
  private:
   struct Segment {
     uint64_t first_sequence;
@@ -80,6 +94,7 @@ class WalReader {
 
   Result<bool> OpenSegment();
   Result<bool> ReadRecord(WalRecord* record);
+  Result<bool> ZerosToTheEnd(uint64_t offset);
   Result<bool> BadRecord(uint64_t offset, std::string reason);
   Result<bool> Stop(uint64_t offset, std::string reason);
   bool IntactRecordAfter(uint64_t offset);
@@ -94,6 +109,7 @@ class WalReader {
   std::unique_ptr<RandomAccessFile> file_;  // the open segment, or null between segments
   uint64_t offset_ = 0;                     // of the next record in the open segment
   uint64_t last_sequence_ = 0;
+  Position record_position_;  // of the last record returned
   std::string scratch_;
   WalTail tail_;
   Status error_;

@@ -115,13 +115,17 @@ TEST_F(WalReaderTest, TornTailAtEveryByteOfTheLastRecord) {
   ASSERT_EQ(original.size(), last.offset + kWalRecordHeaderBytes + written.back().payload.size());
   for (uint64_t cut = last.offset; cut < original.size(); ++cut) {
     for (bool zero_filled : {false, true}) {
-      if (cut == last.offset && !zero_filled) continue;  // that is a clean end, one record less
       std::string damaged = original.substr(0, cut);
       if (zero_filled) damaged.resize(original.size(), '\0');  // size grew, data never came
       env_.MutableContents(PathOf(last.file)) = damaged;
       const ReadOutcome read = ReadLog(&env_, kDir);
       ASSERT_TRUE(read.status.ok()) << "cut " << cut << ": " << read.status.ToString();
       ASSERT_EQ(read.records, Prefix(written, written.size() - 1)) << "cut " << cut;
+      if (cut == last.offset) {
+        // Nothing of the record reached the file: a clean end (in zeros, a writer's reserve).
+        EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean) << "zero filled " << zero_filled;
+        continue;
+      }
       EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
       EXPECT_EQ(read.tail.file, last.file);
       EXPECT_EQ(read.tail.offset, last.offset);
@@ -276,6 +280,81 @@ TEST_F(WalReaderTest, ZeroedHeaderOfAnEmptyLastSegmentIsTorn) {
   EXPECT_EQ(read.records, written);
   EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
   EXPECT_EQ(read.tail.offset, 0u);
+}
+
+TEST_F(WalReaderTest, ZerosToTheEndOfAnySegmentAreACleanEnd) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  const std::vector<std::string> segments = Segments();
+  ASSERT_GE(segments.size(), 3u);
+  // A writer's reserve left behind by a crash: in a middle segment (long and shorter than a
+  // record header) and in the last one.
+  env_.MutableContents(PathOf(segments[0])).append(kWalRecordHeaderBytes + 100, '\0');
+  env_.MutableContents(PathOf(segments[1])).append(kWalRecordHeaderBytes - 1, '\0');
+  env_.MutableContents(PathOf(segments.back())).append(1, '\0');
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(read.records, written);
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
+  EXPECT_EQ(read.last_sequence, 60u);
+}
+
+TEST_F(WalReaderTest, ZerosBeforeAnIntactRecordAreCorruption) {
+  std::string segment;
+  AppendWalSegmentHeader(1, &segment);
+  AppendWalRecord(1, 1, "one", &segment);
+  const uint64_t zeros_at = segment.size();
+  segment.append(kWalRecordHeaderBytes + 3, '\0');
+  AppendWalRecord(1, 2, "two", &segment);
+  PutFile(WalSegmentFileName(1), segment);
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ExpectCorruptionAt(read, WalSegmentFileName(1), zeros_at);
+  EXPECT_EQ(read.records.size(), 1u);
+}
+
+TEST_F(WalReaderTest, RecordLostToZerosInAMiddleSegmentIsASequenceGap) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  const std::vector<Placement> places = PlaceRecords(written, kSmallSegmentBytes);
+  const std::vector<std::string> segments = Segments();
+  // Zero the last record of the first segment: that segment now ends cleanly one record
+  // early, and the next one starts a sequence too late.
+  size_t victim = 0;
+  while (places[victim + 1].file == segments[0]) ++victim;
+  std::string& contents = env_.MutableContents(PathOf(segments[0]));
+  std::fill(contents.begin() + static_cast<std::ptrdiff_t>(places[victim].offset), contents.end(),
+            '\0');
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ExpectCorruptionAt(read, segments[1], 0);
+  EXPECT_NE(read.status.message().find("stale or misplaced"), std::string::npos);
+  EXPECT_EQ(read.records, Prefix(written, victim));
+}
+
+TEST_F(WalReaderTest, WriterKeepsAReserveOfZerosAndCutsItAtClose) {
+  WalWriterOptions options;
+  options.reserve_bytes = 256;
+  Result<std::unique_ptr<WalWriter>> writer = WalWriter::Open(&env_, kDir, 1, options);
+  ASSERT_TRUE(writer.ok());
+  const std::string path = PathOf((*writer)->segment_name());
+  std::vector<WalRecord> written;
+  uint64_t record_bytes = kWalSegmentHeaderBytes;
+  for (uint64_t sequence = 1; sequence <= 40; ++sequence) {
+    WalRecord record{7, sequence, testing::PayloadFor(sequence, 30)};
+    ASSERT_TRUE((*writer)->Append(record.type, record.payload).ok());
+    ASSERT_TRUE((*writer)->Sync().ok());
+    record_bytes += kWalRecordHeaderBytes + record.payload.size();
+    written.push_back(std::move(record));
+    // Synced with the zeros after it: a crash now leaves them, and the log reads the same.
+    const std::string& contents = env_.MutableContents(path);
+    ASSERT_GT(contents.size(), record_bytes) << "a reserve past the records";
+    ASSERT_LE(contents.size(), record_bytes + 256);
+    EXPECT_EQ(env_.SyncedBytes(path), contents.size());
+    EXPECT_EQ(contents.find_first_not_of('\0', record_bytes), std::string::npos);
+    const ReadOutcome read = ReadLog(&env_, kDir);
+    ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+    ASSERT_EQ(read.records, written);
+    EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
+  }
+  ASSERT_TRUE((*writer)->Close().ok());
+  EXPECT_EQ(*env_.FileSize(path), record_bytes) << "a closed segment is exactly its records";
 }
 
 TEST_F(WalReaderTest, WriterRefusesReservedTypesAndOversizedRecords) {

@@ -1,5 +1,6 @@
 #include "storage/wal_writer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "storage/wal_format.h"
@@ -47,7 +48,9 @@ Status WalWriter::StartSegment() {
   CHECK_EQ(segment_->size(), 0u) << path;
   std::string header;
   AppendWalSegmentHeader(next_sequence_, &header);
+  reserved_end_ = 0;
   Status status = segment_->Append(header);
+  if (status.ok()) status = ExtendReserve(kWalSegmentHeaderBytes);
   if (status.ok()) status = segment_->Sync();
   if (status.ok()) status = env_->SyncDir(dir_);
   if (!status.ok()) return Fail(status);
@@ -55,9 +58,23 @@ Status WalWriter::StartSegment() {
   return Status::Ok();
 }
 
+// Makes the segment's bytes up to `end` exist before they are written, a reserve's worth past
+// it (never past the segment's size limit).
+Status WalWriter::ExtendReserve(uint64_t end) {
+  if (options_.reserve_bytes == 0 || end <= reserved_end_) return Status::Ok();
+  const uint64_t target = std::min(end + options_.reserve_bytes, options_.segment_bytes_max);
+  if (target <= segment_->size()) return Status::Ok();
+  Status status = segment_->Reserve(target - segment_->size());
+  if (!status.ok()) return Fail(status);
+  reserved_end_ = target;
+  return Status::Ok();
+}
+
 Status WalWriter::WritePending() {
   if (pending_.empty()) return Status::Ok();
-  Status status = segment_->Append(pending_);
+  Status status = ExtendReserve(segment_bytes());
+  if (!status.ok()) return status;
+  status = segment_->Append(pending_);
   if (!status.ok()) return Fail(status);
   pending_.clear();
   if (pending_.capacity() > kWalWriteBufferBytes) std::string().swap(pending_);
@@ -69,6 +86,11 @@ Status WalWriter::FinishSegment() {
   Status status = WritePending();
   if (status.ok()) status = segment_->Sync();
   if (status.ok()) status = segment_->Close();
+  // The reserve's zeros would read as the segment's end anyway; cutting them keeps every
+  // closed segment exactly its records.
+  if (status.ok() && reserved_end_ > segment_->size()) {
+    status = env_->Truncate(JoinPath(dir_, segment_name_), segment_->size());
+  }
   if (!status.ok()) return Fail(status);
   segment_.reset();
   synced_sequence_ = next_sequence_ - 1;

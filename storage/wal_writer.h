@@ -7,6 +7,11 @@
 // the old segment first, then creates the new one, writes and syncs its header and syncs the
 // directory, so that every segment but the last is complete on disk whatever happens next.
 //
+// Ahead of its appends the writer keeps the segment's next bytes written as zeros, reserve_bytes
+// at a time (WritableFile::Reserve), so that a sync writes data into blocks the file already
+// has and commits no metadata. A segment closed by the writer is cut to its records; the last
+// segment after a crash may end in zeros, which a reader takes as its end.
+//
 // Opening a writer always starts a new segment at `next_sequence`. After a crash, recovery must
 // first read the log (WalReader) and cut any torn tail (TruncateWal), then open the writer at
 // the sequence after the last record recovered.
@@ -31,6 +36,8 @@ namespace podium::storage {
 struct WalWriterOptions {
   // A new segment starts before an append would pass this size (tests use small ones).
   uint64_t segment_bytes_max = kWalSegmentBytesMax;
+  // Zeros written ahead of the appends, at most this many at a time (0: none).
+  uint64_t reserve_bytes = kWalReserveBytes;
 };
 
 class WalWriter {
@@ -77,6 +84,7 @@ class WalWriter {
   Status StartSegment();
   Status FinishSegment();
   Status WritePending();
+  Status ExtendReserve(uint64_t end);
   uint64_t segment_bytes() const { return segment_->size() + pending_.size(); }
   Status Fail(Status status);
 
@@ -85,6 +93,7 @@ class WalWriter {
   const WalWriterOptions options_;
   std::unique_ptr<WritableFile> segment_;
   std::string segment_name_;
+  uint64_t reserved_end_ = 0;  // the current segment's bytes up to here exist on disk
   uint64_t next_sequence_;
   uint64_t synced_sequence_;
   std::string pending_;  // framed records not yet written to the segment

@@ -75,6 +75,12 @@ class RecoveryTest(unittest.TestCase):
     def segments(self):
         return sorted(n for n in os.listdir(self.data_dir) if n.startswith("wal-"))
 
+    def records_end(self, path):
+        """Where a segment's records end: a killed server leaves the writer's reserve of zeros
+        after them (docs/wal_format.md, "Writing")."""
+        with open(path, "rb") as segment:
+            return len(segment.read().rstrip(b"\0"))
+
     def start_fails(self, *extra):
         """Runs the server on the directory and returns (exit status, output) of its refusal."""
         result = subprocess.run([server_path(), f"--port={free_port()}", f"--data_dir={self.data_dir}",
@@ -147,7 +153,8 @@ class RecoveryTest(unittest.TestCase):
     def test_torn_tail_is_cut_at_start(self):
         self.write_records()
         last = os.path.join(self.data_dir, self.segments()[-1])
-        with open(last, "ab") as segment:
+        with open(last, "r+b") as segment:
+            segment.seek(self.records_end(last))
             segment.write(b"\x11\x22\x33\x44\x40\x00\x00\x00\x02")  # a record header, cut short
         status, output = run_check(self.data_dir)
         self.assertEqual(status, 0, output)
@@ -160,8 +167,7 @@ class RecoveryTest(unittest.TestCase):
         self.write_records()
         name = self.segments()[-1]
         path = os.path.join(self.data_dir, name)
-        size = os.path.getsize(path)
-        offset = size // 2
+        offset = self.records_end(path) // 2
         with open(path, "r+b") as segment:
             segment.seek(offset)
             byte = segment.read(1)
@@ -193,7 +199,7 @@ class RecoveryTest(unittest.TestCase):
         self.write_records()
         path = os.path.join(self.data_dir, self.segments()[-1])
         with open(path, "r+b") as segment:
-            segment.seek(os.path.getsize(path) // 3)
+            segment.seek(self.records_end(path) // 3)
             segment.write(b"\xff\xff\xff\xff")
         status, output = run_check(self.data_dir, "--repair")
         self.assertEqual(status, 1, output)  # not a terminal and no --yes: nothing done
