@@ -81,6 +81,10 @@ uint64_t EffectLog::CountWalBytes() const {
   if (!names.ok()) return 0;
   for (const std::string& name : *names) {
     if (!ParseWalSegmentFileName(name).has_value()) continue;
+    if (name == writer_->segment_name()) {
+      total += writer_->segment_bytes();  // its records; a reserve of zeros follows them
+      continue;
+    }
     Result<uint64_t> size = env_->FileSize(JoinPath(dir_, name));
     if (size.ok()) total += *size;
   }
@@ -213,6 +217,7 @@ void EffectLog::Die(const Status& status) {
 }
 
 size_t EffectLog::WriteBatch(const std::string& batch) {
+  const uint64_t appended_before = writer_->bytes_appended();
   size_t offset = 0;
   uint64_t bytes = 0;
   size_t records = 0;
@@ -234,7 +239,8 @@ size_t EffectLog::WriteBatch(const std::string& batch) {
   }
   if (Status status = writer_->Flush(); !status.ok()) Die(status);
   bytes_written_.fetch_add(bytes, std::memory_order_relaxed);
-  wal_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  // Records and the headers of segments started on the way.
+  wal_bytes_.fetch_add(writer_->bytes_appended() - appended_before, std::memory_order_relaxed);
   return records;
 }
 

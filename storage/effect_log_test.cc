@@ -123,3 +123,35 @@ TEST(EffectLogTest, DurableMeansSyncedUnderConcurrentAppendsAndRolls) {
 
 }  // namespace
 }  // namespace podium::storage
+
+namespace podium::storage {
+namespace {
+
+// wal_bytes counts the segments' records, never the writer's reserve of zeros after them: what
+// a snapshot by WAL size and INFO go by.
+TEST(EffectLogTest, WalBytesCountRecordsNotTheReserve) {
+  FaultInjectionEnv env;
+  ASSERT_TRUE(env.CreateDir(kDir).ok());
+  EffectLogOptions options;
+  options.fsync = FsyncPolicy::kAlways;
+  Result<std::unique_ptr<EffectLog>> log = EffectLog::Open(&env, kDir, 1, options);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ((*log)->stats().wal_bytes, kWalSegmentHeaderBytes);
+  const std::string payload(100, 'p');
+  for (int i = 0; i < 10; ++i) (*log)->Append(1, payload);
+  ASSERT_TRUE((*log)->Sync().ok());
+  const uint64_t records = 10 * (kWalRecordHeaderBytes + payload.size());
+  EXPECT_EQ((*log)->stats().wal_bytes, kWalSegmentHeaderBytes + records);
+
+  const uint64_t mark = (*log)->MarkSnapshotPoint();  // the segment closes, its reserve cut
+  (*log)->Append(1, payload);
+  ASSERT_TRUE((*log)->Sync().ok());
+  Result<uint64_t> removed = (*log)->RemoveSegmentsThrough(mark);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, kWalSegmentHeaderBytes + records);
+  EXPECT_EQ((*log)->stats().wal_bytes, kWalSegmentHeaderBytes + kWalRecordHeaderBytes + 100);
+  ASSERT_TRUE((*log)->Close().ok());
+}
+
+}  // namespace
+}  // namespace podium::storage

@@ -37,7 +37,7 @@ class PosixWritableFile final : public WritableFile {
     CHECK_GE(fd_, 0) << "append to closed " << path_;
     Status status = WriteAt(size_, data);
     size_ += data.size();  // on failure the content past the old size is unknown anyway
-    length_ = std::max(length_, size_);
+    if (status.ok()) length_ = std::max(length_, size_);
     return status;
   }
   Status Reserve(uint64_t bytes) override {

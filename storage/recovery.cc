@@ -140,9 +140,9 @@ Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
     report.tail = std::move(cut);
     last = group_first_sequence - 1;
   }
-  if (report.tail.kind != WalTail::Kind::kClean) {
-    if (Status status = TruncateWal(env, dir, report.tail); !status.ok()) return status;
-  }
+  // Cuts a torn tail, a dropped corruption or group, or the zeros of a reserve left by a crash
+  // (so that only the segment being written ever has one).
+  if (Status status = TruncateWal(env, dir, report.tail); !status.ok()) return status;
   if (last <= covered) {
     // Every record in the log is in the snapshot (or there is no log): start afresh at
     // covered + 1, which must not follow segments that end earlier.

@@ -118,6 +118,10 @@ Result<bool> WalReader::ReadRecord(WalRecord* record) {
     Result<bool> zeros = ZerosToTheEnd(offset_ + scratch_.size());
     if (!zeros.ok()) return zeros.status();
     if (*zeros) {
+      if (InLastSegment()) {
+        tail_ = WalTail{WalTail::Kind::kClean, segment().name, offset_,
+                        segment().size_bytes - offset_, 0, "the writer's reserve of zeros"};
+      }
       offset_ = segment().size_bytes;
       return false;
     }
@@ -172,7 +176,7 @@ Result<bool> WalReader::BadRecord(uint64_t offset, std::string reason) {
   if (!error_.ok()) return error_;  // the look-ahead failed to read
   const Segment& current = segment();
   CHECK_LE(offset, current.size_bytes);
-  tail_ = WalTail{WalTail::Kind::kTornWrite, current.name, offset, current.size_bytes - offset, 0,
+  tail_ = WalTail{WalTail::Kind::kTornWrite, current.name, offset, torn_bytes_, 0,
                   std::move(reason)};
   ended_ = true;
   file_.reset();
@@ -201,8 +205,9 @@ Result<bool> WalReader::Stop(uint64_t offset, std::string reason) {
 // True if an intact record (docs/wal_format.md) starts anywhere after `offset` in the current
 // segment. Costs a read of the rest of the segment; runs only on a damaged last segment.
 bool WalReader::IntactRecordAfter(uint64_t offset) {
-  if (file_ == nullptr) return false;  // a segment too short for its header holds nothing
   const uint64_t size_bytes = segment().size_bytes;
+  torn_bytes_ = size_bytes - offset;
+  if (file_ == nullptr) return false;  // a segment too short for its header holds nothing
   CHECK_LE(size_bytes, kWalSegmentBytesMax);
   std::string rest;
   Status status = file_->Read(offset, size_bytes - offset, &rest);
@@ -210,6 +215,8 @@ bool WalReader::IntactRecordAfter(uint64_t offset) {
     error_ = status;
     return false;
   }
+  const size_t last_non_zero = rest.find_last_not_of('\0');
+  torn_bytes_ = last_non_zero == std::string::npos ? 0 : last_non_zero + 1;
   const std::string_view bytes(rest);
   for (size_t start = 1; start + kWalRecordHeaderBytes <= bytes.size(); ++start) {
     const WalRecordHeader header = DecodeWalRecordHeader(bytes.substr(start));
@@ -234,7 +241,11 @@ WalTail WalReader::CutBefore(Position position, std::string reason) const {
 }
 
 Status TruncateWal(Env* env, const std::string& dir, const WalTail& tail) {
-  if (tail.kind == WalTail::Kind::kClean) return Status::Ok();
+  if (tail.kind == WalTail::Kind::kClean) {
+    if (tail.file.empty()) return Status::Ok();
+    CHECK_GE(tail.offset, kWalSegmentHeaderBytes) << "a reserve follows the header";
+    return env->Truncate(JoinPath(dir, tail.file), tail.offset);
+  }
   const std::optional<uint64_t> cut_sequence = ParseWalSegmentFileName(tail.file);
   CHECK(cut_sequence.has_value()) << "not a WAL segment: " << tail.file;
   Result<std::vector<std::string>> names = env->GetChildren(dir);
@@ -245,6 +256,9 @@ Status TruncateWal(Env* env, const std::string& dir, const WalTail& tail) {
     Status status = env->RemoveFile(JoinPath(dir, name));
     if (!status.ok()) return status;
   }
+  // The removals must be durable before the cut: a segment that came back after a crash would
+  // then start past the cut's sequence and read as misplaced.
+  if (Status status = env->SyncDir(dir); !status.ok()) return status;
   const std::string path = JoinPath(dir, tail.file);
   Status status = tail.offset < kWalSegmentHeaderBytes ? env->RemoveFile(path)
                                                        : env->Truncate(path, tail.offset);

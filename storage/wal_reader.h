@@ -40,13 +40,16 @@ struct WalReaderOptions {
   bool truncate_at_first_corruption = false;
 };
 
-// Where and why the log ended before the end of its files.
+// Where and why the log ended before the end of its files. A kClean tail names a file only when
+// the last segment ends in zeros (a writer's reserve left by a crash): `offset` is where they
+// start and `bytes_dropped` counts them; nothing is lost there.
 struct WalTail {
   enum class Kind { kClean, kTornWrite, kCorruptionDropped };
   Kind kind = Kind::kClean;
-  std::string file;               // segment file name (not path) of the cut; empty if kClean
+  std::string file;               // segment file name (not path) of the cut
   uint64_t offset = 0;            // byte offset of the cut in that file
-  uint64_t bytes_dropped = 0;     // from the cut to the end of that file, plus later segments
+  uint64_t bytes_dropped = 0;     // from the cut to the end of that file, plus later segments;
+                                  // for a torn write, up to the file's last non-zero byte
   uint64_t segments_dropped = 0;  // later segments dropped whole
   std::string reason;             // what failed at the cut
 };
@@ -110,15 +113,17 @@ class WalReader {
   uint64_t offset_ = 0;                     // of the next record in the open segment
   uint64_t last_sequence_ = 0;
   Position record_position_;  // of the last record returned
+  uint64_t torn_bytes_ = 0;   // set by IntactRecordAfter: the damaged bytes, zeros after them not
   std::string scratch_;
   WalTail tail_;
   Status error_;
   bool ended_ = false;
 };
 
-// Cuts the log where `tail` says it ended: truncates tail.file at tail.offset (removes it if
-// the offset is inside its header) and removes every later segment, then syncs the directory.
-// A kClean tail changes nothing.
+// Cuts the log where `tail` says it ended: removes every segment after tail.file and syncs the
+// directory, then truncates tail.file at tail.offset (removes it if the offset is inside its
+// header) and syncs the directory again. A kClean tail removes only a reserve's zeros (or
+// nothing, when it names no file).
 Status TruncateWal(Env* env, const std::string& dir, const WalTail& tail);
 
 }  // namespace podium::storage

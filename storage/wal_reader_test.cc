@@ -129,7 +129,9 @@ TEST_F(WalReaderTest, TornTailAtEveryByteOfTheLastRecord) {
       EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
       EXPECT_EQ(read.tail.file, last.file);
       EXPECT_EQ(read.tail.offset, last.offset);
-      EXPECT_EQ(read.tail.bytes_dropped, damaged.size() - last.offset) << "cut " << cut;
+      // The damaged bytes, not the zeros after them.
+      const size_t last_non_zero = damaged.find_last_not_of('\0');
+      EXPECT_EQ(read.tail.bytes_dropped, last_non_zero + 1 - last.offset) << "cut " << cut;
     }
   }
   // Recovery cuts the tail; the log then continues after the last record recovered.
@@ -290,12 +292,22 @@ TEST_F(WalReaderTest, ZerosToTheEndOfAnySegmentAreACleanEnd) {
   // record header) and in the last one.
   env_.MutableContents(PathOf(segments[0])).append(kWalRecordHeaderBytes + 100, '\0');
   env_.MutableContents(PathOf(segments[1])).append(kWalRecordHeaderBytes - 1, '\0');
+  const uint64_t last_end = env_.MutableContents(PathOf(segments.back())).size();
   env_.MutableContents(PathOf(segments.back())).append(1, '\0');
   const ReadOutcome read = ReadLog(&env_, kDir);
   ASSERT_TRUE(read.status.ok()) << read.status.ToString();
   EXPECT_EQ(read.records, written);
-  EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
   EXPECT_EQ(read.last_sequence, 60u);
+  // A clean end that names the last segment's zeros, which recovery cuts.
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
+  EXPECT_EQ(read.tail.file, segments.back());
+  EXPECT_EQ(read.tail.offset, last_end);
+  EXPECT_EQ(read.tail.bytes_dropped, 1u);
+  ASSERT_TRUE(TruncateWal(&env_, kDir, read.tail).ok());
+  EXPECT_EQ(*env_.FileSize(PathOf(segments.back())), last_end);
+  const ReadOutcome again = ReadLog(&env_, kDir);
+  EXPECT_EQ(again.records, written);
+  EXPECT_TRUE(again.tail.file.empty()) << "nothing left to cut";
 }
 
 TEST_F(WalReaderTest, ZerosBeforeAnIntactRecordAreCorruption) {

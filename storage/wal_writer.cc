@@ -55,16 +55,21 @@ Status WalWriter::StartSegment() {
   if (status.ok()) status = env_->SyncDir(dir_);
   if (!status.ok()) return Fail(status);
   CHECK_EQ(segment_->size(), kWalSegmentHeaderBytes) << path;
+  bytes_appended_ += kWalSegmentHeaderBytes;
   return Status::Ok();
 }
 
-// Makes the segment's bytes up to `end` exist before they are written, a reserve's worth past
-// it (never past the segment's size limit).
+// Keeps at least half a reserve of zeros written past the segment's end (`end`): when less is
+// left, writes them up to a whole reserve past it, never past the segment's size limit. Called
+// after each write, so the next writes (batches are small) land on zeros; a write bigger than
+// what is left simply grows the file, once.
 Status WalWriter::ExtendReserve(uint64_t end) {
-  if (options_.reserve_bytes == 0 || end <= reserved_end_) return Status::Ok();
+  if (options_.reserve_bytes == 0 || end + options_.reserve_bytes / 2 <= reserved_end_) {
+    return Status::Ok();
+  }
   const uint64_t target = std::min(end + options_.reserve_bytes, options_.segment_bytes_max);
-  if (target <= segment_->size()) return Status::Ok();
-  Status status = segment_->Reserve(target - segment_->size());
+  if (target <= std::max(end, reserved_end_)) return Status::Ok();
+  Status status = segment_->Reserve(target - end);
   if (!status.ok()) return Fail(status);
   reserved_end_ = target;
   return Status::Ok();
@@ -72,13 +77,11 @@ Status WalWriter::ExtendReserve(uint64_t end) {
 
 Status WalWriter::WritePending() {
   if (pending_.empty()) return Status::Ok();
-  Status status = ExtendReserve(segment_bytes());
-  if (!status.ok()) return status;
-  status = segment_->Append(pending_);
+  Status status = segment_->Append(pending_);
   if (!status.ok()) return Fail(status);
   pending_.clear();
   if (pending_.capacity() > kWalWriteBufferBytes) std::string().swap(pending_);
-  return Status::Ok();
+  return ExtendReserve(segment_->size());
 }
 
 Status WalWriter::FinishSegment() {
@@ -122,6 +125,7 @@ Result<uint64_t> WalWriter::Append(uint8_t type, std::string_view payload) {
   DCHECK(WalRecordChecksumMatches(std::string_view(pending_).substr(pending_before)));
   CHECK_LE(segment_bytes(), options_.segment_bytes_max) << segment_name_;
   ++next_sequence_;
+  bytes_appended_ += record_bytes;
   if (pending_.size() >= kWalWriteBufferBytes) {
     if (Status status = WritePending(); !status.ok()) return status;
   }

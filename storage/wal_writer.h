@@ -77,6 +77,11 @@ class WalWriter {
   uint64_t synced_sequence() const { return synced_sequence_; }
   // The file name of the current segment (the last one, after a Roll).
   const std::string& segment_name() const { return segment_name_; }
+  // Segment headers and records appended since Open, in bytes (reserves not included).
+  uint64_t bytes_appended() const { return bytes_appended_; }
+  // The current segment's header and records, pending ones included (its reserve not), or 0
+  // between a Roll and the next Append.
+  uint64_t segment_bytes() const { return segment_ == nullptr ? 0 : segment_->size() + pending_.size(); }
 
  private:
   WalWriter(Env* env, std::string dir, uint64_t next_sequence, WalWriterOptions options);
@@ -85,7 +90,6 @@ class WalWriter {
   Status FinishSegment();
   Status WritePending();
   Status ExtendReserve(uint64_t end);
-  uint64_t segment_bytes() const { return segment_->size() + pending_.size(); }
   Status Fail(Status status);
 
   Env* const env_;
@@ -93,9 +97,10 @@ class WalWriter {
   const WalWriterOptions options_;
   std::unique_ptr<WritableFile> segment_;
   std::string segment_name_;
-  uint64_t reserved_end_ = 0;  // the current segment's bytes up to here exist on disk
+  uint64_t reserved_end_ = 0;  // the current segment's bytes up to here exist (as zeros past size())
   uint64_t next_sequence_;
   uint64_t synced_sequence_;
+  uint64_t bytes_appended_ = 0;
   std::string pending_;  // framed records not yet written to the segment
   Status error_;        // the sticky error, once there is one
   bool closed_ = false;
