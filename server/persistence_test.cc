@@ -397,6 +397,44 @@ TEST_F(PersistenceTest, RecoveryWithoutSnapshotReplaysTheWholeLog) {
               DumpOf(live, CommandHarness::kStartMs));
 }
 
+// Applied event ids come back with the state, from the log and from a snapshot: an event sent
+// again after a restart counts once (RANK.EVENT answers 0 and changes nothing).
+TEST_F(PersistenceTest, EventIdsAreRememberedAcrossRecovery) {
+  for (const bool snapshot : {false, true}) {
+    SCOPED_TRACE(snapshot ? "from a snapshot" : "from the log");
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(env_.CreateDir(dir_).ok());
+    Database live;
+    std::unique_ptr<storage::EffectLog> log = OpenLog(1);
+    live.set_log(log.get());
+    CommandHarness harness(&live);
+    harness.now_ms = kRankStartMs;
+    const std::string ts = std::to_string(kRankStartMs - 60'000);
+    const std::vector<std::string> view = {"RANK.EVENT", "all", "ev-1", "VIEW", "7", ts};
+    const std::vector<std::string> order = {"RANK.EVENT", "all", "ev-2", "ORDER", "7", ts, "2", "150"};
+    ASSERT_EQ(harness.Run(view), ":1\r\n");
+    ASSERT_EQ(harness.Run(order), ":1\r\n");
+    if (snapshot) {
+      auto written = storage::WriteSnapshot(&env_, dir_, live, *log, harness.now_ms);
+      ASSERT_TRUE(written.ok()) << written.status().ToString();
+    }
+    const std::string before = harness.Run({"RANK.SIGNALS", "all", kRankDays[0], "7"});
+    ASSERT_TRUE(log->Close().ok());
+    live.set_log(nullptr);
+
+    Database recovered;
+    auto report = storage::Recover(&env_, dir_, &recovered);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->snapshot_path.empty(), !snapshot);
+    CommandHarness after(&recovered);
+    after.now_ms = kRankStartMs;
+    EXPECT_EQ(after.Run(view), ":0\r\n");
+    EXPECT_EQ(after.Run(order), ":0\r\n");
+    EXPECT_EQ(after.Run({"RANK.SIGNALS", "all", kRankDays[0], "7"}), before);
+    EXPECT_EQ(after.Run({"RANK.EVENT", "all", "ev-3", "VIEW", "7", ts}), ":1\r\n");
+  }
+}
+
 // A day's window expires into an archive of its raw signals (converted in slices), a later
 // Step drops the archive of an older day, and period boards are published: a snapshot taken
 // half-way and the log after it give all of it back.

@@ -134,28 +134,66 @@ TEST_F(RankingTest, CarryOverExactAndOnceUnderConcurrentEvents) {
     ASSERT_TRUE(*Event("seed" + std::to_string(p), RankEventKind::kView, p, now, now));
   }
   now = kDay0 + kDayMs - 2 * 60 * 1000;  // 23:58: day-1 events are within the skew
-  std::atomic<bool> done{false};
+  constexpr int kThreads = 3;
+  constexpr int kEventsPerThread = 20'000;
+  constexpr uint64_t kEventsPerStep = 500;  // paces the build across the events
+  std::atomic<uint64_t> applied{0};
+  std::atomic<int> writing{kThreads};
   std::vector<std::thread> threads;
-  for (int t = 0; t < 3; ++t) {
+  for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::mt19937_64 random(t);
-      for (int i = 0; i < 20'000; ++i) {
+      for (int i = 0; i < kEventsPerThread; ++i) {
         const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
         const uint64_t product = random() % kProducts;
         // Day 0 (before and after midnight: late events) and day 1's own events.
         const int64_t ts = i % 3 == 0 ? kDay0 + kDayMs + 1000 : kDay0 + 1000 + i;
         const auto kind = static_cast<RankEventKind>(random() % 3);
         ASSERT_TRUE(rankings_.Apply("all", {id, kind, product, ts, 0, 0}, now).ok());
+        applied.fetch_add(1);
       }
+      writing.fetch_sub(1);
     });
   }
   std::thread stepper([&] {
-    while (!done.load()) rankings_.Step(now);
+    uint64_t next = 0;
+    while (writing.load() > 0) {
+      if (applied.load() < next) {
+        std::this_thread::yield();
+        continue;
+      }
+      next = applied.load() + kEventsPerStep;
+      rankings_.Step(now);
+    }
+  });
+  // A reader of day 1 sees it not open yet (0), being built (BUSY) or complete (every seeded
+  // product carried in), in that order, and never a part of it.
+  uint64_t busy_from = 0;  // events applied when the reader first and last saw BUSY
+  uint64_t busy_until = 0;
+  std::thread reader([&] {
+    enum { kNotOpen, kBuilding, kComplete } seen = kNotOpen;
+    while (writing.load() > 0) {
+      const Result<uint64_t> card = rankings_.Card("all", "20261123");
+      if (!card.ok()) {
+        ASSERT_EQ(card.status().code(), StatusCode::kBusy) << card.status().ToString();
+        ASSERT_NE(seen, kComplete) << "a complete window went back to building";
+        if (seen == kNotOpen) busy_from = applied.load();
+        busy_until = applied.load();
+        seen = kBuilding;
+      } else if (*card == 0) {
+        ASSERT_EQ(seen, kNotOpen) << "an open window read empty";
+      } else {
+        ASSERT_GE(*card, kProducts) << "a partial board";
+        seen = kComplete;
+      }
+    }
   });
   for (std::thread& thread : threads) thread.join();
-  done = true;
   stepper.join();
+  reader.join();
   FinishSteps(now);
+  // The race the test is for: events kept arriving while the window was built.
+  EXPECT_GT(busy_until - busy_from, uint64_t{kEventsPerStep} * 10);
   const RankWeights weights = rankings_.Weights("all").weights;
   size_t checked = 0;
   for (uint64_t p = 0; p < kProducts; ++p) {

@@ -18,17 +18,30 @@ of last ISO week (all in the past). Each test has a namespace of its own.
   arrive; RANK.PUBLISH replaces a board in one step and refuses bad input changing nothing.
 - podium-batch fails with exit 1 (server unreachable, a month no longer kept) or 2 (bad
   command line); a published board survives a restart.
+- Against a server started with --requirepass, a run without --server-pass (or with a wrong
+  one) exits 1 naming the authentication on stderr and publishes nothing; with it the board is
+  published (read back over an authenticated connection).
+- --every 1s keeps running: one JSON line per run on a pipe, each run for the fixed --date's
+  period, the events sent between runs counted by a later run; failed runs are reported on
+  stderr and the next one runs anyway; SIGTERM ends it.
+- On a terminal (pseudo-terminals for stdout and stderr) it draws a progress bar on stderr and
+  prints no JSON line.
 
 The batch binary comes from $PODIUM_BATCH, the server from $PODIUM_SERVER (or --server PATH).
 """
 
 import collections
 import datetime
+import errno
 import json
 import math
 import os
+import pty
+import queue
 import random
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -122,8 +135,8 @@ def call(db, *args):
         return Error(str(error))
 
 
-def connect(port):
-    db = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30)
+def connect(port, password=None):
+    db = redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=30)
     db.response_callbacks = {}
     return db
 
@@ -621,6 +634,301 @@ class BatchFailureTest(BatchTestCase):
                 if (first + datetime.timedelta(days=k)).month == first.month]
         self.assertTrue(any(day_name(d) in err or d.isoformat() in err for d in days), err)
         self.assertEqual(self.call("RANK.CARD", self.ns, month_name(first)), 0)
+
+
+EVERY_DEADLINE_S = 20
+STOP_TIMEOUT_S = 5
+SERVER_PASSWORD = "batch-s3cret"
+REPORT_FIELDS = ("mode", "ns", "period", "first_day", "last_day", "days", "products",
+                 "published", "weights", "seconds")
+
+
+class LineReader:
+    """Lines of a child's text pipe, read by a thread with a blocking readline loop, handed out
+    with a deadline (a stalled child fails the test instead of hanging it)."""
+
+    def __init__(self, stream):
+        self.lines = queue.Queue()
+        self.thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self.thread.start()
+
+    def _read(self, stream):
+        for line in iter(stream.readline, ""):
+            self.lines.put(line)
+        self.lines.put(None)  # EOF
+
+    def next_line(self, deadline, what):
+        """The next line (None at EOF) arriving before `deadline` (time.monotonic())."""
+        try:
+            return self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"timed out waiting for {what}") from None
+
+    def rest(self, timeout_s=STOP_TIMEOUT_S):
+        """What is left until EOF (call once the child has exited)."""
+        self.thread.join(timeout_s)
+        left = []
+        while not self.lines.empty():
+            line = self.lines.get_nowait()
+            if line is not None:
+                left.append(line)
+        return left
+
+
+class EveryHelpers:
+    def batch_command(self, *args):
+        return [batch_path(), *args, "--server", f"127.0.0.1:{self.port}"]
+
+    def start_every(self, *args):
+        """podium-batch with the args under TZ=UTC, stdout and stderr pipes:
+        (process, stdout reader, stderr reader). Killed at cleanup if still running."""
+        process = subprocess.Popen(self.batch_command(*args), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=dict(os.environ, TZ="UTC"))
+
+        def cleanup():
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+            process.stdout.close()
+            process.stderr.close()
+
+        self.addCleanup(cleanup)
+        return process, LineReader(process.stdout), LineReader(process.stderr)
+
+    def next_report(self, process, out, err, deadline):
+        """The next JSON summary line on stdout, as a dict with every documented field."""
+        line = out.next_line(deadline, "a JSON summary line from podium-batch --every")
+        self.assertIsNotNone(line, f"stdout closed; exit status {process.poll()}; "
+                                   f"stderr: {err.rest(0)}")
+        report = json.loads(line)
+        self.assertIsInstance(report, dict, line)
+        self.assertEqual(set(report), set(REPORT_FIELDS), line)
+        self.assertIsInstance(report["seconds"], (int, float), line)
+        self.assertGreaterEqual(report["seconds"], 0, line)
+        return report
+
+    def terminate(self, process, out, err):
+        """SIGTERM; the exit status and what was left on stdout and stderr."""
+        self.assertIsNone(process.poll(), "podium-batch --every exited by itself")
+        process.terminate()
+        status = process.wait(timeout=STOP_TIMEOUT_S)
+        return status, out.rest(), err.rest()
+
+
+class EveryTest(EveryHelpers, BatchTestCase):
+    def test_every_runs_again_and_counts_new_events(self):
+        monday, sunday, days = last_iso_week()
+        period = week_name(monday)
+        wednesday = monday + datetime.timedelta(days=2)
+        scenario = Scenario(self, self.ns, seed=9)
+        first_products = [PRODUCT_BASE + 15_485_863 * i for i in range(20)]
+        scenario.random_events(first_products, days, 200)
+        weights = weights_of(self.db, self.ns)
+        scenario.separate(days, weights, 100)
+        scenario.flush()
+        self.wait_ready(days + [sunday + datetime.timedelta(days=1)])
+        ranked_a, scores_a = scenario.reference(days, weights)
+        self.assertEqual(len(ranked_a), 20)
+
+        process, out, err = self.start_every("weekly", "--every", "1s", "--date",
+                                             wednesday.isoformat(), "--ns", self.ns)
+        deadline = time.monotonic() + EVERY_DEADLINE_S
+        expected = dict(mode="weekly", ns=self.ns, period=period, first_day=day_name(monday),
+                        last_day=day_name(sunday), days=7)
+        first = self.next_report(process, out, err, deadline)
+        self.check_report(first, weights, products=20, published=20, **expected)
+        self.assert_board(self.call("RANK.TOP", self.ns, period, 0, 100), ranked_a, scores_a)
+
+        # New products with big orders, on days that already have events (no window to build,
+        # so no run meets BUSY). A run may overlap the sending and see part of them; a later
+        # run sees them all.
+        second_products = [PRODUCT_BASE + 10 ** 9 + 7 * i for i in range(10)]
+        for index, product in enumerate(second_products):
+            for order in range(4):  # 4 x 0.7 x ln(10^12) = 77: more than any first product
+                scenario.add("ORDER", product, days[(index + order) % 7], 1000,
+                             10 ** 9 + 1000 * index)
+        scenario.separate(days, weights, 100)
+        scenario.flush()
+        ranked_b, scores_b = scenario.reference(days, weights)
+        self.assertEqual(len(ranked_b), 30)
+        self.assertEqual(set(ranked_b[:10]), set(second_products))
+
+        reports = [first]
+        while reports[-1]["products"] != 30:
+            report = self.next_report(process, out, err, deadline)
+            self.check_report(report, weights, **expected)
+            self.assertTrue(20 <= report["products"] <= 30, report)
+            self.assertEqual(report["published"], report["products"], report)
+            reports.append(report)
+        self.assertGreaterEqual(len(reports), 2)
+        # Every run after that one publishes the same board: no event arrives any more.
+        self.assert_board(self.call("RANK.TOP", self.ns, period, 0, 100), ranked_b, scores_b)
+        self.assertEqual(self.call("RANK.CARD", self.ns, period), 30)
+        self.assertEqual(self.next_report(process, out, err, deadline)["products"], 30)
+
+        # docs/rankings.md: SIGTERM or SIGINT ends it, within STOP_TIMEOUT_S, having written
+        # nothing but whole JSON lines, no error, meanwhile.
+        status, left_out, left_err = self.terminate(process, out, err)
+        self.assertIn(status, (-signal.SIGTERM, 0))
+        for line in left_out:
+            self.assertEqual(set(json.loads(line)), set(REPORT_FIELDS), line)
+        self.assertEqual(left_err, [])
+
+
+class AuthTest(EveryHelpers, BatchTestCase):
+    """A server started with --requirepass: podium-batch needs --server-pass."""
+
+    SERVER_ARGS = (*SERVER_ARGS, f"--requirepass={SERVER_PASSWORD}")
+
+    def setUp(self):
+        self.db = connect(self.port, password=SERVER_PASSWORD)
+        self.ns = f"ns-{self._testMethodName}"
+
+    def week_scenario(self, seed):
+        monday, sunday, days = last_iso_week()
+        scenario = Scenario(self, self.ns, seed)
+        products = [PRODUCT_BASE + 32_452_843 * i for i in range(30)]
+        scenario.random_events(products, days, 300)
+        weights = weights_of(self.db, self.ns)
+        scenario.separate(days, weights, 100)
+        scenario.flush()
+        self.wait_ready(days + [sunday + datetime.timedelta(days=1)])
+        return scenario, days, weights
+
+    def test_requirepass_is_in_force(self):
+        with fx.RawConnection(self.port) as raw:
+            reply = fx.resp_call(raw, "RANK.CARD", self.ns, "2026W49")
+            self.assertIsInstance(reply, fx.RespError)
+            self.assertTrue(reply.startswith("NOAUTH"), reply)
+            self.assertIsInstance(fx.resp_call(raw, "AUTH", "not-the-password"), fx.RespError)
+            self.assertEqual(fx.resp_call(raw, "AUTH", SERVER_PASSWORD), "OK")
+            self.assertEqual(fx.resp_call(raw, "RANK.CARD", self.ns, "2026W49"), 0)
+
+    def test_server_pass(self):
+        scenario, days, weights = self.week_scenario(seed=10)
+        ranked, scores = scenario.reference(days, weights)
+        period = week_name(days[0])
+        date = (days[0] + datetime.timedelta(days=3)).isoformat()
+
+        for password in ((), ("--server-pass", "not-the-password")):
+            status, out, err = self.run_batch("weekly", "--date", date, "--ns", self.ns,
+                                              *password)
+            self.assertEqual(status, 1, (password, out, err))
+            self.assertEqual(out, "", password)
+            self.assertIn("auth", err.lower(), password)  # NOAUTH / AUTH refused
+            self.assertIn(period, err, password)
+            self.assertEqual(self.call("RANK.CARD", self.ns, period), 0, password)
+            self.assertEqual(self.call("RANK.TOP", self.ns, period, 0, 100), [], password)
+
+        report = self.batch_ok("weekly", days[0] + datetime.timedelta(days=3), "--ns", self.ns,
+                               "--server-pass", SERVER_PASSWORD)
+        self.check_report(report, weights, mode="weekly", ns=self.ns, period=period,
+                          first_day=day_name(days[0]), last_day=day_name(days[-1]), days=7,
+                          products=30, published=30)
+        board = self.call("RANK.TOP", self.ns, period, 0, 100)
+        self.assert_board(board, ranked, scores)
+        self.assertEqual(self.call("RANK.CARD", self.ns, period), 30)
+        # The other spelling (--help: "also --server-pass"), with '=': the same board again.
+        report = self.batch_ok("weekly", days[0], "--ns", self.ns,
+                               f"--server_pass={SERVER_PASSWORD}")
+        self.assertEqual(report["published"], 30)
+        self.assertEqual(self.call("RANK.TOP", self.ns, period, 0, 100), board)  # raw bytes
+
+    def test_every_goes_on_after_failed_runs(self):
+        # No --server-pass: every run fails; each is reported and the next one runs anyway.
+        monday, _, _ = last_iso_week()
+        period = week_name(monday)
+        process, out, err = self.start_every("weekly", "--every", "1s", "--date",
+                                             monday.isoformat(), "--ns", self.ns)
+        deadline = time.monotonic() + EVERY_DEADLINE_S
+        for run in range(2):
+            line = err.next_line(deadline, f"the failure of run {run + 1} on stderr")
+            self.assertIsNotNone(line, f"stderr closed; exit status {process.poll()}")
+            self.assertIn("auth", line.lower(), line)
+            self.assertIn(period, line)
+        status, left_out, left_err = self.terminate(process, out, err)
+        self.assertIn(status, (-signal.SIGTERM, 0))  # as in EveryTest
+        self.assertEqual(left_out, [])  # no run succeeded: no JSON line
+        self.assertTrue(all("auth" in line.lower() for line in left_err), left_err)
+        self.assertEqual(self.call("RANK.CARD", self.ns, period), 0)
+
+
+def run_on_terminals(command, env, timeout_s):
+    """Runs command with stdout and stderr on two pseudo-terminals of their own:
+    (exit status, stdout text, stderr text), everything read until both close."""
+    masters, slaves = zip(pty.openpty(), pty.openpty())
+    try:
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=slaves[0],
+                                   stderr=slaves[1], env=env)
+    except BaseException:
+        for fd in masters:
+            os.close(fd)
+        raise
+    finally:
+        for fd in slaves:
+            os.close(fd)  # so that reading a master ends (EIO) once the child closes its side
+    data = {fd: b"" for fd in masters}
+    open_fds = set(masters)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while open_fds:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"{command} still writing after {timeout_s} s: {data}")
+            ready, _, _ = select.select(sorted(open_fds), [], [], remaining)
+            for fd in ready:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError as error:
+                    if error.errno != errno.EIO:
+                        raise
+                    chunk = b""
+                if chunk:
+                    data[fd] += chunk
+                else:
+                    open_fds.discard(fd)
+        status = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        for fd in masters:
+            os.close(fd)
+    return status, data[masters[0]].decode(errors="replace"), data[masters[1]].decode(
+        errors="replace")
+
+
+class TerminalTest(BatchTestCase):
+    def test_a_progress_bar_on_a_terminal(self):
+        monday, sunday, days = last_iso_week()
+        period = week_name(monday)
+        scenario = Scenario(self, self.ns, seed=11)
+        products = [PRODUCT_BASE + 49_979_687 * i for i in range(12)]
+        scenario.random_events(products, days, 100)
+        weights = weights_of(self.db, self.ns)
+        scenario.separate(days, weights, 100)
+        scenario.flush()
+        self.wait_ready(days + [sunday + datetime.timedelta(days=1)])
+        ranked, scores = scenario.reference(days, weights)
+
+        command = [batch_path(), "weekly", "--date", sunday.isoformat(), "--ns", self.ns,
+                   "--server", f"127.0.0.1:{self.port}"]
+        status, out, err = run_on_terminals(command, dict(os.environ, TZ="UTC"),
+                                            BATCH_TIMEOUT_S)
+        self.assertEqual(status, 0, (out, err))
+        self.assert_board(self.call("RANK.TOP", self.ns, period, 0, 100), ranked, scores)
+        # No JSON line on either terminal.
+        for text in (out, err):
+            for line in text.replace("\r", "\n").splitlines():
+                with self.assertRaises(ValueError, msg=line):
+                    json.loads(line)
+        # The bar is on stderr, drawn in place (\r). Its format is not documented; what this
+        # pins is what podium-batch draws: "<period> [#...#] <done>/<days> days, ..." and it
+        # ends with every day of the week done.
+        self.assertIn("\r", err)
+        self.assertIn(f"{period} [{'#' * 30}] 7/7 days", err)
+        self.assertNotIn(f"{period} [", out)
 
 
 class RestartTest(BatchHelpers, unittest.TestCase):
