@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """The binary protocol, spoken by a client written from docs/protocol.md alone
 (podium_fixture.BinaryClient): handshake, typed arguments, typed replies, status codes,
-pipelining, and the page's own hex examples sent byte for byte.
+pipelining, the page's own hex examples sent byte for byte, and the RANK.* opcodes end to end
+with their reply values compared byte for byte with the page's "Commands" shapes.
 """
 
+import math
 import os
 import re
 import struct
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -29,6 +32,39 @@ def doc_hex_examples():
             data += bytes.fromhex(line.split("#", 1)[0])
         examples[name] = bytes(data)
     return examples
+
+
+DAY_MS = 86_400_000
+
+
+# Reply values built from docs/protocol.md "Values", to compare a reply's bytes with.
+def v_nil():
+    return bytes([fx.VALUE_NIL])
+
+
+def v_int(number):
+    return struct.pack("<Bq", fx.VALUE_INT64, number)
+
+
+def v_float(number):
+    return struct.pack("<Bd", fx.VALUE_FLOAT64, number)
+
+
+def v_bytes(data):
+    return struct.pack("<BI", fx.VALUE_BYTES, len(data)) + data
+
+
+def v_array(*items):
+    return struct.pack("<BI", fx.VALUE_ARRAY, len(items)) + b"".join(items)
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def day_name(ms):
+    """The day `yyyyMMdd` of ms in UTC (the server's default --ranking-tz)."""
+    return time.strftime("%Y%m%d", time.gmtime(ms / 1000))
 
 
 class BinaryProtocolTest(fx.ServerTestCase):
@@ -189,6 +225,233 @@ class BinaryProtocolTest(fx.ServerTestCase):
     def test_quit(self):
         self.assertEqual(self.ok("QUIT"), "OK")
         self.assertTrue(self.client.connection.wait_closed(5.0), "QUIT closes the connection")
+
+    # ------------------------------------------------------------------------- RANK.*
+
+    def raw(self, opcode, *args):
+        """(status, value bytes) of one exchange, the frame cut with struct alone."""
+        request_id = self.client.send(opcode, *args)
+        connection = self.client.connection
+        length = struct.unpack("<I", connection.recv_exactly(4))[0]
+        frame = connection.recv_exactly(length)
+        got_id, status, flags = struct.unpack_from("<IHH", frame)
+        self.assertEqual((got_id, flags), (request_id, 0), f"{opcode} {args}")
+        return status, frame[8:]
+
+    def raw_ok(self, opcode, *args):
+        status, value = self.raw(opcode, *args)
+        self.assertEqual(status, fx.STATUS_OK, f"{opcode} {args}: {value!r}")
+        return value
+
+    def raw_error(self, status, opcode, *args):
+        """The message of a reply that must fail with `status`, its error value checked."""
+        got, value = self.raw(opcode, *args)
+        self.assertEqual(got, status, f"{opcode} {args}: {value!r}")
+        self.assertEqual(value[0], fx.VALUE_ERROR, value)
+        self.assertEqual(struct.unpack_from("<I", value, 1)[0], len(value) - 5, value)
+        return value[5:].decode()
+
+    def rank_board(self, ns):
+        """Events of a board whose scores the weights (0.1 view, 0.2 like, 0.7 order) fix:
+        10: an order of 2 x 1500; 20: two likes; 30: three views; 4e9 (past 2^31): a like;
+        50 and 40: a view each (equal scores: the higher product id first). Returns
+        (ts, day, the order's score as computed here)."""
+        ts = now_ms()
+        events = [(b"o", b"ORDER", 10, 2, 1500), (b"l1", b"LIKE", 20), (b"l2", b"LIKE", 20),
+                  (b"v1", b"VIEW", 30), (b"v2", b"VIEW", 30), (b"v3", b"VIEW", 30),
+                  (b"l3", b"LIKE", 4_000_000_000), (b"v4", b"VIEW", 40), (b"v5", b"VIEW", 50)]
+        for event_id, kind, product, *amounts in events:
+            self.assertEqual(self.raw_ok("RANK.EVENT", ns, event_id, kind, product, ts, *amounts),
+                             v_int(1), event_id)
+        return ts, day_name(ts), 0.7 * math.log1p(2 * 1500)
+
+    def test_rank_event_applies_an_id_once(self):
+        ns, ts = b"bin-rank-event", now_ms()
+        day = day_name(ts)
+        self.assertEqual(self.raw("RANK.EVENT", ns, b"e1", b"VIEW", 7, ts), (0, v_int(1)))
+        self.assertEqual(self.raw("RANK.EVENT", ns, b"e1", b"VIEW", 7, ts), (0, v_int(0)))
+        self.assertEqual(self.raw("RANK.EVENT", ns, b"e1", b"ORDER", 8, ts, 1, 10), (0, v_int(0)),
+                         "the id, not the content, decides")
+        # Numbers as int64 or as text (protocol.md "Arguments"): the same product, one more view.
+        self.assertEqual(self.raw("RANK.EVENT", ns, b"e2", b"VIEW", b"7", b"%d" % ts),
+                         (0, v_int(1)))
+        self.assertEqual(self.raw("RANK.EVENT", ns, b"e3", b"ORDER", 7, ts, b"2", 500),
+                         (0, v_int(1)))
+        self.assertEqual(self.raw_ok("RANK.CARD", ns, day.encode()), v_int(1))
+        signals = self.ok("RANK.SIGNALS", ns, day, 7)
+        self.assertEqual(signals[:4], [b"views", 2, b"likes", 0])
+        self.assertAlmostEqual(signals[5], math.log1p(1000), places=12)
+        self.assertIsNone(self.ok("RANK.SIGNALS", ns, day, 8), "the duplicate counted nothing")
+        # Errors change nothing, and a refused id is not remembered.
+        for args, word in (((b"x", b"VIEW", 7, ts + 3_600_000), "future"),
+                           ((b"x", b"VIEW", 7, ts - 3 * DAY_MS), None),
+                           ((b"x", b"ORDER", 7, ts), None),            # no qty, unit_price
+                           ((b"x", b"VIEW", 7, ts, 1, 1), None),       # amounts on a view
+                           ((b"x", b"ORDER", 7, ts, 0, 1), None),      # qty 1..10^6
+                           ((b"x", b"ORDER", 7, ts, 1_000_001, 1), None),
+                           ((b"x", b"ORDER", 7, ts, 1, 10 ** 12 + 1), None),
+                           ((b"x", b"BUY", 7, ts), None), ((b"x", b"VIEW", -1, ts), None),
+                           ((b"x", b"VIEW", 7, float(ts)), None)):     # float64 for an integer
+            message = self.raw_error(fx.STATUS_ERR, "RANK.EVENT", ns, *args)
+            if word:
+                self.assertIn(word, message)
+        self.assertEqual(self.ok("RANK.SIGNALS", ns, day, 7)[:4], [b"views", 2, b"likes", 0])
+        self.assertEqual(self.raw("RANK.EVENT", ns, b"x", b"VIEW", 7, ts), (0, v_int(1)))
+
+    def test_rank_events_one_result_per_event(self):
+        ns, ts = b"bin-rank-events", now_ms()
+        day = day_name(ts)
+        status, value = self.raw("RANK.EVENTS", ns, 4,
+                                 b"b1", b"VIEW", 7, ts, 0, 0,
+                                 b"b1", b"VIEW", 7, ts, 0, 0,
+                                 b"b2", b"ORDER", 8, ts + 3_600_000, 2, 10,
+                                 b"b3", b"LIKE", 9, ts, 0, 0)
+        # An array of 4: 1, 0, an error value for the future event (the others still apply), 1;
+        # status 0: the error is inside the array, not at the top level.
+        self.assertEqual(status, fx.STATUS_OK, value)
+        head = struct.pack("<BI", fx.VALUE_ARRAY, 4) + v_int(1) + v_int(0)
+        self.assertEqual(value[:len(head)], head)
+        rest = value[len(head):]
+        self.assertEqual(rest[0], fx.VALUE_ERROR)
+        size = struct.unpack_from("<I", rest, 1)[0]
+        self.assertIn("future", rest[5:5 + size].decode())
+        self.assertEqual(rest[5 + size:], v_int(1))
+        self.assertEqual(self.raw_ok("RANK.CARD", ns, day), v_int(2))
+        self.assertIsNone(self.ok("RANK.SIGNALS", ns, day, 8))
+        self.assertEqual(self.raw_ok("RANK.EVENTS", ns, 1, b"b2", b"ORDER", 8, ts, 2, 10),
+                         v_array(v_int(1)), "the refused event's id was not remembered")
+        # A malformed field refuses the whole batch with ERR: nothing of it applies.
+        for fields in ((b"m1", b"VIEW", 7, ts, 0, 0, b"m2", b"VIEW", 7, ts, 1, 0),
+                       (b"m1", b"VIEW", 7, ts, 0, 0, b"m2", b"BUY", 7, ts, 0, 0),
+                       (b"m1", b"VIEW", 7, ts, 0, 0, b"m2", b"VIEW", 7, ts, 0.0, 0)):
+            self.raw_error(fx.STATUS_ERR, "RANK.EVENTS", ns, 2, *fields)
+        self.raw_error(fx.STATUS_ERR, "RANK.EVENTS", ns, 2, b"m1", b"VIEW", 7, ts, 0, 0)
+        self.assertEqual(self.ok("RANK.SIGNALS", ns, day, 7)[:2], [b"views", 1])
+        self.assertEqual(self.raw_ok("RANK.EVENTS", ns, 2, b"m1", b"VIEW", 7, ts, 0, 0,
+                                     b"m2", b"LIKE", 7, ts, 0, 0),
+                         v_array(v_int(1), v_int(1)))
+        self.assertEqual(self.ok("RANK.SIGNALS", ns, day, 7)[:4], [b"views", 2, b"likes", 1])
+
+    def test_rank_top_pairs_in_rank_order(self):
+        ns = b"bin-rank-top"
+        _, day, order_score = self.rank_board(ns)
+        value = self.raw_ok("RANK.TOP", ns, day.encode(), 0, 100)
+        # The order's score: a float64, as the doc's formula gives it (to rounding); its bytes
+        # are then taken from the reply, everything else is compared byte for byte.
+        self.assertEqual(value[:5], struct.pack("<BI", fx.VALUE_ARRAY, 12))
+        self.assertEqual(value[5:14], v_int(10))
+        self.assertEqual(value[14], fx.VALUE_FLOAT64)
+        got = struct.unpack_from("<d", value, 15)[0]
+        self.assertAlmostEqual(got, order_score, places=12)
+        pairs = [(10, got), (20, 0.2 * 2), (30, 0.1 * 3), (4_000_000_000, 0.2), (50, 0.1),
+                 (40, 0.1)]
+        self.assertEqual(value, v_array(*[v for product, score in pairs
+                                          for v in (v_int(product), v_float(score))]))
+        self.assertEqual(self.raw_ok("RANK.TOP", ns, day, 2, 2),
+                         v_array(*[v for product, score in pairs[2:4]
+                                   for v in (v_int(product), v_float(score))]))
+        self.assertEqual(self.raw_ok("RANK.TOP", ns, day, b"5", b"100"),
+                         v_array(v_int(40), v_float(0.1)), "numbers as text")
+        self.assertEqual(self.raw_ok("RANK.TOP", ns, day, 6, 10), v_array())
+        self.assertEqual(self.raw_ok("RANK.TOP", ns, day, 0, 0), v_array())
+        # A day without events, a week or month never published: empty boards, not errors.
+        for window in (b"20200101", b"2026W49", b"202612"):
+            self.assertEqual(self.raw_ok("RANK.TOP", ns, window, 0, 100), v_array(), window)
+        self.assertEqual(self.raw_ok("RANK.TOP", b"bin-rank-none", day, 0, 100), v_array())
+
+    def test_rank_of_ofmany_card_and_signals(self):
+        ns = b"bin-rank-of"
+        _, day, _ = self.rank_board(ns)
+        top = self.ok("RANK.TOP", ns, day, 0, 1)
+        order_score = top[1]
+        self.assertIs(type(order_score), float)
+        self.assertEqual(self.raw_ok("RANK.OF", ns, day, 10),
+                         v_array(v_int(1), v_float(order_score)))
+        self.assertEqual(self.raw_ok("RANK.OF", ns, day, 30),
+                         v_array(v_int(3), v_float(0.1 * 3)))
+        self.assertEqual(self.raw_ok("RANK.OF", ns, day, b"4000000000"),
+                         v_array(v_int(4), v_float(0.2)))
+        self.assertEqual(self.raw_ok("RANK.OF", ns, day, 40), v_array(v_int(6), v_float(0.1)))
+        self.assertEqual(self.raw_ok("RANK.OF", ns, day, 999), v_nil())
+        self.assertEqual(self.raw_ok("RANK.OF", ns, b"20200101", 10), v_nil())
+        self.assertEqual(self.raw_ok("RANK.OFMANY", ns, day, 50, 999, 10),
+                         v_array(v_array(v_int(5), v_float(0.1)), v_nil(),
+                                 v_array(v_int(1), v_float(order_score))))
+        self.assertEqual(self.raw_ok("RANK.OFMANY", ns, day, 999), v_array(v_nil()))
+        self.assertEqual(self.raw_ok("RANK.CARD", ns, day), v_int(6))
+        self.assertEqual(self.raw_ok("RANK.CARD", ns, b"20200101"), v_int(0))
+        self.assertEqual(self.raw_ok("RANK.CARD", ns, b"2026W49"), v_int(0))
+
+        weights = v_array(v_float(0.1), v_float(0.2), v_float(0.7), v_float(0.1))
+        value = self.raw_ok("RANK.SIGNALS", ns, day, 10)
+        order_sum = self.ok("RANK.SIGNALS", ns, day, 10)[5]
+        self.assertIs(type(order_sum), float)
+        self.assertAlmostEqual(order_sum, math.log1p(2 * 1500), places=12)
+        self.assertEqual(value, v_array(v_bytes(b"views"), v_int(0), v_bytes(b"likes"), v_int(0),
+                                        v_bytes(b"order_sum"), v_float(order_sum),
+                                        v_bytes(b"carried"), v_float(0.0),
+                                        v_bytes(b"score"), v_float(order_score),
+                                        v_bytes(b"weights"), weights))
+        self.assertEqual(self.raw_ok("RANK.SIGNALS", ns, day, 30),
+                         v_array(v_bytes(b"views"), v_int(3), v_bytes(b"likes"), v_int(0),
+                                 v_bytes(b"order_sum"), v_float(0.0),
+                                 v_bytes(b"carried"), v_float(0.0),
+                                 v_bytes(b"score"), v_float(0.1 * 3),
+                                 v_bytes(b"weights"), weights))
+        self.assertEqual(self.raw_ok("RANK.SIGNALS", ns, day, 999), v_nil())
+
+    def test_rank_weights_scan_and_publish(self):
+        ns = b"bin-rank-more"
+        ts, day, _ = self.rank_board(ns)
+        self.assertEqual(self.raw_ok("RANK.WEIGHTS", ns),
+                         v_array(v_bytes(b"view"), v_float(0.1), v_bytes(b"like"), v_float(0.2),
+                                 v_bytes(b"order"), v_float(0.7), v_bytes(b"carry"),
+                                 v_float(0.1), v_bytes(b"rescoring"), v_int(0)))
+        # RANK.SCAN: [next cursor, flat product, views, likes, order_sum ...]; 6 products ask
+        # for fewer than 100, so one reply holds the whole day and its cursor is 0.
+        reply = self.ok("RANK.SCAN", ns, day, 0, 100)
+        self.assertEqual(len(reply), 2)
+        self.assertEqual(reply[0], 0)
+        flat = reply[1]
+        rows = {tuple(flat[i:i + 4]) for i in range(0, len(flat), 4)}
+        self.assertEqual(len(flat), 24)
+        for row in rows:
+            self.assertEqual([type(x) for x in row], [int, int, int, float], row)
+        order_sum = next(row[3] for row in rows if row[0] == 10)
+        self.assertAlmostEqual(order_sum, math.log1p(3000), places=12)
+        self.assertEqual(rows, {(10, 0, 0, order_sum), (20, 0, 2, 0.0), (30, 3, 0, 0.0),
+                                (4_000_000_000, 0, 1, 0.0), (40, 1, 0, 0.0), (50, 1, 0, 0.0)})
+        self.assertEqual(self.raw_ok("RANK.SCAN", ns, day_name(ts + 10 * DAY_MS), 0, 100),
+                         v_array(v_int(0), v_array()), "a day in the future: [0, []]")
+        self.raw_error(fx.STATUS_ERR, "RANK.SCAN", ns, b"20200101", 0, 100)  # no longer kept
+        # RANK.PUBLISH: int64, the products on the new board; RANK.TOP then reads it.
+        self.assertEqual(self.raw_ok("RANK.PUBLISH", ns, b"2026W49", 5, 1.25, 6, 2.5), v_int(2))
+        self.assertEqual(self.raw_ok("RANK.TOP", ns, b"2026W49", 0, 10),
+                         v_array(v_int(6), v_float(2.5), v_int(5), v_float(1.25)))
+        self.raw_error(fx.STATUS_ERR, "RANK.PUBLISH", ns, day, 5, 1.0)
+
+    def test_rank_errors_for_bad_windows_and_counts(self):
+        ns = b"bin-rank-bad"
+        _, day, _ = self.rank_board(ns)
+        board = self.raw_ok("RANK.TOP", ns, day, 0, 100)
+        self.assertEqual(board[:5], struct.pack("<BI", fx.VALUE_ARRAY, 12))
+        for args in ((day, 0, 101), (day, -1, 10), (day, 0, -1), (day, 0, 10.0),
+                     (b"2026-12-06", 0, 10), (b"yesterday", 0, 10), (b"20261301", 0, 10),
+                     (b"2026W60", 0, 10), (b"202613", 0, 10), (b"", 0, 10)):
+            self.raw_error(fx.STATUS_ERR, "RANK.TOP", ns, *args)
+        for window in (b"2026-12-06", b"2026W60", b"202613", b"x"):
+            self.raw_error(fx.STATUS_ERR, "RANK.OF", ns, window, 10)
+            self.raw_error(fx.STATUS_ERR, "RANK.OFMANY", ns, window, 10, 20)
+            self.raw_error(fx.STATUS_ERR, "RANK.CARD", ns, window)
+            self.raw_error(fx.STATUS_ERR, "RANK.SIGNALS", ns, window, 10)
+        for window in (b"2026W49", b"202612"):  # a day only: periods keep scores only
+            self.raw_error(fx.STATUS_ERR, "RANK.SIGNALS", ns, window, 10)
+        self.raw_error(fx.STATUS_ERR, "RANK.OF", ns, day, -1)
+        self.raw_error(fx.STATUS_ERR, "RANK.OF", ns, day, 10.0)
+        message = self.raw_error(fx.STATUS_ERR, "RANK.TOP", ns, day)
+        self.assertIn("wrong number of arguments", message)
+        self.assertEqual(self.raw_ok("RANK.TOP", ns, day, 0, 100), board,
+                         "errors change nothing and leave the connection usable")
 
 
 class ProtocolDocExamplesTest(unittest.TestCase):

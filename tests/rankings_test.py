@@ -2,14 +2,17 @@
 """Rankings over the network, through redis-py, against the real server (docs/rankings.md).
 
 The carry-over's exactness under concurrency is tested in-process (storage/ranking_test.cc),
-where time can be moved; here: the commands' replies, the shop's rules, idempotency, the order
-and like events the order side records, and --ranking-tz.
+where time can be moved; here: the commands' replies, the shop's rules, idempotency (also across
+restarts: a clean one, a SIGKILL recovered from the WAL alone, a SIGKILL after SAVE recovered from
+the snapshot), the order and like events the order side records, and --ranking-tz.
 """
 
 import math
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -147,6 +150,186 @@ class RankingsTest(fx.ServerTestCase):
         self.assertEqual(self.call("LIKE.DEL", 1, product), 1)
         signals = dict(zip(*[iter(self.call("RANK.SIGNALS", "all", self.today, product))] * 2))
         self.assertEqual(signals[b"likes"], 0)
+
+
+DAY_MS = 86_400_000
+
+
+class DuplicateAcrossRestartTest(unittest.TestCase):
+    """A duplicate event id counts once, also across a restart (rankings.md, "Idempotent events"
+    and "Durability": after a restart, event ids are as they were). Its own server on its own
+    data directory, with --fsync=always (an acknowledged event is in the log before its reply,
+    so a SIGKILL loses none; operations.md) and --snapshot_wal_bytes=0 (no snapshot but the ones
+    a test asks for, or the one a clean shutdown writes)."""
+
+    NS = "dup"
+    P, Q = 101, 4_000_000_002  # Q past 2^31: product ids are int64
+
+    def setUp(self):
+        self.root = tempfile.mkdtemp(prefix="podium-rank-dup-")
+        self.data_dir = os.path.join(self.root, "data")
+        self.args = ["--fsync=always", "--snapshot_wal_bytes=0", f"--data_dir={self.data_dir}"]
+        self.server = None
+        self.db = None
+
+    def tearDown(self):
+        if self.db is not None:
+            self.db.close()
+        if self.server is not None:
+            self.server.kill()
+            self.server.cleanup()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def start(self):
+        """Starts the server on the data directory and waits until it answers PING."""
+        self.server = fx.ServerProcess(self.args).start()
+        self.db = redis.Redis(host="127.0.0.1", port=self.server.port, socket_timeout=10)
+        self.db.response_callbacks = {}
+
+        def pong():
+            try:
+                return self.db.execute_command("PING") == b"PONG"
+            except redis.RedisError:  # BUSY while loading
+                return False
+
+        fx.wait_until(pong, 15, "PING to answer PONG after the start")
+
+    def stop_cleanly(self):
+        self.db.close()
+        self.db = None
+        server, self.server = self.server, None
+        server.stop_and_check()  # SIGTERM, exit status 0 (it writes a snapshot at shutdown)
+
+    def kill(self):
+        self.db.close()
+        self.db = None
+        server, self.server = self.server, None
+        server.kill()  # SIGKILL: no shutdown snapshot
+        server.cleanup()
+
+    def call(self, *args):
+        try:
+            return self.db.execute_command(*args)
+        except redis.ResponseError as error:
+            return f"error: {error}"
+
+    def info(self):
+        return fx.info_fields(self.server.port)
+
+    def snapshots(self):
+        return sorted(name for name in os.listdir(self.data_dir) if name.endswith(".snap"))
+
+    def events(self, ts):
+        """The events sent before the restart, as RANK.EVENT arguments after the namespace."""
+        return [("v1", "VIEW", self.P, ts), ("l1", "LIKE", self.P, ts),
+                ("o1", "ORDER", self.P, ts, 2, 1500), ("v2", "VIEW", self.Q, ts),
+                ("l2", "LIKE", self.Q, ts)]
+
+    def state(self, day, yesterday):
+        """What the events decided, raw: signals, ranks, board, size; yesterday's board."""
+        return {
+            "signals P": self.call("RANK.SIGNALS", self.NS, day, self.P),
+            "signals Q": self.call("RANK.SIGNALS", self.NS, day, self.Q),
+            "of P": self.call("RANK.OF", self.NS, day, self.P),
+            "of Q": self.call("RANK.OF", self.NS, day, self.Q),
+            "ofmany": self.call("RANK.OFMANY", self.NS, day, self.P, self.Q, 999),
+            "top": self.call("RANK.TOP", self.NS, day, 0, 100),
+            "card": self.call("RANK.CARD", self.NS, day),
+            "card yesterday": self.call("RANK.CARD", self.NS, yesterday),
+            "signals P yesterday": self.call("RANK.SIGNALS", self.NS, yesterday, self.P),
+        }
+
+    def check_duplicates_across_restart(self, restart):
+        """Events, then `restart()`, then the same ids again: 0 each, nothing changes."""
+        self.start()
+        ts = now_ms()  # today's window; ts - DAY_MS names yesterday's, retained too
+        day, yesterday = day_name(ts), day_name(ts - DAY_MS)
+        events = self.events(ts)
+        for event in events:
+            self.assertEqual(self.call("RANK.EVENT", self.NS, *event), 1, event)
+        batch = ["b1", "VIEW", self.Q, ts, 0, 0]
+        self.assertEqual(self.call("RANK.EVENTS", self.NS, 1, *batch), [1])
+        self.assertEqual(self.call("RANK.EVENT", self.NS, *events[0]), 0, "a duplicate, same run")
+
+        before = self.state(day, yesterday)
+        signals = dict(zip(*[iter(before["signals P"])] * 2))
+        self.assertEqual((signals[b"views"], signals[b"likes"]), (1, 1))
+        self.assertAlmostEqual(float(signals[b"order_sum"]), math.log1p(2 * 1500), places=9)
+        self.assertAlmostEqual(float(signals[b"score"]),
+                               0.1 + 0.2 + 0.7 * math.log1p(3000), places=9)
+        signals = dict(zip(*[iter(before["signals Q"])] * 2))
+        self.assertEqual((signals[b"views"], signals[b"likes"]), (2, 1))
+        self.assertEqual(before["of P"][0], 1)
+        self.assertEqual(before["of Q"][0], 2)
+        self.assertEqual(before["card"], 2)
+        self.assertEqual([int(x) for x in before["top"][::2]], [self.P, self.Q])
+        self.assertEqual(before["ofmany"][:2], [before["of P"], before["of Q"]])
+        self.assertIsNone(before["ofmany"][2])
+        self.assertEqual(before["card yesterday"], 0)
+        self.assertIsNone(before["signals P yesterday"])
+
+        restart()
+
+        # The same ids, with the same contents, one at a time and in a batch: 0, nothing counted.
+        for event in events:
+            self.assertEqual(self.call("RANK.EVENT", self.NS, *event), 0, event)
+        self.assertEqual(self.call("RANK.EVENT", self.NS, *batch[:4]), 0, batch)
+        batch_args = [field for event in events
+                      for field in (event + (0, 0) if len(event) == 4 else event)]
+        self.assertEqual(self.call("RANK.EVENTS", self.NS, len(events), *batch_args),
+                         [0] * len(events))
+        # The id, not the content, decides, whichever window the redelivery names (yesterday's
+        # window is retained too: today and yesterday).
+        self.assertEqual(self.call("RANK.EVENT", self.NS, "v1", "LIKE", self.Q, ts), 0)
+        self.assertEqual(self.call("RANK.EVENT", self.NS, "v1", "VIEW", self.P, ts - DAY_MS), 0)
+        self.assertEqual(self.state(day, yesterday), before)
+
+        # A new id still counts.
+        self.assertEqual(self.call("RANK.EVENT", self.NS, "v3", "VIEW", self.P, ts), 1)
+        self.assertEqual(self.call("RANK.EVENT", self.NS, "v3", "VIEW", self.P, ts), 0)
+        after = dict(zip(*[iter(self.call("RANK.SIGNALS", self.NS, day, self.P))] * 2))
+        old = dict(zip(*[iter(before["signals P"])] * 2))
+        self.assertEqual(after[b"views"], old[b"views"] + 1)
+        self.assertEqual(after[b"likes"], old[b"likes"])
+        self.assertAlmostEqual(float(after[b"score"]), float(old[b"score"]) + 0.1, places=9)
+        self.assertEqual(self.call("RANK.CARD", self.NS, day), 2)
+        # And it too is remembered across a further restart, here a clean one.
+        self.stop_cleanly()
+        self.start()
+        self.assertEqual(self.call("RANK.EVENT", self.NS, "v3", "VIEW", self.P, ts), 0)
+        self.assertEqual(self.call("RANK.SIGNALS", self.NS, day, self.P)[1], after[b"views"])
+
+    def test_a_duplicate_event_id_counts_once_across_a_clean_restart(self):
+        def restart():
+            self.stop_cleanly()
+            self.start()
+
+        self.check_duplicates_across_restart(restart)
+
+    def test_a_duplicate_event_id_counts_once_across_a_sigkill_replaying_the_wal(self):
+        def restart():
+            logged = int(self.info()["wal_last_sequence"])
+            self.assertGreaterEqual(logged, 6, "one record per event call")
+            self.kill()
+            self.assertEqual(self.snapshots(), [], "no snapshot: recovery replays the WAL alone")
+            self.start()
+            self.assertGreaterEqual(int(self.info()["loading_wal_records"]), logged)
+
+        self.check_duplicates_across_restart(restart)
+
+    def test_a_duplicate_event_id_counts_once_across_a_sigkill_after_save(self):
+        def restart():
+            logged = int(self.info()["wal_last_sequence"])
+            self.assertEqual(self.call("SAVE"), b"OK")
+            # The snapshot covers every record of the events: replay skips records <= its
+            # sequence, so the ids can come back from the snapshot only.
+            self.assertGreaterEqual(int(self.info()["last_snapshot_sequence"]), logged)
+            self.kill()
+            self.assertEqual(len(self.snapshots()), 1)
+            self.start()
+            self.assertIn("recovery: loaded", self.server.stderr_text())
+
+        self.check_duplicates_across_restart(restart)
 
 
 class TimeZoneTest(unittest.TestCase):
