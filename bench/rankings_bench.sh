@@ -241,7 +241,7 @@ compare() {
 
 if run_section 1b; then
 echo "== 1b. event ingestion with redis-benchmark: fixed shape, uniform products, VIEW," \
-     "$requests requests, -P 1"
+     "$requests requests, -P ${PIPELINE:-1}"
 cards_before="podium $(P rank.card all "$today"), redis $(R zcard "rank:$today")"
 compare "RANK.EVENT VIEW (redis-benchmark)" 1.5 "$products" \
   RANK.EVENT all "rb@RUN@:__rand_int__:__rand_int__" VIEW 1__rand_int__ "$ts0" -- \
@@ -252,7 +252,7 @@ compare "PING (redis-benchmark's ceiling here)" - 1 PING -- PING
 fi
 
 if run_section 2; then
-echo "== 2. top 20 of the $products-product board, $requests requests, -P 1"
+echo "== 2. top 20 of the $products-product board, $requests requests, -P ${PIPELINE:-1}"
 compare "RANK.TOP all $today 0 20" 1.5 1 RANK.TOP all "$today" 0 20 -- \
   ZREVRANGE "rank:$today" 0 19 WITHSCORES
 echo "   replies: podium $(P rank.top all "$today" 0 20 | wc -l) lines, redis" \
