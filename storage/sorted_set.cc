@@ -276,14 +276,18 @@ void SortedSet::MoveEntries(Node* from, int from_index, Node* to, int to_index, 
 }
 
 void SortedSet::InsertIntoNode(Node* node, int index, double score, MemberWord word,
-                               uint64_t hash) {
+                               uint64_t hash, uint32_t indexed_at) {
   DCHECK_LT(int{node->count}, kNodeEntries);
   DCHECK(index >= 0 && index <= node->count);
   Entry* entries = node->entries();
   std::memmove(entries + index + 1, entries + index, (node->count - index) * sizeof(Entry));
   entries[index] = Entry{score, word};
   ++node->count;
-  index_.Insert(hash, node->id);
+  if (indexed_at == kNoIndexSlot) {
+    index_.Insert(hash, node->id);
+  } else if (indexed_at != node->id) {
+    index_.Relocate(hash, indexed_at, node->id);
+  }
 }
 
 // Links a new node after `node` (at `position`) and moves node's entries from `keep` on into it.
@@ -329,7 +333,7 @@ void SortedSet::ShiftLastToNext(const Path& path, Node* node) {
 }
 
 void SortedSet::Insert(double score, MemberWord word, uint64_t hash, Path* path_in,
-                       int from_level) {
+                       int from_level, uint32_t indexed_at) {
   const MemberKey member = ViewMember(word);
   Path& path = *path_in;
   Place place = Descend(score, member, &path, from_level);
@@ -359,7 +363,7 @@ void SortedSet::Insert(double score, MemberWord word, uint64_t hash, Path* path_
       }
     }
   }
-  InsertIntoNode(place.node, place.index, score, word, hash);
+  InsertIntoNode(place.node, place.index, score, word, hash, indexed_at);
   AdjustSpans(path, place.node, +1);
   if (place.index == 0) {
     DCHECK(before != nullptr);
@@ -368,10 +372,10 @@ void SortedSet::Insert(double score, MemberWord word, uint64_t hash, Path* path_
   ++size_;
 }
 
-void SortedSet::RemoveAt(const Path& path, const Place& place) {
+void SortedSet::RemoveAt(const Path& path, const Place& place, bool keep_indexed) {
   Node* node = place.node;
   Entry* entries = node->entries();
-  index_.Erase(ViewMember(entries[place.index].member).Hash(), node->id);
+  if (!keep_indexed) index_.Erase(ViewMember(entries[place.index].member).Hash(), node->id);
   std::memmove(entries + place.index, entries + place.index + 1,
                (node->count - place.index - 1) * sizeof(Entry));
   --node->count;
@@ -457,9 +461,14 @@ void SortedSet::ChangeScore(Node* node, int index, const MemberKey& member, uint
                             double score) {
   if (MoveWithinNode(node, index, score)) return;
   const Entry entry = node->entries()[index];
+  const uint32_t indexed_at = node->id;
   Path path;
-  RemoveAt(path, DescendTo(node, index, member, &path));
-  Insert(score, entry.member, hash, &path, ReusableLevels(path, score, member));
+  // The member's index slot stays, naming its old node, until the insert moves it (one probe
+  // instead of an erase and an insert). Meanwhile that node may be merged, freed, even reused
+  // by a split: harmless, since the index is only a multiset of (fingerprint, node) pairs that
+  // lookups verify against the node, and the pair is exactly right again after the insert.
+  RemoveAt(path, DescendTo(node, index, member, &path), /*keep_indexed=*/true);
+  Insert(score, entry.member, hash, &path, ReusableLevels(path, score, member), indexed_at);
 }
 
 // ---- Public operations ----------------------------------------------------------------------

@@ -206,12 +206,18 @@ class SortedSet {
   // are Covering(path, from, i). Called after every change of a node's first entry.
   void RefreshFirsts(const Path& path, const Node* from, const Node* node);
 
-  // Inserts a new entry; `path` holds a valid path from `from_level` up (level_: none).
-  void Insert(double score, MemberWord word, uint64_t hash, Path* path, int from_level);
-  void InsertIntoNode(Node* node, int index, double score, MemberWord word, uint64_t hash);
+  // No index slot yet: an insert adds one.
+  static constexpr uint32_t kNoIndexSlot = UINT32_MAX;
+  // Inserts an entry; `path` holds a valid path from `from_level` up (level_: none). A member
+  // still indexed at node `indexed_at` (a score change) has its slot moved, not added.
+  void Insert(double score, MemberWord word, uint64_t hash, Path* path, int from_level,
+              uint32_t indexed_at = kNoIndexSlot);
+  void InsertIntoNode(Node* node, int index, double score, MemberWord word, uint64_t hash,
+                      uint32_t indexed_at);
   Node* SplitNode(Path* path, Node* node, size_t position, int keep);
   void ShiftLastToNext(const Path& path, Node* node);
-  void RemoveAt(const Path& path, const Place& place);
+  // keep_indexed: the member's index slot stays (a score change re-inserts it at once).
+  void RemoveAt(const Path& path, const Place& place, bool keep_indexed = false);
   void UnlinkNode(const Path& path, Node* node);
   void MergeNextInto(const Path& path, Node* node);
   void MoveEntries(Node* from, int from_index, Node* to, int to_index, int count);
