@@ -281,6 +281,18 @@ class BatchHelpers:
         self.outside_events(scenario, products, outside)
         return scenario, products, days
 
+    def week_scenario(self, seed, products, event_count):
+        """Random events over last ISO week, sent, and the days ready to read:
+        (scenario, days, weights)."""
+        _, sunday, days = last_iso_week()
+        scenario = Scenario(self, self.ns, seed)
+        scenario.random_events(products, days, event_count)
+        weights = weights_of(self.db, self.ns)
+        scenario.separate(days, weights, 100)
+        scenario.flush()
+        self.wait_ready(days + [sunday + datetime.timedelta(days=1)])
+        return scenario, days, weights
+
     def outside_events(self, scenario, products, outside_days):
         # Products of the period (so they add no product to it), and enough to top any board.
         for day in outside_days:
@@ -718,24 +730,18 @@ class EveryHelpers:
 
 class EveryTest(EveryHelpers, BatchTestCase):
     def test_every_runs_again_and_counts_new_events(self):
-        monday, sunday, days = last_iso_week()
-        period = week_name(monday)
-        wednesday = monday + datetime.timedelta(days=2)
-        scenario = Scenario(self, self.ns, seed=9)
         first_products = [PRODUCT_BASE + 15_485_863 * i for i in range(20)]
-        scenario.random_events(first_products, days, 200)
-        weights = weights_of(self.db, self.ns)
-        scenario.separate(days, weights, 100)
-        scenario.flush()
-        self.wait_ready(days + [sunday + datetime.timedelta(days=1)])
+        scenario, days, weights = self.week_scenario(9, first_products, 200)
+        period = week_name(days[0])
+        wednesday = days[2]
         ranked_a, scores_a = scenario.reference(days, weights)
         self.assertEqual(len(ranked_a), 20)
 
         process, out, err = self.start_every("weekly", "--every", "1s", "--date",
                                              wednesday.isoformat(), "--ns", self.ns)
         deadline = time.monotonic() + EVERY_DEADLINE_S
-        expected = dict(mode="weekly", ns=self.ns, period=period, first_day=day_name(monday),
-                        last_day=day_name(sunday), days=7)
+        expected = dict(mode="weekly", ns=self.ns, period=period, first_day=day_name(days[0]),
+                        last_day=day_name(days[-1]), days=7)
         first = self.next_report(process, out, err, deadline)
         self.check_report(first, weights, products=20, published=20, **expected)
         self.assert_board(self.call("RANK.TOP", self.ns, period, 0, 100), ranked_a, scores_a)
@@ -785,17 +791,6 @@ class AuthTest(EveryHelpers, BatchTestCase):
         self.db = connect(self.port, password=SERVER_PASSWORD)
         self.ns = f"ns-{self._testMethodName}"
 
-    def week_scenario(self, seed):
-        monday, sunday, days = last_iso_week()
-        scenario = Scenario(self, self.ns, seed)
-        products = [PRODUCT_BASE + 32_452_843 * i for i in range(30)]
-        scenario.random_events(products, days, 300)
-        weights = weights_of(self.db, self.ns)
-        scenario.separate(days, weights, 100)
-        scenario.flush()
-        self.wait_ready(days + [sunday + datetime.timedelta(days=1)])
-        return scenario, days, weights
-
     def test_requirepass_is_in_force(self):
         with fx.RawConnection(self.port) as raw:
             reply = fx.resp_call(raw, "RANK.CARD", self.ns, "2026W49")
@@ -806,7 +801,8 @@ class AuthTest(EveryHelpers, BatchTestCase):
             self.assertEqual(fx.resp_call(raw, "RANK.CARD", self.ns, "2026W49"), 0)
 
     def test_server_pass(self):
-        scenario, days, weights = self.week_scenario(seed=10)
+        products = [PRODUCT_BASE + 32_452_843 * i for i in range(30)]
+        scenario, days, weights = self.week_scenario(10, products, 300)
         ranked, scores = scenario.reference(days, weights)
         period = week_name(days[0])
         date = (days[0] + datetime.timedelta(days=3)).isoformat()
@@ -901,15 +897,10 @@ def run_on_terminals(command, env, timeout_s):
 
 class TerminalTest(BatchTestCase):
     def test_a_progress_bar_on_a_terminal(self):
-        monday, sunday, days = last_iso_week()
-        period = week_name(monday)
-        scenario = Scenario(self, self.ns, seed=11)
         products = [PRODUCT_BASE + 49_979_687 * i for i in range(12)]
-        scenario.random_events(products, days, 100)
-        weights = weights_of(self.db, self.ns)
-        scenario.separate(days, weights, 100)
-        scenario.flush()
-        self.wait_ready(days + [sunday + datetime.timedelta(days=1)])
+        scenario, days, weights = self.week_scenario(11, products, 100)
+        period = week_name(days[0])
+        sunday = days[-1]
         ranked, scores = scenario.reference(days, weights)
 
         command = [batch_path(), "weekly", "--date", sunday.isoformat(), "--ns", self.ns,
