@@ -75,18 +75,18 @@ Status WalWriter::ExtendReserve(uint64_t end) {
   return Status::Ok();
 }
 
-Status WalWriter::WritePending() {
+Status WalWriter::WritePending(bool top_up_reserve) {
   if (pending_.empty()) return Status::Ok();
   Status status = segment_->Append(pending_);
   if (!status.ok()) return Fail(status);
   pending_.clear();
   if (pending_.capacity() > kWalWriteBufferBytes) std::string().swap(pending_);
-  return ExtendReserve(segment_->size());
+  return top_up_reserve ? ExtendReserve(segment_->size()) : Status::Ok();
 }
 
 Status WalWriter::FinishSegment() {
   CHECK(segment_ != nullptr);
-  Status status = WritePending();
+  Status status = WritePending(/*top_up_reserve=*/false);  // the reserve is cut below
   if (status.ok()) status = segment_->Sync();
   if (status.ok()) status = segment_->Close();
   // The reserve's zeros would read as the segment's end anyway; cutting them keeps every

@@ -88,7 +88,8 @@ class WalWriter {
 
   Status StartSegment();
   Status FinishSegment();
-  Status WritePending();
+  // Writes the pending records; then, unless the segment is closing, tops up the reserve.
+  Status WritePending(bool top_up_reserve = true);
   Status ExtendReserve(uint64_t end);
   Status Fail(Status status);
 
