@@ -42,7 +42,8 @@ void Run(const char* mode, const std::string& path, int writes, size_t bytes) {
   const std::string_view name(mode);
   size_t reserved = 0;
   if (name == "overwrite") {
-    for (; reserved < static_cast<size_t>(writes) * bytes + kReserveBytes; reserved += zeros.size()) {
+    for (; reserved < static_cast<size_t>(writes) * bytes + kReserveBytes;
+         reserved += zeros.size()) {
       WriteAt(fd, zeros, reserved);
     }
     Check(::fdatasync(fd) == 0, "fdatasync");

@@ -411,7 +411,8 @@ TEST_F(PersistenceTest, EventIdsAreRememberedAcrossRecovery) {
     harness.now_ms = kRankStartMs;
     const std::string ts = std::to_string(kRankStartMs - 60'000);
     const std::vector<std::string> view = {"RANK.EVENT", "all", "ev-1", "VIEW", "7", ts};
-    const std::vector<std::string> order = {"RANK.EVENT", "all", "ev-2", "ORDER", "7", ts, "2", "150"};
+    const std::vector<std::string> order = {"RANK.EVENT", "all", "ev-2", "ORDER",
+                                            "7",          ts,    "2",    "150"};
     ASSERT_EQ(harness.Run(view), ":1\r\n");
     ASSERT_EQ(harness.Run(order), ":1\r\n");
     if (snapshot) {

@@ -70,8 +70,7 @@ class PosixWritableFile final : public WritableFile {
  private:
   Status WriteAt(uint64_t offset, std::string_view data) {
     while (!data.empty()) {
-      const ssize_t written =
-          ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+      const ssize_t written = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
       if (written < 0) {
         if (errno == EINTR) continue;
         return PosixError("pwrite", path_, errno);
@@ -142,8 +141,7 @@ class PosixRandomAccessFile final : public RandomAccessFile {
 };
 
 Result<std::unique_ptr<WritableFile>> OpenForAppend(const std::string& path, int extra_flags) {
-  const int fd =
-      ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra_flags, 0644);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | extra_flags, 0644);
   if (fd < 0) return PosixError("open", path, errno);
   struct stat info;
   if (::fstat(fd, &info) != 0) {

@@ -275,8 +275,8 @@ void SortedSet::MoveEntries(Node* from, int from_index, Node* to, int to_index, 
   }
 }
 
-void SortedSet::InsertIntoNode(Node* node, int index, double score, MemberWord word,
-                               uint64_t hash, uint32_t indexed_at) {
+void SortedSet::InsertIntoNode(Node* node, int index, double score, MemberWord word, uint64_t hash,
+                               uint32_t indexed_at) {
   DCHECK_LT(int{node->count}, kNodeEntries);
   DCHECK(index >= 0 && index <= node->count);
   Entry* entries = node->entries();
@@ -332,8 +332,8 @@ void SortedSet::ShiftLastToNext(const Path& path, Node* node) {
   RefreshFirsts(path, node, next);
 }
 
-void SortedSet::Insert(double score, MemberWord word, uint64_t hash, Path* path_in,
-                       int from_level, uint32_t indexed_at) {
+void SortedSet::Insert(double score, MemberWord word, uint64_t hash, Path* path_in, int from_level,
+                       uint32_t indexed_at) {
   const MemberKey member = ViewMember(word);
   Path& path = *path_in;
   Place place = Descend(score, member, &path, from_level);

@@ -108,8 +108,8 @@ Result<bool> WalReader::OpenSegment() {
 Result<bool> WalReader::ReadRecord(WalRecord* record) {
   const uint64_t remaining = segment().size_bytes - offset_;
   CHECK_GT(remaining, 0u);
-  Status status = file_->Read(offset_, std::min<uint64_t>(remaining, kWalRecordHeaderBytes),
-                              &scratch_);
+  Status status =
+      file_->Read(offset_, std::min<uint64_t>(remaining, kWalRecordHeaderBytes), &scratch_);
   if (!status.ok()) return error_ = status;
   if (scratch_.size() != std::min<uint64_t>(remaining, kWalRecordHeaderBytes)) {
     return error_ = Status::IoError("short read");
@@ -119,8 +119,12 @@ Result<bool> WalReader::ReadRecord(WalRecord* record) {
     if (!zeros.ok()) return zeros.status();
     if (*zeros) {
       if (InLastSegment()) {
-        tail_ = WalTail{WalTail::Kind::kClean, segment().name, offset_,
-                        segment().size_bytes - offset_, 0, "the writer's reserve of zeros"};
+        tail_ = WalTail{WalTail::Kind::kClean,
+                        segment().name,
+                        offset_,
+                        segment().size_bytes - offset_,
+                        0,
+                        "the writer's reserve of zeros"};
       }
       offset_ = segment().size_bytes;
       return false;
@@ -159,7 +163,8 @@ Result<bool> WalReader::ZerosToTheEnd(uint64_t offset) {
   const uint64_t size_bytes = segment().size_bytes;
   std::string block;
   while (offset < size_bytes) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(size_bytes - offset, kWalWriteBufferBytes));
+    const size_t want =
+        static_cast<size_t>(std::min<uint64_t>(size_bytes - offset, kWalWriteBufferBytes));
     Status status = file_->Read(offset, want, &block);
     if (!status.ok()) return error_ = status;
     if (block.size() != want) return error_ = Status::IoError("short read");
@@ -176,8 +181,8 @@ Result<bool> WalReader::BadRecord(uint64_t offset, std::string reason) {
   if (!error_.ok()) return error_;  // the look-ahead failed to read
   const Segment& current = segment();
   CHECK_LE(offset, current.size_bytes);
-  tail_ = WalTail{WalTail::Kind::kTornWrite, current.name, offset, torn_bytes_, 0,
-                  std::move(reason)};
+  tail_ =
+      WalTail{WalTail::Kind::kTornWrite, current.name, offset, torn_bytes_, 0, std::move(reason)};
   ended_ = true;
   file_.reset();
   return false;
@@ -232,8 +237,12 @@ WalTail WalReader::CutBefore(Position position, std::string reason) const {
   CHECK_LT(position.segment_index, segments_.size());
   const Segment& at = segments_[position.segment_index];
   CHECK_LE(position.offset, at.size_bytes);
-  WalTail cut{WalTail::Kind::kTornWrite, at.name, position.offset, at.size_bytes - position.offset,
-              segments_.size() - position.segment_index - 1, std::move(reason)};
+  WalTail cut{WalTail::Kind::kTornWrite,
+              at.name,
+              position.offset,
+              at.size_bytes - position.offset,
+              segments_.size() - position.segment_index - 1,
+              std::move(reason)};
   for (size_t i = position.segment_index + 1; i < segments_.size(); ++i) {
     cut.bytes_dropped += segments_[i].size_bytes;
   }

@@ -81,7 +81,9 @@ class WalWriter {
   uint64_t bytes_appended() const { return bytes_appended_; }
   // The current segment's header and records, pending ones included (its reserve not), or 0
   // between a Roll and the next Append.
-  uint64_t segment_bytes() const { return segment_ == nullptr ? 0 : segment_->size() + pending_.size(); }
+  uint64_t segment_bytes() const {
+    return segment_ == nullptr ? 0 : segment_->size() + pending_.size();
+  }
 
  private:
   WalWriter(Env* env, std::string dir, uint64_t next_sequence, WalWriterOptions options);
@@ -98,7 +100,8 @@ class WalWriter {
   const WalWriterOptions options_;
   std::unique_ptr<WritableFile> segment_;
   std::string segment_name_;
-  uint64_t reserved_end_ = 0;  // the current segment's bytes up to here exist (as zeros past size())
+  uint64_t reserved_end_ =
+      0;  // the current segment's bytes up to here exist (as zeros past size())
   uint64_t next_sequence_;
   uint64_t synced_sequence_;
   uint64_t bytes_appended_ = 0;
