@@ -108,10 +108,11 @@ Result<bool> WalReader::OpenSegment() {
 Result<bool> WalReader::ReadRecord(WalRecord* record) {
   const uint64_t remaining = segment().size_bytes - offset_;
   CHECK_GT(remaining, 0u);
-  Status status =
-      file_->Read(offset_, std::min<uint64_t>(remaining, kWalRecordHeaderBytes), &scratch_);
+  const size_t head_bytes =
+      static_cast<size_t>(std::min<uint64_t>(remaining, kWalRecordHeaderBytes));
+  Status status = file_->Read(offset_, head_bytes, &scratch_);
   if (!status.ok()) return error_ = status;
-  if (scratch_.size() != std::min<uint64_t>(remaining, kWalRecordHeaderBytes)) {
+  if (scratch_.size() != head_bytes) {
     return error_ = Status::IoError("short read");
   }
   if (IsAllZero(scratch_)) {
@@ -195,13 +196,8 @@ Result<bool> WalReader::Stop(uint64_t offset, std::string reason) {
     return error_ = Status::Corruption("WAL " + JoinPath(dir_, current.name) + " at offset " +
                                        std::to_string(offset) + ": " + reason);
   }
-  CHECK_LE(offset, current.size_bytes);
-  tail_ = WalTail{
-      WalTail::Kind::kCorruptionDropped,     current.name,     offset, current.size_bytes - offset,
-      segments_.size() - segment_index_ - 1, std::move(reason)};
-  for (size_t i = segment_index_ + 1; i < segments_.size(); ++i) {
-    tail_.bytes_dropped += segments_[i].size_bytes;
-  }
+  tail_ = CutBefore(Position{segment_index_, offset}, std::move(reason));
+  tail_.kind = WalTail::Kind::kCorruptionDropped;
   ended_ = true;
   file_.reset();
   return false;

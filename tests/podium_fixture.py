@@ -411,6 +411,20 @@ def resp_call(connection, *args, timeout_s=5.0):
     return value
 
 
+def wait_serving(port, timeout_s=15.0):
+    """Waits until the server on `port` answers PING with PONG: a server that accepts
+    connections answers BUSY while it still loads its data directory."""
+
+    def pong():
+        try:
+            with RawConnection(port) as connection:
+                return resp_call(connection, "PING") == "PONG"
+        except (OSError, AssertionError, Incomplete):
+            return False
+
+    wait_until(pong, timeout_s, f"PING to answer PONG on port {port}")
+
+
 def parse_info(text):
     """INFO's `field:value` lines as a dict of strings (section headers skipped)."""
     if isinstance(text, bytes):

@@ -944,14 +944,7 @@ class RestartTest(BatchHelpers, unittest.TestCase):
         self.server = fx.ServerProcess(self.args).start()
         self.port = self.server.port
         self.db = connect(self.port)
-
-        def pong():
-            try:
-                return self.db.execute_command("PING") == b"PONG"
-            except redis.RedisError:  # BUSY while loading
-                return False
-
-        fx.wait_until(pong, 15, "PING to answer PONG after the start")
+        fx.wait_serving(self.server.port)
 
     def test_published_boards_survive_a_restart(self):
         self.start()

@@ -185,14 +185,7 @@ class DuplicateAcrossRestartTest(unittest.TestCase):
         self.server = fx.ServerProcess(self.args).start()
         self.db = redis.Redis(host="127.0.0.1", port=self.server.port, socket_timeout=10)
         self.db.response_callbacks = {}
-
-        def pong():
-            try:
-                return self.db.execute_command("PING") == b"PONG"
-            except redis.RedisError:  # BUSY while loading
-                return False
-
-        fx.wait_until(pong, 15, "PING to answer PONG after the start")
+        fx.wait_serving(self.server.port)
 
     def stop_cleanly(self):
         self.db.close()
