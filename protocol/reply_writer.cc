@@ -21,6 +21,13 @@ void ReplyWriter::BeginReply(uint32_t request_id) {
   WriteBegin(request_id);
 }
 
+void ReplyWriter::CancelReply() {
+  CHECK(in_reply_) << "CancelReply without BeginReply";
+  CHECK(!value_done_ && depth_ == 0) << "CancelReply after a value was written";
+  in_reply_ = false;
+  out_->resize(reply_start_);
+}
+
 void ReplyWriter::EndReply() {
   CHECK(in_reply_) << "EndReply without BeginReply";
   CHECK(value_done_) << "a reply needs exactly one complete value (arrays: all their elements)";

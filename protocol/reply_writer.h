@@ -43,6 +43,10 @@ class ReplyWriter {
   // Frame one reply. request_id is echoed by the binary protocol and ignored by RESP.
   void BeginReply(uint32_t request_id);
   void EndReply();
+  // Drops the reply begun, which must hold no value yet: for a command whose reply is written
+  // later (a deferred command), which begins it again then. Until then nothing of it sits in
+  // the buffer, so the bytes before it may be sent and dropped from the buffer meanwhile.
+  void CancelReply();
 
   void Nil();                          // RESP: $-1 (nil bulk string)
   void Integer(int64_t value);         // RESP: :value

@@ -162,6 +162,30 @@ TEST(ReplyWriterTest, PipelinedRepliesFollowRequestOrder) {
   EXPECT_TRUE(rest.empty());
 }
 
+// A deferred command's reply: begun, cancelled, the bytes before it sent and dropped from the
+// buffer (as a connection's Flush does meanwhile), then begun again and written.
+TEST(ReplyWriterTest, ACancelledReplyLeavesNothingAndCanBeginAgainLater) {
+  std::string out;
+  BinaryReplyWriter writer(&out);
+  writer.BeginReply(5);
+  writer.Integer(50);
+  writer.EndReply();
+  const size_t first_frame = out.size();
+  writer.BeginReply(6);
+  writer.CancelReply();
+  EXPECT_EQ(out.size(), first_frame);
+  out.erase(0, first_frame);  // sent
+  writer.BeginReply(6);
+  writer.Integer(60);
+  writer.EndReply();
+  BinaryReply reply;
+  const DecodeResult result = BinaryReplyDecoder().Decode(out, kReplySizeBytesMax, &reply);
+  ASSERT_TRUE(result.complete()) << result.error_message();
+  EXPECT_EQ(result.consumed_bytes(), out.size());
+  EXPECT_EQ(reply.request_id, 6u);
+  EXPECT_EQ(reply.value, ReplyValue::Int64(60));
+}
+
 TEST(ReplyWriterDeathTest, MisshapenRepliesAreProgrammerErrors) {
   EXPECT_DEATH(Resp([](ReplyWriter*) {}), "exactly one complete value");
   EXPECT_DEATH(Resp([](ReplyWriter* w) {
@@ -173,6 +197,11 @@ TEST(ReplyWriterDeathTest, MisshapenRepliesAreProgrammerErrors) {
                  for (size_t i = 0; i <= kReplyNestingDepthMax; ++i) w->ArrayHeader(1);
                }),
                "nested too deep");
+  EXPECT_DEATH(Resp([](ReplyWriter* w) {
+                 w->Integer(1);
+                 w->CancelReply();
+               }),
+               "CancelReply after a value");
 }
 
 }  // namespace

@@ -49,23 +49,32 @@ bool ReadKey(CommandContext& context, size_t index, std::string_view* key) {
   return true;
 }
 
-bool ReadMember(CommandContext& context, size_t index, storage::MemberKey* member) {
-  const protocol::Argument& argument = context.arg(index);
+std::optional<storage::MemberKey> MemberOf(const protocol::Argument& argument) {
   if (argument.type == ArgumentType::kBytes) {
-    if (argument.bytes.size() > storage::kMemberSizeBytesMax) {
-      context.reply.Error(StatusCode::kLimit, "member is longer than " +
-                                                  std::to_string(storage::kMemberSizeBytesMax) +
-                                                  " bytes");
-      return false;
-    }
-    *member = storage::MemberKey::FromBytes(argument.bytes);
-    return true;
+    if (argument.bytes.size() > storage::kMemberSizeBytesMax) return std::nullopt;
+    return storage::MemberKey::FromBytes(argument.bytes);
   }
   if (argument.type == ArgumentType::kInt64 && argument.int64 >= 0) {
-    *member = storage::MemberKey::FromInteger(static_cast<uint64_t>(argument.int64));
+    return storage::MemberKey::FromInteger(static_cast<uint64_t>(argument.int64));
+  }
+  return std::nullopt;
+}
+
+bool ReadMember(CommandContext& context, size_t index, storage::MemberKey* member) {
+  const protocol::Argument& argument = context.arg(index);
+  const std::optional<storage::MemberKey> parsed = MemberOf(argument);
+  if (parsed.has_value()) {
+    *member = *parsed;
     return true;
   }
-  context.reply.Error(StatusCode::kErr, "a member must be a byte string or a non-negative integer");
+  if (argument.type == ArgumentType::kBytes) {
+    context.reply.Error(
+        StatusCode::kLimit,
+        "member is longer than " + std::to_string(storage::kMemberSizeBytesMax) + " bytes");
+  } else {
+    context.reply.Error(StatusCode::kErr,
+                        "a member must be a byte string or a non-negative integer");
+  }
   return false;
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "server/command.h"
@@ -24,6 +25,8 @@ bool ReadDouble(CommandContext& context, size_t index, double* value);  // no Na
 bool ReadKey(CommandContext& context, size_t index, std::string_view* key);
 // A sorted-set member: bytes, or a binary int64 in [0, kProductIdMax].
 bool ReadMember(CommandContext& context, size_t index, storage::MemberKey* member);
+// The same parse without a reply: nullopt where ReadMember answers an error.
+std::optional<storage::MemberKey> MemberOf(const protocol::Argument& argument);
 // A product id: an integer in [0, kProductIdMax].
 bool ReadProductId(CommandContext& context, size_t index, uint64_t* product);
 

@@ -60,6 +60,10 @@ struct CommandContext {
   ServerInfo& server;  // flags and statistics, for AUTH, INFO, COMMAND
   int64_t now_ms;      // Unix milliseconds, read once per batch of requests
   std::unique_ptr<DeferredCommand> deferred = nullptr;  // set by a handler that defers
+  // Binary requests already decoded after this one, in order (see Connection::Process). They
+  // run next unless the connection stops (a pause, a deferred command, a close), so they are a
+  // hint: a handler may prefetch for them, never act on them.
+  std::span<const protocol::Request> upcoming = {};
 
   size_t argc() const { return request.args.size(); }
   const protocol::Argument& arg(size_t index) const { return request.args[index]; }

@@ -148,9 +148,9 @@ size_t Connection::Process(std::string_view input) {
     const size_t size_max = !password_set || session_.authenticated
                                 ? protocol::kRequestSizeBytesMax
                                 : protocol::kUnauthenticatedRequestSizeBytesMax;
-    const protocol::DecodeResult result =
-        state_ == State::kResp ? resp_decoder_.Decode(rest, size_max, &request_)
-                               : binary_decoder_.Decode(rest, size_max, &request_);
+    const protocol::DecodeResult result = state_ == State::kResp
+                                              ? resp_decoder_.Decode(rest, size_max, &request_)
+                                              : DecodeBinary(input, offset, size_max);
     offset += result.consumed_bytes();
     if (result.need_more()) break;
     if (result.error()) {
@@ -158,9 +158,11 @@ size_t Connection::Process(std::string_view input) {
       break;
     }
     last_request_ms_ = now_ms_;
-    Execute(request_);
+    Execute(request_, std::span<const protocol::Request>(ahead_.data(), ahead_count_));
     executed = true;
     if (session_.close_after_reply) close_after_flush_ = true;
+    // A window decoded under a bigger size limit than now applies goes (AUTH failed).
+    if (password_set && !session_.authenticated) ahead_count_ = 0;
     if (output_pending_bytes() > kOutputBytesMax) {
       LOG(WARNING) << "closing client " << id() << ": " << output_pending_bytes()
                    << " bytes of replies queued";
@@ -170,6 +172,7 @@ size_t Connection::Process(std::string_view input) {
       paused_since_ms_ = now_ms_;
     }
   }
+  ahead_count_ = 0;  // its views into `input` end here; its bytes were not consumed
   if (executed) HoldUntilDurable();
   const bool held_too_much = durable_waiting_ && input.size() - offset > kDurableWaitInputBytesMax;
   if ((paused_ || waiting_ || held_too_much || close_after_flush_) && reading_) {
@@ -203,6 +206,36 @@ void Connection::OnDurable() {
   Flush();
 }
 
+protocol::DecodeResult Connection::DecodeBinary(std::string_view input, size_t offset,
+                                                size_t size_max) {
+  protocol::DecodeResult result = protocol::DecodeResult::NeedMore();
+  if (ahead_count_ == 0) {
+    result = binary_decoder_.Decode(input.substr(offset), size_max, &request_);
+    if (!result.complete()) return result;
+  } else {
+    result = protocol::DecodeResult::Complete(ahead_bytes_[0]);
+    std::swap(request_, ahead_[0]);
+    for (size_t i = 1; i < ahead_count_; ++i) {
+      std::swap(ahead_[i - 1], ahead_[i]);
+      ahead_bytes_[i - 1] = ahead_bytes_[i];
+    }
+    --ahead_count_;
+  }
+  // Frames decode the same whenever they are decoded (the decoder keeps no state), so a frame
+  // decoded ahead and then dropped is simply decoded again; one that is incomplete or bad
+  // stops the window and is dealt with when it comes first.
+  size_t next = offset + result.consumed_bytes();
+  for (size_t i = 0; i < ahead_count_; ++i) next += ahead_bytes_[i];
+  while (ahead_count_ < kLookaheadRequests && next < input.size()) {
+    const protocol::DecodeResult ahead =
+        binary_decoder_.Decode(input.substr(next), size_max, &ahead_[ahead_count_]);
+    if (!ahead.complete()) break;
+    ahead_bytes_[ahead_count_++] = ahead.consumed_bytes();
+    next += ahead.consumed_bytes();
+  }
+  return result;
+}
+
 bool Connection::ProcessHandshake(std::string_view input, size_t* consumed) {
   protocol::ClientHello hello;
   const protocol::DecodeResult result = protocol::DecodeClientHello(input, &hello);
@@ -224,7 +257,8 @@ bool Connection::ProcessHandshake(std::string_view input, size_t* consumed) {
   return true;
 }
 
-void Connection::Execute(const protocol::Request& request) {
+void Connection::Execute(const protocol::Request& request,
+                         std::span<const protocol::Request> upcoming) {
   const CommandTable& table = CommandTable::Get();
   const CommandSpec* spec = table.Find(request.opcode);
   protocol::ReplyWriter& reply = *writer_;
@@ -237,6 +271,7 @@ void Connection::Execute(const protocol::Request& request) {
     ReplyArityError(reply, CommandTable::NameOf(*spec));
   } else {
     CommandContext context{loop_->db(), request, reply, session_, loop_->info(), now_ms_};
+    context.upcoming = upcoming;
     if ((spec->flags & kCommandKeyShardOnly) != 0) {
       spec->handler(context);
     } else {
@@ -245,8 +280,11 @@ void Connection::Execute(const protocol::Request& request) {
     }
     if (context.deferred != nullptr) {
       storage::Database::ShardBatch::ReleaseCurrent();
-      StartDeferred(spec, std::move(context.deferred));
-      return;  // the reply is written when the work is done
+      // The reply is begun again when the work is done: a binary frame's header left in the
+      // buffer meanwhile would be sent, and dropped from it, before its length is known.
+      reply.CancelReply();
+      StartDeferred(spec, std::move(context.deferred), request.request_id);
+      return;
     }
     loop_->info().CountCall(loop_->index(), table.IndexOf(spec));
   }
@@ -259,12 +297,14 @@ struct DeferredRun {
   Connection* connection;
   const CommandSpec* spec;
   std::unique_ptr<DeferredCommand> command;
+  uint32_t request_id;  // of the request whose reply `finish` writes
 };
 }  // namespace
 
-void Connection::StartDeferred(const CommandSpec* spec, std::unique_ptr<DeferredCommand> command) {
+void Connection::StartDeferred(const CommandSpec* spec, std::unique_ptr<DeferredCommand> command,
+                               uint32_t request_id) {
   DCHECK(!waiting_);
-  auto* run = new DeferredRun{{}, this, spec, std::move(command)};
+  auto* run = new DeferredRun{{}, this, spec, std::move(command), request_id};
   run->request.data = run;
   waiting_ = true;
   CHECK_EQ(uv_queue_work(loop_->uv(), &run->request, OnDeferredWork, OnDeferredDone), 0);
@@ -288,6 +328,7 @@ void Connection::OnDeferredDone(uv_work_t* request, int) {
   CommandContext context{connection->loop_->db(), none,
                          *connection->writer_, connection->session_,
                          connection->loop_->info(), connection->now_ms_};
+  connection->writer_->BeginReply(run->request_id);
   run->command->finish(context);
   connection->writer_->EndReply();
   connection->HoldUntilDurable();

@@ -29,8 +29,10 @@
 
 #include <uv.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -39,6 +41,7 @@
 #include "protocol/request.h"
 #include "protocol/resp_request_decoder.h"
 #include "server/command.h"
+#include "server/limits.h"
 
 namespace podium::server {
 
@@ -79,8 +82,13 @@ class Connection {
   // closes. Returns the bytes consumed.
   size_t Process(std::string_view input);
   bool ProcessHandshake(std::string_view input, size_t* consumed);
-  void Execute(const protocol::Request& request);
-  void StartDeferred(const CommandSpec* spec, std::unique_ptr<DeferredCommand> command);
+  void Execute(const protocol::Request& request, std::span<const protocol::Request> upcoming = {});
+  // Binary only: decodes the next request, from the window decoded ahead when it holds one,
+  // and tops the window up from what follows in `input`. Returns the decode result of the
+  // request now in request_ (need_more or an error only when the window was empty).
+  protocol::DecodeResult DecodeBinary(std::string_view input, size_t offset, size_t size_max);
+  void StartDeferred(const CommandSpec* spec, std::unique_ptr<DeferredCommand> command,
+                     uint32_t request_id);
   static void OnDeferredWork(uv_work_t* request);
   static void OnDeferredDone(uv_work_t* request, int status);
   // Decodes what waited in input_ (after a pause or a deferred command) and reads again.
@@ -114,6 +122,11 @@ class Connection {
   protocol::BinaryRequestDecoder binary_decoder_;
   std::unique_ptr<protocol::ReplyWriter> writer_;
   protocol::Request request_;
+  // Binary requests decoded after request_ (views into the input of the current Process call,
+  // so the window is emptied when it returns) and the bytes each took.
+  std::array<protocol::Request, kLookaheadRequests> ahead_;
+  std::array<size_t, kLookaheadRequests> ahead_bytes_{};
+  size_t ahead_count_ = 0;
   Session session_;
   int64_t now_ms_ = 0;            // Unix ms, read once per read event
   int64_t last_request_ms_ = 0;

@@ -28,6 +28,12 @@ inline constexpr int64_t kOutputStallMsMax = 30'000;
 // past this much held input it stops reading until the replies are out.
 inline constexpr size_t kDurableWaitInputBytesMax = kReadChunkBytes;
 
+// Binary requests a connection decodes ahead of the one it runs, when they have arrived with
+// it: a command given them (CommandContext::upcoming) starts loading what they will touch, so
+// their cache misses overlap its work. Two: the member index slot of the second, the node of
+// the first (docs/benchmarks.md).
+inline constexpr size_t kLookaheadRequests = 2;
+
 // Connections across all loops, unless --maxclients says otherwise.
 inline constexpr size_t kClientsMaxDefault = 10'000;
 

@@ -53,6 +53,11 @@ class MemberIndex {
   void Prefetch(uint64_t hash) const {
     if (capacity_ != 0) __builtin_prefetch(&slots_[Home(Fingerprint(hash), capacity_)]);
   }
+  // The node of the first slot with hash's fingerprint, unverified (a hint: usually the
+  // member's node), or kNoNode.
+  uint32_t Peek(uint64_t hash) const {
+    return Find(hash, [](uint32_t) { return true; });
+  }
   // Repoints one slot (hash, from) at node `to`. The slot must exist.
   void Relocate(uint64_t hash, uint32_t from, uint32_t to);
   // Removes one slot (hash, node). The slot must exist.

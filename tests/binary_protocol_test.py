@@ -222,6 +222,73 @@ class BinaryProtocolTest(fx.ServerTestCase):
         self.assertEqual(entry[0][0], b"zadd")
         self.assertIsInstance(entry[0][2], list, "flags are an array inside the entry")
 
+    # A connection decodes a few binary requests ahead of the one it runs (docs/protocol.md,
+    # "Pipelining"); these check that what was decoded ahead runs exactly as if it had not been.
+
+    def test_pipelined_increments_match_a_model(self):
+        members = [b"m%d" % i for i in range(7)] + [3, 11, 2**40]
+        model = {}
+        frames, expected = [], []
+        for i in range(600):
+            member = members[(i * 7 + i // 5) % len(members)]
+            key = b"bin:ahead" if i % 11 else b"bin:ahead:other"
+            if i % 4 == 3:
+                frames.append(fx.encode_request(i, "ZSCORE", [key, member]))
+                expected.append(model.get((key, member)))
+            else:
+                delta = float(i % 9) - 3.0
+                model[(key, member)] = model.get((key, member), 0.0) + delta
+                frames.append(fx.encode_request(i, "ZINCRBY", [key, delta, member]))
+                expected.append(model[(key, member)])
+        self.client.connection.send(b"".join(frames))
+        for i, value in enumerate(expected):
+            reply = self.client.read_reply()
+            self.assertEqual((reply.request_id, reply.status, reply.value), (i, 0, value))
+
+    def test_requests_after_quit_in_the_same_write_do_not_run(self):
+        self.client.connection.send(fx.encode_request(1, "SET", [b"bin:quit", b"before"]) +
+                                    fx.encode_request(2, "QUIT") +
+                                    fx.encode_request(3, "SET", [b"bin:quit", b"after"]) +
+                                    fx.encode_request(4, "ZINCRBY", [b"bin:quit:z", 1.0, b"m"]))
+        self.assertEqual(self.client.read_reply().value, "OK")
+        self.assertEqual(self.client.read_reply().value, "OK")
+        self.assertTrue(self.client.connection.wait_closed(5.0), "QUIT closes the connection")
+        with fx.BinaryClient(self.port) as other:
+            other.handshake()
+            self.assertEqual(other.call("GET", b"bin:quit").value, b"before")
+            self.assertIsNone(other.call("ZSCORE", b"bin:quit:z", b"m").value)
+
+    def test_requests_after_a_bad_frame_in_the_same_write_do_not_run(self):
+        self.client.connection.send(
+            fx.encode_request(1, "ZINCRBY", [b"bin:bad", 1.0, b"m"]) +
+            fx.encode_request(2, "ZINCRBY", [b"bin:bad", 1.0, b"m"]) +
+            fx.encode_request(3, "ZINCRBY", [b"bin:bad", 1.0, b"m"], flags=0x8000) +
+            fx.encode_request(4, "ZINCRBY", [b"bin:bad", 1.0, b"m"]))
+        self.assertEqual(self.client.read_reply().value, 1.0)
+        self.assertEqual(self.client.read_reply().value, 2.0)
+        self.assertEqual(self.client.read_reply().status, fx.STATUS_PROTOCOL)
+        self.assertTrue(self.client.connection.wait_closed(5.0), "a bad frame closes it")
+        with fx.BinaryClient(self.port) as other:
+            other.handshake()
+            self.assertEqual(other.call("ZSCORE", b"bin:bad", b"m").value, 2.0)
+
+    def test_requests_after_a_deferred_command_see_its_result(self):
+        source = b"bin:defer:src"
+        members = 5000  # past the union's inline limit: it runs on a worker thread
+        self.client.connection.send(b"".join(
+            fx.encode_request(i, "ZADD", [source, float(i), b"s%d" % i]) for i in range(members)))
+        for i in range(members):
+            self.assertEqual(self.client.read_reply().value, 1)
+        destination = b"bin:defer:dst"
+        self.client.connection.send(
+            fx.encode_request(1, "ZINCRBY", [destination, 1.0, b"s7"]) +
+            fx.encode_request(2, "ZUNIONSTORE", [destination, 1, source]) +
+            fx.encode_request(3, "ZINCRBY", [destination, 0.5, b"s7"]) +
+            fx.encode_request(4, "ZSCORE", [destination, b"s7"]) +
+            fx.encode_request(5, "ZCARD", [destination]))
+        values = [self.client.read_reply().value for _ in range(5)]
+        self.assertEqual(values, [1.0, members, 7.5, 7.5, members])
+
     def test_quit(self):
         self.assertEqual(self.ok("QUIT"), "OK")
         self.assertTrue(self.client.connection.wait_closed(5.0), "QUIT closes the connection")
