@@ -188,6 +188,9 @@ void AppendInfoSections(CommandContext& context, std::string_view section, std::
     AppendInfoLine(out, "used_memory", std::to_string(memory.allocated_bytes));
     AppendInfoLine(out, "used_memory_rss", std::to_string(memory.resident_bytes));
     AppendInfoLine(out, "mem_allocator", memory.available ? "jemalloc" : "libc");
+    if (!memory.transparent_huge_pages.empty()) {
+      AppendInfoLine(out, "mem_transparent_huge_pages", memory.transparent_huge_pages);
+    }
     out->append("\r\n");
   }
   if (wants("persistence")) AppendPersistenceSection(context, out);

@@ -17,6 +17,11 @@ MemoryStats ReadMemoryStats() {
   size_t size = sizeof(size_t);
   stats.available = mallctl("stats.allocated", &stats.allocated_bytes, &size, nullptr, 0) == 0 &&
                     mallctl("stats.resident", &stats.resident_bytes, &size, nullptr, 0) == 0;
+  const char* thp = nullptr;
+  size_t thp_size = sizeof(thp);
+  if (mallctl("opt.thp", &thp, &thp_size, nullptr, 0) == 0 && thp != nullptr) {
+    stats.transparent_huge_pages = thp;
+  }
 #endif
   return stats;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 namespace podium::server {
 
@@ -10,6 +11,9 @@ struct MemoryStats {
   size_t allocated_bytes = 0;  // bytes the program holds (jemalloc "stats.allocated")
   size_t resident_bytes = 0;   // bytes of physical memory jemalloc maps ("stats.resident")
   bool available = false;
+  // jemalloc's "opt.thp": "always" when the heap asks for transparent huge pages (main.cc),
+  // "default" or "never" when MALLOC_CONF said so; empty without jemalloc.
+  std::string transparent_huge_pages;
 };
 
 MemoryStats ReadMemoryStats();

@@ -220,6 +220,10 @@ class InfoTest(unittest.TestCase):
             memory_measured = fields["mem_allocator"] == "jemalloc"
             if memory_measured:
                 self.assertGreater(baseline_memory, 0)
+                # The server asks jemalloc for huge pages (docs/operations.md) unless the
+                # environment's MALLOC_CONF says otherwise.
+                if "MALLOC_CONF" not in os.environ:
+                    self.assertEqual(fields["mem_transparent_huge_pages"], "always")
             self.assertEqual(fields["keys_string"], "0")
             self.assertEqual(fields["keys_zset"], "0")
 
