@@ -3,8 +3,9 @@
 //
 // Ownership: a Request holds views into the caller's input buffer (or, for an inline RESP
 // command with quotes, into its decoder). They stay valid until the caller changes that buffer
-// or calls Decode again; a command copies what it keeps. Reuse one Request per connection: the
-// args vector keeps its capacity.
+// or, for RESP, calls Decode again (the binary decoder keeps nothing, so several binary
+// requests decoded from one buffer stay valid together); a command copies what it keeps.
+// Reuse one Request per connection: the args vector keeps its capacity.
 #pragma once
 
 #include <cstdint>

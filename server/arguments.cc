@@ -67,7 +67,8 @@ bool ReadMember(CommandContext& context, size_t index, storage::MemberKey* membe
     *member = *parsed;
     return true;
   }
-  if (argument.type == ArgumentType::kBytes) {
+  if (argument.type == ArgumentType::kBytes &&
+      argument.bytes.size() > storage::kMemberSizeBytesMax) {
     context.reply.Error(
         StatusCode::kLimit,
         "member is longer than " + std::to_string(storage::kMemberSizeBytesMax) + " bytes");

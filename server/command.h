@@ -62,7 +62,8 @@ struct CommandContext {
   std::unique_ptr<DeferredCommand> deferred = nullptr;  // set by a handler that defers
   // Binary requests already decoded after this one, in order (see Connection::Process). They
   // run next unless the connection stops (a pause, a deferred command, a close), so they are a
-  // hint: a handler may prefetch for them, never act on them.
+  // hint: a handler may prefetch for them, never act on them. Valid only during the handler
+  // call (views into the input): never keep them, in a DeferredCommand or anywhere.
   std::span<const protocol::Request> upcoming = {};
 
   size_t argc() const { return request.args.size(); }

@@ -123,6 +123,7 @@ void Connection::OnBytes(std::string_view bytes) {
 }
 
 size_t Connection::Process(std::string_view input) {
+  DCHECK_EQ(ahead_count_, 0u) << "Process is not re-entered; its window ends with it";
   const bool password_set = !loop_->info().settings.requirepass.empty();
   size_t offset = 0;
   bool executed = false;
@@ -148,9 +149,11 @@ size_t Connection::Process(std::string_view input) {
     const size_t size_max = !password_set || session_.authenticated
                                 ? protocol::kRequestSizeBytesMax
                                 : protocol::kUnauthenticatedRequestSizeBytesMax;
+    // Before AUTH only commands that prefetch nothing may run: no window.
+    const size_t window = !password_set || session_.authenticated ? kLookaheadRequests : 0;
     const protocol::DecodeResult result = state_ == State::kResp
                                               ? resp_decoder_.Decode(rest, size_max, &request_)
-                                              : DecodeBinary(input, offset, size_max);
+                                              : DecodeBinary(input, offset, size_max, window);
     offset += result.consumed_bytes();
     if (result.need_more()) break;
     if (result.error()) {
@@ -161,8 +164,7 @@ size_t Connection::Process(std::string_view input) {
     Execute(request_, std::span<const protocol::Request>(ahead_.data(), ahead_count_));
     executed = true;
     if (session_.close_after_reply) close_after_flush_ = true;
-    // A window decoded under a bigger size limit than now applies goes (AUTH failed).
-    if (password_set && !session_.authenticated) ahead_count_ = 0;
+    if (request_.args.capacity() > kRetainedArgumentsMax) request_.args = {};
     if (output_pending_bytes() > kOutputBytesMax) {
       LOG(WARNING) << "closing client " << id() << ": " << output_pending_bytes()
                    << " bytes of replies queued";
@@ -207,7 +209,7 @@ void Connection::OnDurable() {
 }
 
 protocol::DecodeResult Connection::DecodeBinary(std::string_view input, size_t offset,
-                                                size_t size_max) {
+                                                size_t size_max, size_t window) {
   protocol::DecodeResult result = protocol::DecodeResult::NeedMore();
   if (ahead_count_ == 0) {
     result = binary_decoder_.Decode(input.substr(offset), size_max, &request_);
@@ -226,7 +228,7 @@ protocol::DecodeResult Connection::DecodeBinary(std::string_view input, size_t o
   // stops the window and is dealt with when it comes first.
   size_t next = offset + result.consumed_bytes();
   for (size_t i = 0; i < ahead_count_; ++i) next += ahead_bytes_[i];
-  while (ahead_count_ < kLookaheadRequests && next < input.size()) {
+  while (ahead_count_ < window && next < input.size()) {
     const protocol::DecodeResult ahead =
         binary_decoder_.Decode(input.substr(next), size_max, &ahead_[ahead_count_]);
     if (!ahead.complete()) break;

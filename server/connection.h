@@ -4,7 +4,9 @@
 // it; only an incomplete tail is copied into the connection's own input buffer, so a client
 // that sends whole requests costs no copy. The first byte decides the protocol (0xB0: binary,
 // which starts with an 8-byte handshake; anything else: RESP), and one decoder serves the
-// connection from then on.
+// connection from then on. On the binary protocol the connection decodes up to
+// kLookaheadRequests frames past the one it runs, for the command to prefetch what they will
+// touch (CommandContext::upcoming); their bytes count as consumed only once they have run.
 //
 // Bytes out: every reply is appended to output_ through the protocol's ReplyWriter, in request
 // order. After a batch, Flush hands the buffer to the kernel (uv_try_write, then uv_write for
@@ -82,11 +84,14 @@ class Connection {
   // closes. Returns the bytes consumed.
   size_t Process(std::string_view input);
   bool ProcessHandshake(std::string_view input, size_t* consumed);
-  void Execute(const protocol::Request& request, std::span<const protocol::Request> upcoming = {});
-  // Binary only: decodes the next request, from the window decoded ahead when it holds one,
-  // and tops the window up from what follows in `input`. Returns the decode result of the
-  // request now in request_ (need_more or an error only when the window was empty).
-  protocol::DecodeResult DecodeBinary(std::string_view input, size_t offset, size_t size_max);
+  void Execute(const protocol::Request& request, std::span<const protocol::Request> upcoming);
+  // Binary only: puts the request at input[offset...] into request_, taking it from the window
+  // decoded ahead when that holds one (the window was decoded, in this same Process call, from
+  // the bytes that start at `offset`), and tops the window up to `window` requests from what
+  // follows. Returns the result for request_: need_more or an error only when the window was
+  // empty; its consumed_bytes() are request_'s.
+  protocol::DecodeResult DecodeBinary(std::string_view input, size_t offset, size_t size_max,
+                                      size_t window);
   void StartDeferred(const CommandSpec* spec, std::unique_ptr<DeferredCommand> command,
                      uint32_t request_id);
   static void OnDeferredWork(uv_work_t* request);

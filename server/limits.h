@@ -34,6 +34,10 @@ inline constexpr size_t kDurableWaitInputBytesMax = kReadChunkBytes;
 // the first (docs/benchmarks.md).
 inline constexpr size_t kLookaheadRequests = 2;
 
+// Argument slots a connection keeps allocated between requests (its decoded requests' args
+// vectors, reused): a request with more arguments gives its vector back once it has run.
+inline constexpr size_t kRetainedArgumentsMax = 1024;
+
 // Connections across all loops, unless --maxclients says otherwise.
 inline constexpr size_t kClientsMaxDefault = 10'000;
 

@@ -18,13 +18,13 @@
 
 #if PODIUM_HAVE_JEMALLOC
 // jemalloc reads this before the first allocation; MALLOC_CONF in the environment overrides
-// it (MALLOC_CONF=thp:default turns huge pages off). thp:always has jemalloc madvise its memory
-// for transparent huge pages: a 1M-member board is tens of megabytes of nodes and index read at
-// random, and with 4 KiB pages most steps of a descent miss the TLB as well as the cache.
-// Pipelined ZINCRBY on such a board went 13% faster (docs/benchmarks.md). The cost is resident
-// memory in 2 MiB steps, and what the kernel spends assembling huge pages (docs/operations.md).
-// Redis advises against huge pages because fork's copy-on-write then copies 2 MiB per write;
-// Podium never forks.
+// the options it names (MALLOC_CONF=thp:default turns huge pages off). thp:always has jemalloc
+// madvise its memory for transparent huge pages: a 1M-member board is tens of megabytes of
+// nodes and index read at random, and with 4 KiB pages most steps of a descent miss the TLB as
+// well as the cache. Pipelined ZINCRBY on such a board went 13% faster (docs/benchmarks.md).
+// The cost is resident memory in 2 MiB steps, and what the kernel spends assembling huge pages
+// (docs/operations.md). Redis advises against huge pages because fork's copy-on-write then
+// copies 2 MiB per write; Podium never forks.
 extern "C" {
 const char* malloc_conf = "thp:always";
 }

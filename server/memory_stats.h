@@ -12,7 +12,8 @@ struct MemoryStats {
   size_t resident_bytes = 0;   // bytes of physical memory jemalloc maps ("stats.resident")
   bool available = false;
   // jemalloc's "opt.thp": "always" when the heap asks for transparent huge pages (main.cc),
-  // "default" or "never" when MALLOC_CONF said so; empty without jemalloc.
+  // "default" or "never" when MALLOC_CONF said so, "not supported" on a kernel without them;
+  // empty without jemalloc.
   std::string transparent_huge_pages;
 };
 

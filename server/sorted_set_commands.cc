@@ -29,9 +29,10 @@
 #include "protocol/status_codes.h"
 #include "server/arguments.h"
 #include "server/command.h"
+#include "server/limits.h"
+#include "server/sorted_set_range_commands.h"
 #include "storage/database.h"
 #include "storage/effects.h"
-#include "server/sorted_set_range_commands.h"
 #include "storage/keyspace.h"
 #include "storage/limits.h"
 #include "storage/sorted_set.h"
@@ -245,13 +246,16 @@ void ZAddCommand(CommandContext& context) {
   });
 }
 
-// ZINCRBY key increment member
 // Starts loading what the next pipelined requests will touch when they are this same command
 // on this same key (CommandContext::upcoming): the index slot of the second, and the node of
 // the first, whose slot this command's predecessor loaded. A batch of increments then overlaps
 // its cache misses (docs/benchmarks.md).
+constexpr size_t kNodeHintAhead = 0;  // upcoming[0]: SortedSet::PrefetchNode
+constexpr size_t kSlotHintAhead = 1;  // upcoming[1]: SortedSet::Prefetch
+static_assert(kSlotHintAhead < kLookaheadRequests, "the connection decodes that far ahead");
+
 void PrefetchUpcoming(const CommandContext& context, const SortedSet& set, size_t member_arg) {
-  for (size_t i = 0; i < context.upcoming.size() && i < 2; ++i) {
+  for (size_t i = 0; i < context.upcoming.size() && i <= kSlotHintAhead; ++i) {
     const protocol::Request& next = context.upcoming[i];
     if (next.opcode != context.request.opcode || next.args.size() <= member_arg ||
         next.args[0].type != protocol::ArgumentType::kBytes ||
@@ -260,13 +264,15 @@ void PrefetchUpcoming(const CommandContext& context, const SortedSet& set, size_
     }
     const std::optional<MemberKey> member = MemberOf(next.args[member_arg]);
     if (!member.has_value()) continue;
-    if (i == 0) {
+    if (i == kNodeHintAhead) {
       set.PrefetchNode(*member);
     } else {
       set.Prefetch(*member);
     }
   }
 }
+
+// ZINCRBY key increment member
 
 void ZIncrByCommand(CommandContext& context) {
   std::string_view key;

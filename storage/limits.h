@@ -25,6 +25,12 @@ inline constexpr int64_t kTtlMsMax = int64_t{100} * 365 * 24 * 3600 * 1000;  // 
 // Expiry sweeps: how many keys one sweep call may look at. Bounds the pause it causes.
 inline constexpr size_t kExpirySweepKeysPerCallMax = 1024;
 
+// Assumed cache line size: for keeping read-mostly and written fields apart, and for
+// prefetching a structure line by line. A constant rather than
+// std::hardware_destructive_interference_size, which g++ warns about in headers because its
+// value may differ between compilers.
+inline constexpr size_t kCacheLineBytes = 64;
+
 // Sorted sets.
 inline constexpr size_t kMemberSizeBytesMax = 1024;
 inline constexpr size_t kSortedSetMembersMax = (size_t{1} << 31) - 1;  // rank spans are 32-bit

@@ -116,7 +116,9 @@ void SortedSet::PrefetchNode(const MemberKey& member) const {
   const uint32_t id = index_.Peek(member.Hash());
   if (id == MemberIndex::kNoNode) return;
   const char* node = reinterpret_cast<const char*>(NodeById(id));
-  for (int line = 0; line < kNodePrefetchLines; ++line) __builtin_prefetch(node + 64 * line);
+  for (int line = 0; line < kNodePrefetchLines; ++line) {
+    __builtin_prefetch(node + kCacheLineBytes * line);
+  }
 }
 
 bool SortedSet::Lookup(const MemberKey& member, uint64_t hash, Node** node, int* index) const {

@@ -68,7 +68,8 @@ class SortedSet {
   void Prefetch(const MemberKey& member) const { index_.Prefetch(member.Hash()); }
   // The second hint, a call or so after Prefetch(member), once its slot is in cache: loads the
   // start of the node the slot names (header, links, first entries), where a change to the
-  // member begins. Both are hints: they change nothing and may name the wrong node.
+  // member begins. It reads the slot (a real load: a full miss unless Prefetch came first).
+  // Both are hints: they change nothing and may name the wrong node.
   void PrefetchNode(const MemberKey& member) const;
   // Adds delta to the member's score (a missing member starts at 0). Returns the new score;
   // a NaN result (inf + -inf) is an error that changes nothing.

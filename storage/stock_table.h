@@ -105,11 +105,6 @@ inline constexpr size_t kLevelCount = LevelsToHold(kStockCountersMax);
 // The empty-slot marker: never a product id.
 inline constexpr uint64_t kEmptyKey = UINT64_MAX;
 
-// Assumed cache line size, for keeping read-mostly and written fields apart. A constant rather
-// than std::hardware_destructive_interference_size, which g++ warns about in headers because
-// its value may differ between compilers.
-inline constexpr size_t kCacheLineBytes = 64;
-
 static_assert((kFirstLevelSlots & (kFirstLevelSlots - 1)) == 0, "slot counts are powers of 2");
 static_assert(kLevelFillNumerator < kLevelFillDenominator, "a level keeps an empty slot");
 static_assert(kLevelCount <= 20, "the last level stays a few GiB at most");
@@ -202,10 +197,10 @@ class StockTable {
 
   // Read by every lookup, written only when a level is published: a cache line of its own, so
   // the creation bookkeeping below does not invalidate it on every creation.
-  alignas(stock_table_internal::kCacheLineBytes) std::atomic<size_t> level_count_{0};
+  alignas(kCacheLineBytes) std::atomic<size_t> level_count_{0};
   std::array<Level, stock_table_internal::kLevelCount> levels_;
 
-  alignas(stock_table_internal::kCacheLineBytes) std::mutex create_mutex_;
+  alignas(kCacheLineBytes) std::mutex create_mutex_;
   size_t newest_level_counters_ = 0;  // guarded by create_mutex_
   std::atomic<size_t> size_{0};       // written under create_mutex_, read lock-free
   const size_t counters_max_;

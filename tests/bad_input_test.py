@@ -526,6 +526,26 @@ class RequirePassTest(unittest.TestCase):
                 self.assertEqual(client.call("AUTH", b"secret").value, "OK")
                 self.assertEqual(client.call("GET", b"k").value, b"v" * 10_000)
 
+            # AUTH and a big frame in one write: the frame is judged by the limit in force when
+            # it runs (after AUTH), whatever the server decoded ahead.
+            big = fx.encode_request(2, "SET", [b"k2", b"w" * 10_000])
+            with fx.BinaryClient(port) as client:
+                client.handshake()
+                client.connection.send(fx.encode_request(1, "AUTH", [b"secret"]) + big +
+                                       fx.encode_request(3, "GET", [b"k2"]))
+                replies = [client.read_reply() for _ in range(3)]
+                self.assertEqual([(r.request_id, r.status) for r in replies],
+                                 [(1, fx.STATUS_OK), (2, fx.STATUS_OK), (3, fx.STATUS_OK)])
+                self.assertEqual(replies[2].value, b"w" * 10_000)
+            with fx.BinaryClient(port) as client:
+                client.handshake()
+                client.connection.send(fx.encode_request(1, "AUTH", [b"wrong"]) + big)
+                self.assertEqual(client.read_reply().status, fx.STATUS_ERR)
+                self.assertTrue(client.connection.wait_closed(CLOSE_DEADLINE_S),
+                                "a big frame after a failed AUTH closes the connection")
+                reply, _ = fx.decode_reply(client.connection.buffer)
+                self.assertEqual(reply.status, fx.STATUS_PROTOCOL)
+
             with fx.RawConnection(port) as connection:
                 connection.send(fx.resp_encode("QUIT"))
                 self.assertTrue(connection.wait_closed(CLOSE_DEADLINE_S))

@@ -286,8 +286,10 @@ class BinaryProtocolTest(fx.ServerTestCase):
             fx.encode_request(3, "ZINCRBY", [destination, 0.5, b"s7"]) +
             fx.encode_request(4, "ZSCORE", [destination, b"s7"]) +
             fx.encode_request(5, "ZCARD", [destination]))
-        values = [self.client.read_reply().value for _ in range(5)]
-        self.assertEqual(values, [1.0, members, 7.5, 7.5, members])
+        replies = [self.client.read_reply() for _ in range(5)]
+        self.assertEqual([(r.request_id, r.status) for r in replies],
+                         [(i, fx.STATUS_OK) for i in range(1, 6)])
+        self.assertEqual([r.value for r in replies], [1.0, members, 7.5, 7.5, members])
 
     def test_quit(self):
         self.assertEqual(self.ok("QUIT"), "OK")
