@@ -411,6 +411,18 @@ def resp_call(connection, *args, timeout_s=5.0):
     return value
 
 
+def discard_server(server, db, root):
+    """Ends a test that ran a server of its own on a data directory under `root`, whatever
+    state the test left them in: closes its client (if any), kills the server (if any, as a
+    test may have stopped it already) and removes `root`."""
+    if db is not None:
+        db.close()
+    if server is not None:
+        server.kill()
+        server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def wait_serving(port, timeout_s=15.0):
     """Waits until the server on `port` answers PING with PONG: a server that accepts
     connections answers BUSY while it still loads its data directory."""

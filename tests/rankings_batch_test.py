@@ -40,7 +40,6 @@ import pty
 import queue
 import random
 import select
-import shutil
 import signal
 import subprocess
 import sys
@@ -932,12 +931,7 @@ class RestartTest(BatchHelpers, unittest.TestCase):
         self.ns = "restart"
 
     def tearDown(self):
-        if getattr(self, "db", None) is not None:
-            self.db.close()
-        if self.server is not None:
-            self.server.kill()
-            self.server.cleanup()
-        shutil.rmtree(self.root, ignore_errors=True)
+        fx.discard_server(self.server, getattr(self, "db", None), self.root)
 
     def start(self):
         """Starts the server on the data directory; sets self.db and self.port."""

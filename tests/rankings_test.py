@@ -9,7 +9,6 @@ the snapshot), the order and like events the order side records, and --ranking-t
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -173,12 +172,7 @@ class DuplicateAcrossRestartTest(unittest.TestCase):
         self.db = None
 
     def tearDown(self):
-        if self.db is not None:
-            self.db.close()
-        if self.server is not None:
-            self.server.kill()
-            self.server.cleanup()
-        shutil.rmtree(self.root, ignore_errors=True)
+        fx.discard_server(self.server, self.db, self.root)
 
     def start(self):
         """Starts the server on the data directory and waits until it answers PING."""
@@ -200,11 +194,7 @@ class DuplicateAcrossRestartTest(unittest.TestCase):
         server.kill()  # SIGKILL: no shutdown snapshot
         server.cleanup()
 
-    def call(self, *args):
-        try:
-            return self.db.execute_command(*args)
-        except redis.ResponseError as error:
-            return f"error: {error}"
+    call = RankingsTest.call  # a reply, or "error: ..." in its place
 
     def info(self):
         return fx.info_fields(self.server.port)
