@@ -135,6 +135,12 @@ bool SortedSet::Lookup(const MemberKey& member, uint64_t hash, Node** node, int*
 
 // ---- Descents -------------------------------------------------------------------------------
 
+void SortedSet::PrefetchEntries(const Node* node) {
+  const char* line = reinterpret_cast<const char*>(node->entries());
+  const char* end = reinterpret_cast<const char*>(node->entries() + node->count);
+  for (; line < end; line += kCacheLineBytes) __builtin_prefetch(line);
+}
+
 SortedSet::Place SortedSet::Descend(double score, const MemberKey& member, Path* path,
                                     int from_level) const {
   DCHECK(from_level >= 0 && from_level <= level_);
@@ -155,7 +161,12 @@ SortedSet::Place SortedSet::Descend(double score, const MemberKey& member, Path*
   if (next != nullptr && Compare(node->links()[0].first, score, member) == 0) {
     return Place{next, position + node->count, 0};
   }
-  // The first entry at or after the key; the first entry itself is before it.
+  // The first entry at or after the key; the first entry itself is before it. The search's
+  // probes would miss one after another (a node's entries span some 30 lines, a probe each
+  // halving the distance), so every line is asked for at once first: the probes then wait for
+  // about one miss, and an insert's shift finds the lines after the key loaded too.
+  // (docs/benchmarks.md: binary ZINCRBY +4-6%.)
+  PrefetchEntries(node);
   int low = 1;
   int high = node->count;
   while (low < high) {
