@@ -10,6 +10,8 @@
 #
 # Usage: bench/compare_redis.sh [build_dir]
 #   env: REPEAT=3 REQUESTS=1000000 CLIENTS=50 PIPELINES="1 16" WORKLOADS="zincrby zrevrange decrby ping"
+#        PODIUM_FLAGS="--threads 1" (extra podium-server flags: one loop leaves the client a core,
+#        as one-threaded Redis does)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir=${1:-build}
@@ -30,7 +32,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$build_dir/server/podium-server" --port "$podium_port" --data_dir= >"$work/podium.log" 2>&1 &
+# shellcheck disable=SC2086  # PODIUM_FLAGS is a list of flags
+"$build_dir/server/podium-server" --port "$podium_port" --data_dir= ${PODIUM_FLAGS:-} \
+  >"$work/podium.log" 2>&1 &
 podium_pid=$!
 redis-server --port "$redis_port" --save '' --appendonly no --daemonize yes \
   --logfile "$work/redis.log"

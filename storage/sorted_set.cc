@@ -165,7 +165,7 @@ SortedSet::Place SortedSet::Descend(double score, const MemberKey& member, Path*
   // probes would miss one after another (a node's entries span some 30 lines, a probe each
   // halving the distance), so every line is asked for at once first: the probes then wait for
   // about one miss, and an insert's shift finds the lines after the key loaded too.
-  // (docs/benchmarks.md: binary ZINCRBY +4-6%.)
+  // (docs/benchmarks.md, "Prefetching a node before its search".)
   PrefetchEntries(node);
   int low = 1;
   int high = node->count;
