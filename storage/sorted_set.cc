@@ -15,6 +15,14 @@ constexpr int kNodeEntries = static_cast<int>(kSortedSetNodeEntries);
 constexpr int kMergeBelowEntries = kNodeEntries / 4;
 static_assert(kMergeBelowEntries >= 1);
 
+// Starts loading every cache line of [begin, begin + bytes) at once (a hint).
+void PrefetchLines(const void* begin, size_t bytes) {
+  const char* line = static_cast<const char*>(begin);
+  for (const char* end = line + bytes; line < end; line += kCacheLineBytes) {
+    __builtin_prefetch(line);
+  }
+}
+
 }  // namespace
 
 // ---- Nodes ----------------------------------------------------------------------------------
@@ -115,10 +123,7 @@ void SortedSet::PrefetchNode(const MemberKey& member) const {
   constexpr int kNodePrefetchLines = 4;
   const uint32_t id = index_.Peek(member.Hash());
   if (id == MemberIndex::kNoNode) return;
-  const char* node = reinterpret_cast<const char*>(NodeById(id));
-  for (int line = 0; line < kNodePrefetchLines; ++line) {
-    __builtin_prefetch(node + kCacheLineBytes * line);
-  }
+  PrefetchLines(NodeById(id), kNodePrefetchLines * kCacheLineBytes);
 }
 
 bool SortedSet::Lookup(const MemberKey& member, uint64_t hash, Node** node, int* index) const {
@@ -134,12 +139,6 @@ bool SortedSet::Lookup(const MemberKey& member, uint64_t hash, Node** node, int*
 }
 
 // ---- Descents -------------------------------------------------------------------------------
-
-void SortedSet::PrefetchEntries(const Node* node) {
-  const char* line = reinterpret_cast<const char*>(node->entries());
-  const char* end = reinterpret_cast<const char*>(node->entries() + node->count);
-  for (; line < end; line += kCacheLineBytes) __builtin_prefetch(line);
-}
 
 SortedSet::Place SortedSet::Descend(double score, const MemberKey& member, Path* path,
                                     int from_level) const {
@@ -166,7 +165,7 @@ SortedSet::Place SortedSet::Descend(double score, const MemberKey& member, Path*
   // halving the distance), so every line is asked for at once first: the probes then wait for
   // about one miss, and an insert's shift finds the lines after the key loaded too.
   // (docs/benchmarks.md, "Prefetching a node before its search".)
-  PrefetchEntries(node);
+  PrefetchLines(node->entries(), node->count * sizeof(Entry));
   int low = 1;
   int high = node->count;
   while (low < high) {

@@ -183,8 +183,6 @@ class SortedSet {
   static int FindInNode(const Node* node, const MemberKey& member, uint64_t hash);
   Node* NodeById(uint32_t id) const { return nodes_[id]; }
 
-  // Starts loading every line of the node's entries (a hint).
-  static void PrefetchEntries(const Node* node);
   // Finds the member's node and index through the hash index.
   bool Lookup(const MemberKey& member, uint64_t hash, Node** node, int* index) const;
   // Strict descent: path->node[i] is the last node at level i whose first entry is before
