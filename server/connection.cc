@@ -119,6 +119,14 @@ void Connection::OnBytes(std::string_view bytes) {
     input_.append(bytes);
     input_.erase(0, Process(input_));
   }
+  if (!flush_queued_) {
+    flush_queued_ = true;
+    loop_->FlushAtRoundEnd(this);
+  }
+}
+
+void Connection::FlushQueued() {
+  flush_queued_ = false;
   Flush();
 }
 

@@ -9,11 +9,12 @@
 // touch (CommandContext::upcoming); their bytes count as consumed only once they have run.
 //
 // Bytes out: every reply is appended to output_ through the protocol's ReplyWriter, in request
-// order. After a batch, Flush hands the buffer to the kernel (uv_try_write, then uv_write for
-// what did not fit). While more than kOutputPauseBytes wait, the connection stops decoding and
-// stops reading its socket, so a pipelining client that does not read its replies is held by
-// TCP flow control instead of by server memory; it is disconnected if it stays so for
-// kOutputStallMsMax or its queued replies pass kOutputBytesMax.
+// order. The replies to what one read brought are handed to the kernel at the end of the
+// loop's round of I/O callbacks (EventLoop::FlushAtRoundEnd: no shard lock is held across the
+// write), with uv_try_write, then uv_write for what did not fit. While more than kOutputPauseBytes
+// wait, the connection stops decoding and stops reading its socket, so a pipelining client that
+// does not read its replies is held by TCP flow control instead of by server memory; it is
+// disconnected if it stays so for kOutputStallMsMax or its queued replies pass kOutputBytesMax.
 //
 // Durability (--fsync always): after a batch of commands, if the log holds records that are not
 // yet durable, the replies wait (and decoding stops) until the WAL thread's fsync covers them:
@@ -70,6 +71,9 @@ class Connection {
   // call once the log is durable through it (sends them, then decodes what waited).
   uint64_t hold_sequence() const { return hold_sequence_; }
   void OnDurable();
+  // The loop's call at the end of a round in which this connection's requests ran
+  // (EventLoop::FlushAtRoundEnd): sends their replies.
+  void FlushQueued();
 
  private:
   enum class State : uint8_t { kNew, kHandshake, kBinary, kResp, kClosing };
@@ -119,6 +123,7 @@ class Connection {
   bool closed_waiting_ = false;  // closed while waiting: the work's completion deletes it
   bool durable_waiting_ = false;  // replies held until the log is durable (--fsync always)
   bool peer_closed_ = false;      // EOF came; close once every reply is out
+  bool flush_queued_ = false;     // in the loop's queue of replies sent at the round's end
   uint64_t hold_sequence_ = 0;
   std::string input_;    // received bytes not yet decoded (an incomplete request)
   std::string output_;   // replies not yet handed to libuv

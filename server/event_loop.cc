@@ -108,7 +108,8 @@ void EventLoop::Start() {
     // The I/O callbacks of one round share one shard batch (Database::ShardBatch): the
     // single-key commands of all the connections served in a round take a hot key's lock once
     // per kUsesMax, not once per connection. It lets go at the end of the round (OnIoDone),
-    // before any timer runs, and before the loop waits (OnBeforePoll).
+    // before the round's replies are written, and before the loop waits (OnBeforePoll);
+    // timers pause it.
     storage::Database::ShardBatch batch(db_);
     uv_run(&loop_, UV_RUN_DEFAULT);
   });
@@ -131,11 +132,21 @@ void EventLoop::OnStop(uv_async_t* async) {
   uv_close(AsHandle(&loop->io_done_), nullptr);
   uv_close(AsHandle(&loop->before_poll_), nullptr);
   storage::Database::ShardBatch::ReleaseCurrent();
+  loop->flush_queue_.clear();  // the connections close: nothing more is sent
   const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
   for (Connection* connection : open) connection->Close();
 }
 
-void EventLoop::OnIoDone(uv_check_t*) {
+void EventLoop::OnIoDone(uv_check_t* check) {
+  storage::Database::ShardBatch::ReleaseCurrent();
+  EventLoop* loop = Of(AsHandle(check));
+  while (!loop->flush_queue_.empty()) {
+    loop->flushing_.swap(loop->flush_queue_);
+    for (Connection* connection : loop->flushing_) connection->FlushQueued();
+    loop->flushing_.clear();
+  }
+  // A flush that drained a paused connection resumed it, and the commands that waited ran
+  // under the batch again: let go before the timers.
   storage::Database::ShardBatch::ReleaseCurrent();
 }
 
@@ -203,6 +214,7 @@ void EventLoop::OnDurable(uv_async_t* async) {
 
 void EventLoop::RemoveConnection(Connection* connection) {
   std::erase(durable_waiters_, connection);
+  std::erase(flush_queue_, connection);
   CHECK_EQ(connections_.erase(connection), 1u);
   info_.clients_connected.fetch_sub(1, std::memory_order_relaxed);
   delete connection;
@@ -210,6 +222,7 @@ void EventLoop::RemoveConnection(Connection* connection) {
 
 // Each loop sweeps the shards s with s % threads == index, so every shard has one sweeper.
 void EventLoop::OnSweepTimer(uv_timer_t* timer) {
+  const storage::Database::ShardBatch::Pause pause;  // it locks shards itself
   EventLoop* loop = Of(AsHandle(timer));
   const int64_t now_ms = NowMs();
   const auto loops = static_cast<size_t>(std::max(loop->info_.settings.threads, 1));
@@ -228,6 +241,7 @@ void EventLoop::OnSweepTimer(uv_timer_t* timer) {
 // (docs/rankings.md). Slices until the budget is spent; the engine's lock is released between
 // slices, so the other loops go on.
 void EventLoop::OnRankingTimer(uv_timer_t* timer) {
+  const storage::Database::ShardBatch::Pause pause;  // it locks shards itself
   EventLoop* loop = Of(AsHandle(timer));
   const int64_t now_ms = NowMs();
   const auto start = std::chrono::steady_clock::now();

@@ -56,6 +56,11 @@ class EventLoop {
   // With --fsync always: `connection` holds its replies until the log is durable through
   // connection->hold_sequence(); the loop calls Connection::OnDurable then.
   void WaitForDurable(Connection* connection);
+  // Sends `connection`'s replies at the end of this round of I/O callbacks, once the loop's
+  // shard batch has let go: no shard stays locked across a write(2), whose loopback delivery
+  // costs microseconds, while the commands of the round's connections still share one lock
+  // (Redis likewise writes a round's replies before it sleeps). Call once per round.
+  void FlushAtRoundEnd(Connection* connection) { flush_queue_.push_back(connection); }
   // Any thread (the WAL thread, after an fsync): wakes the loop to release waiting replies.
   void NotifyDurable();
   static int64_t NowMs();  // Unix milliseconds
@@ -87,6 +92,8 @@ class EventLoop {
   uv_check_t io_done_;
   uv_prepare_t before_poll_;
   std::vector<Connection*> durable_waiters_;
+  std::vector<Connection*> flush_queue_;  // FlushAtRoundEnd, in the order they asked
+  std::vector<Connection*> flushing_;     // the queue being flushed (OnIoDone)
   std::thread thread_;
   std::unordered_set<Connection*> connections_;
   std::unique_ptr<char[]> read_buffer_;
