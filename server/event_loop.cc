@@ -131,19 +131,19 @@ void EventLoop::OnStop(uv_async_t* async) {
   uv_close(AsHandle(&loop->durable_async_), nullptr);
   uv_close(AsHandle(&loop->io_done_), nullptr);
   uv_close(AsHandle(&loop->before_poll_), nullptr);
-  storage::Database::ShardBatch::ReleaseCurrent();
-  loop->flush_queue_.clear();  // the connections close: nothing more is sent
+  loop->FlushQueue();  // the replies of this round's requests, before their sockets close
   const std::vector<Connection*> open(loop->connections_.begin(), loop->connections_.end());
   for (Connection* connection : open) connection->Close();
 }
 
-void EventLoop::OnIoDone(uv_check_t* check) {
+void EventLoop::OnIoDone(uv_check_t* check) { Of(AsHandle(check))->FlushQueue(); }
+
+void EventLoop::FlushQueue() {
   storage::Database::ShardBatch::ReleaseCurrent();
-  EventLoop* loop = Of(AsHandle(check));
-  while (!loop->flush_queue_.empty()) {
-    loop->flushing_.swap(loop->flush_queue_);
-    for (Connection* connection : loop->flushing_) connection->FlushQueued();
-    loop->flushing_.clear();
+  while (!flush_queue_.empty()) {
+    flushing_.swap(flush_queue_);
+    for (Connection* connection : flushing_) connection->FlushQueued();
+    flushing_.clear();
   }
   // A flush that drained a paused connection resumed it, and the commands that waited ran
   // under the batch again: let go before the timers.

@@ -73,6 +73,8 @@ class EventLoop {
   static void OnStop(uv_async_t* async);
   static void OnDurable(uv_async_t* async);
   static void OnIoDone(uv_check_t* check);
+  // Lets go of the shard batch, then sends the replies queued by FlushAtRoundEnd.
+  void FlushQueue();
   static void OnBeforePoll(uv_prepare_t* prepare);
   void Reject(Connection* connection);
 
