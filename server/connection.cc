@@ -119,7 +119,13 @@ void Connection::OnBytes(std::string_view bytes) {
     input_.append(bytes);
     input_.erase(0, Process(input_));
   }
-  if (!flush_queued_) {
+  // While another loop waits for the shard this loop's batch holds, the replies wait for the
+  // end of the round, when the batch lets go, rather than keep the shard locked across the
+  // write. Otherwise they go at once: a client that gets its replies sooner sends sooner, and a
+  // lone loop never sits idle while its clients answer together.
+  if (!storage::Database::ShardBatch::CurrentHoldsContended()) {
+    Flush();
+  } else if (!flush_queued_) {
     flush_queued_ = true;
     loop_->FlushAtRoundEnd(this);
   }

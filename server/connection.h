@@ -9,12 +9,14 @@
 // touch (CommandContext::upcoming); their bytes count as consumed only once they have run.
 //
 // Bytes out: every reply is appended to output_ through the protocol's ReplyWriter, in request
-// order. The replies to what one read brought are handed to the kernel at the end of the
-// loop's round of I/O callbacks (EventLoop::FlushAtRoundEnd: no shard lock is held across the
-// write), with uv_try_write, then uv_write for what did not fit. While more than kOutputPauseBytes
-// wait, the connection stops decoding and stops reading its socket, so a pipelining client that
-// does not read its replies is held by TCP flow control instead of by server memory; it is
-// disconnected if it stays so for kOutputStallMsMax or its queued replies pass kOutputBytesMax.
+// order. The replies to what one read brought are handed to the kernel right after it, or, when
+// another loop is waiting for the shard this loop's batch holds, at the end of the round of I/O
+// callbacks, once the batch has let go (EventLoop::FlushAtRoundEnd: no contended shard stays
+// locked across a write); with uv_try_write, then uv_write for what did not fit. While more
+// than kOutputPauseBytes wait, the connection stops decoding and stops reading its socket, so a
+// pipelining client that does not read its replies is held by TCP flow control instead of by
+// server memory; it is disconnected if it stays so for kOutputStallMsMax or its queued replies
+// pass kOutputBytesMax.
 //
 // Durability (--fsync always): after a batch of commands, if the log holds records that are not
 // yet durable, the replies wait (and decoding stops) until the WAL thread's fsync covers them:

@@ -134,6 +134,11 @@ class Database {
     static void ReleaseCurrent() {
       if (current_batch_ != nullptr) current_batch_->Release();
     }
+    // True if this thread's batch holds a shard that another thread is waiting for.
+    static bool CurrentHoldsContended() {
+      return current_batch_ != nullptr && current_batch_->held_ != nullptr &&
+             current_batch_->held_->mutex.contended();
+    }
 
     // While it lives, the thread's batch (if any) holds nothing and WithKey locks per call:
     // around commands that take other locks or do long work.
