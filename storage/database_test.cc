@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <thread>
@@ -46,6 +47,38 @@ TEST(DatabaseTest, ShardBatchesKeepIncrementsExactAcrossThreads) {
   }
   EXPECT_EQ(total, int64_t{kThreads} * kIncrements);
   EXPECT_EQ(Database::ShardBatch::Current(), nullptr);
+}
+
+// A loop defers its replies while another thread waits for the shard its batch holds
+// (server/connection.cc): the batch must see that waiter, and only while it waits.
+TEST(DatabaseTest, ShardBatchSeesAnotherThreadWaitingForItsShard) {
+  Database db;
+  const auto increment = [&db](const std::string& key) {
+    db.WithKey(key, [&](Keyspace& keyspace) {
+      ASSERT_TRUE(keyspace.strings().IncrementBy(key, 1, 0).ok());
+    });
+  };
+  Database::ShardBatch batch(db);
+  EXPECT_FALSE(Database::ShardBatch::CurrentHoldsContended());  // holds nothing yet
+  increment("k");
+  EXPECT_FALSE(Database::ShardBatch::CurrentHoldsContended());  // holds k's shard, alone
+  std::thread other([&] { increment("k"); });                   // blocks on k's shard
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!Database::ShardBatch::CurrentHoldsContended() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
+  }
+  EXPECT_TRUE(Database::ShardBatch::CurrentHoldsContended());
+  batch.Release();
+  other.join();
+  EXPECT_FALSE(Database::ShardBatch::CurrentHoldsContended());  // holds nothing
+  increment("k");
+  EXPECT_FALSE(Database::ShardBatch::CurrentHoldsContended());  // the waiter has gone
+  EXPECT_EQ(db.WithKey("k",
+                       [](Keyspace& keyspace) {
+                         return keyspace.strings().IncrementBy("k", 0, 0).value();
+                       }),
+            3);
 }
 
 }  // namespace
