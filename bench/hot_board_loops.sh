@@ -39,7 +39,7 @@ done
 for i in "${!builds[@]}"; do
   port=$((port0 + i))
   for _ in $(seq 200); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
-  for key in $key1 $key2; do  # fill and warm the boards: 1M members
+  for key in $(printf '%s\n' "$key1" "$key2" | sort -u); do  # fill and warm each board: 1M members
     "${builds[$i]}/bench/podium-bench" --server "127.0.0.1:$port" --threads 1 --pipeline 256 \
       --seconds 6 --key "$key" >/dev/null
   done

@@ -108,8 +108,8 @@ void EventLoop::Start() {
     // The I/O callbacks of one round share one shard batch (Database::ShardBatch): the
     // single-key commands of all the connections served in a round take a hot key's lock once
     // per kUsesMax, not once per connection. It lets go at the end of the round (OnIoDone),
-    // before the round's replies are written, and before the loop waits (OnBeforePoll);
-    // timers pause it.
+    // before the replies held back for a contended shard are written, and before the loop
+    // waits (OnBeforePoll); timers pause it.
     storage::Database::ShardBatch batch(db_);
     uv_run(&loop_, UV_RUN_DEFAULT);
   });
