@@ -156,10 +156,18 @@ uint64_t EffectLog::MarkSnapshotPoint() {
   std::lock_guard<std::mutex> lock(mutex_);
   const uint64_t sequence = next_sequence_ - 1;
   AppendLocked(kRollMarker, {});
+  ++rolls_queued_;
   return sequence;
 }
 
 Result<uint64_t> EffectLog::RemoveSegmentsThrough(uint64_t sequence) {
+  {
+    // The roll of the snapshot point must be done: until the next segment exists, the one
+    // holding the point is the last, which is never removed.
+    std::unique_lock<std::mutex> lock(mutex_);
+    const uint64_t rolls = rolls_queued_;
+    sync_done_.wait(lock, [&] { return rolls_done_ >= rolls; });
+  }
   Result<std::vector<std::string>> names = env_->GetChildren(dir_);
   if (!names.ok()) return names.status();
   std::vector<std::pair<uint64_t, std::string>> segments;
@@ -216,11 +224,12 @@ void EffectLog::Die(const Status& status) {
   std::abort();  // LOG(FATAL) does not return; this tells the compiler so
 }
 
-size_t EffectLog::WriteBatch(const std::string& batch) {
+size_t EffectLog::WriteBatch(const std::string& batch, size_t* rolls) {
   const uint64_t appended_before = writer_->bytes_appended();
   size_t offset = 0;
   uint64_t bytes = 0;
   size_t records = 0;
+  *rolls = 0;
   while (offset < batch.size()) {
     const uint8_t type = static_cast<uint8_t>(batch[offset]);
     const uint32_t length = LoadU32(batch.data() + offset + 1);
@@ -228,6 +237,7 @@ size_t EffectLog::WriteBatch(const std::string& batch) {
     offset += kQueueEntryHeaderBytes + length;
     if (type == kRollMarker) {
       if (Status status = writer_->Roll(); !status.ok()) Die(status);
+      ++*rolls;
       continue;
     }
     const uint64_t expected = writer_->next_sequence();
@@ -282,7 +292,8 @@ void EffectLog::Run() {
       stop = stopping_;
     }
     room_ready_.notify_all();
-    last_batch_records = WriteBatch(batch);
+    size_t rolls = 0;
+    last_batch_records = WriteBatch(batch, &rolls);
     batch.clear();
     if (batch.capacity() > options_.queue_bytes_max) std::string().swap(batch);
 
@@ -297,14 +308,16 @@ void EffectLog::Run() {
       last_fsync_unix_ms_.store(UnixMs(), std::memory_order_relaxed);
       last_sync = now;
     }
-    const uint64_t durable = writer_->synced_sequence();
-    if (durable > durable_sequence()) {
+    const uint64_t durable = writer_->synced_sequence();  // never below durable_sequence_
+    const bool advanced = durable > durable_sequence();
+    if (advanced || rolls > 0) {
       {
         std::lock_guard<std::mutex> lock(mutex_);
         durable_sequence_.store(durable, std::memory_order_release);
+        rolls_done_ += rolls;
       }
       sync_done_.notify_all();
-      if (options_.on_durable) options_.on_durable(durable);
+      if (advanced && options_.on_durable) options_.on_durable(durable);
     }
     if (stop) {
       std::lock_guard<std::mutex> lock(mutex_);

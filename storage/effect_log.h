@@ -90,6 +90,7 @@ class EffectLog {
   // new segment at S + 1, so that once the snapshot of S is safe every older segment can go.
   uint64_t MarkSnapshotPoint();
   // Removes every segment whose records are all <= sequence (never the one being written).
+  // Waits first until the WAL thread has done the rolls of every MarkSnapshotPoint so far.
   // Returns the bytes removed.
   Result<uint64_t> RemoveSegmentsThrough(uint64_t sequence);
   EffectLogStats stats() const;
@@ -104,7 +105,8 @@ class EffectLog {
   void AppendLocked(uint8_t type, std::string_view payload);
   void WaitForRoom(std::unique_lock<std::mutex>& lock, size_t bytes);
   void Run();
-  size_t WriteBatch(const std::string& batch);  // returns the records written
+  // Returns the records written; *rolls, the segment rolls done.
+  size_t WriteBatch(const std::string& batch, size_t* rolls);
   // Polls for queued records for a short while (fsync always under load).
   void SpinForWork() const;
   [[noreturn]] void Die(const Status& status);
@@ -118,11 +120,13 @@ class EffectLog {
   mutable std::mutex mutex_;
   std::condition_variable work_ready_;   // WAL thread: queue non-empty, sync asked, stop
   std::condition_variable room_ready_;   // appenders: the queue shrank
-  std::condition_variable sync_done_;    // Sync() callers
+  std::condition_variable sync_done_;    // Sync() and RemoveSegmentsThrough() callers
   // Queued entries: type u8, payload length u32, payload. Type 0 marks a segment roll.
   std::string queue_;
   uint64_t next_sequence_;        // guarded by mutex_
   uint64_t sync_requested_ = 0;   // a Sync() wants everything through this sequence durable
+  uint64_t rolls_queued_ = 0;     // MarkSnapshotPoint calls
+  uint64_t rolls_done_ = 0;       // of them, those the WAL thread has done
   bool stopping_ = false;
   std::atomic<uint64_t> last_sequence_;
   std::atomic<uint64_t> durable_sequence_;

@@ -121,12 +121,6 @@ TEST(EffectLogTest, DurableMeansSyncedUnderConcurrentAppendsAndRolls) {
   }
 }
 
-}  // namespace
-}  // namespace podium::storage
-
-namespace podium::storage {
-namespace {
-
 // wal_bytes counts the segments' records, never the writer's reserve of zeros after them: what
 // a snapshot by WAL size and INFO go by.
 TEST(EffectLogTest, WalBytesCountRecordsNotTheReserve) {
@@ -151,6 +145,36 @@ TEST(EffectLogTest, WalBytesCountRecordsNotTheReserve) {
   EXPECT_EQ(*removed, kWalSegmentHeaderBytes + records);
   EXPECT_EQ((*log)->stats().wal_bytes, kWalSegmentHeaderBytes + kWalRecordHeaderBytes + 100);
   ASSERT_TRUE((*log)->Close().ok());
+}
+
+// A snapshot point with no write after it (an idle server whose WAL passed the snapshot size)
+// still lets the segments it covers go, under every policy: the roll starts the next segment at
+// once, and the removal waits for the roll. Otherwise the covered segment stays the last one,
+// the WAL stays over the size, and a snapshot follows every second.
+TEST(EffectLogTest, IdleSnapshotPointRemovesTheSegmentsItCovers) {
+  for (FsyncPolicy policy : {FsyncPolicy::kAlways, FsyncPolicy::kEverySecond, FsyncPolicy::kNo}) {
+    SCOPED_TRACE(std::string(FsyncPolicyName(policy)));
+    FaultInjectionEnv env;
+    ASSERT_TRUE(env.CreateDir(kDir).ok());
+    EffectLogOptions options;
+    options.fsync = policy;
+    Result<std::unique_ptr<EffectLog>> log = EffectLog::Open(&env, kDir, 1, options);
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    const std::string payload(100, 'p');
+    for (int i = 0; i < 10; ++i) (*log)->Append(1, payload);
+    const uint64_t records = 10 * (kWalRecordHeaderBytes + payload.size());
+
+    const uint64_t mark = (*log)->MarkSnapshotPoint();
+    EXPECT_EQ(mark, 10u);
+    Result<uint64_t> removed = (*log)->RemoveSegmentsThrough(mark);
+    ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+    EXPECT_EQ(*removed, kWalSegmentHeaderBytes + records);
+    EXPECT_EQ((*log)->stats().wal_bytes, kWalSegmentHeaderBytes);
+    Result<std::vector<std::string>> names = env.GetChildren(kDir);
+    ASSERT_TRUE(names.ok());
+    EXPECT_EQ(*names, std::vector<std::string>{WalSegmentFileName(mark + 1)});
+    ASSERT_TRUE((*log)->Close().ok());
+  }
 }
 
 }  // namespace

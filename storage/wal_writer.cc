@@ -143,7 +143,8 @@ Status WalWriter::Roll() {
   CHECK(!closed_) << "Roll after Close";
   if (!error_.ok()) return error_;
   if (segment_ == nullptr || segment_bytes() == kWalSegmentHeaderBytes) return Status::Ok();
-  return FinishSegment();
+  if (Status status = FinishSegment(); !status.ok()) return status;
+  return StartSegment();
 }
 
 Status WalWriter::Sync() {

@@ -63,9 +63,9 @@ class WalWriter {
   // Makes every record appended so far durable.
   Status Sync();
 
-  // Syncs and closes the current segment if it holds a record; the next Append starts a new
-  // segment named after its sequence. A snapshot rolls the log so that the segments it covers
-  // can be removed whole.
+  // If the current segment holds a record: syncs and closes it, and starts the next segment,
+  // named after the next sequence. A snapshot rolls the log so that the segments it covers
+  // can be removed whole (the last segment never is: it may be the one being written).
   Status Roll();
 
   // Syncs and closes the current segment. No call but the destructor may follow.
@@ -80,7 +80,7 @@ class WalWriter {
   // Segment headers and records appended since Open, in bytes (reserves not included).
   uint64_t bytes_appended() const { return bytes_appended_; }
   // The current segment's header and records, pending ones included (its reserve not), or 0
-  // between a Roll and the next Append.
+  // after a failed segment start.
   uint64_t segment_bytes() const {
     return segment_ == nullptr ? 0 : segment_->size() + pending_.size();
   }
