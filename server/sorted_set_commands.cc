@@ -1,6 +1,6 @@
-// Sorted-set commands: ZADD, ZINCRBY, ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZCARD, ZREM and
-// ZUNIONSTORE here; the range commands (ZRANGE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE,
-// ZCOUNT) in sorted_set_range_commands.cc.
+// Sorted-set commands: ZADD, ZINCRBY, ZSCORE, ZMSCORE, ZRANK, ZREVRANK, ZCARD and ZREM here;
+// the range commands (ZRANGE, ZREVRANGE, ZRANGEBYSCORE, ZREVRANGEBYSCORE, ZCOUNT) in
+// sorted_set_range_commands.cc, ZUNIONSTORE in sorted_set_union_command.cc.
 //
 // Redis's t_zset.c is the reference for syntax, replies and error texts. The rule that shapes
 // every handler: parse and check every argument (scores, members, options) before locking the
@@ -31,6 +31,7 @@
 #include "server/command.h"
 #include "server/limits.h"
 #include "server/sorted_set_range_commands.h"
+#include "server/sorted_set_union_command.h"
 #include "storage/database.h"
 #include "storage/effects.h"
 #include "storage/keyspace.h"
@@ -46,10 +47,7 @@ using storage::SortedSet;
 
 constexpr std::string_view kNanScoreMessage = "resulting score is not a number (NaN)";
 
-// -0 is stored as 0: Redis keeps small sets' scores as integers where it can, so "ZADD z -0 m"
-// reads back "0" there, and a board showing "-0" helps nobody. With every stored score
-// non-negative-zero, sums of stored scores and normalized inputs cannot make -0 either.
-double WithoutNegativeZero(double score) { return score == 0 ? 0.0 : score; }
+using storage::WithoutNegativeZero;
 
 // The sorted set at `key` for reading: *set is null for a missing key. False after replying
 // WRONGTYPE for a key of another type.
@@ -410,203 +408,13 @@ void ZRemCommand(CommandContext& context) {
   });
 }
 
-// ---- ZUNIONSTORE -----------------------------------------------------------------------------
-
-// One source's entries, copied out under its shard lock so that the merge, the O(n log m)
-// part, runs with no lock held. String members are packed into one buffer.
-class SourceEntries {
- public:
-  void Append(const MemberKey& member, double score) {
-    if (member.is_integer()) {
-      entries_.push_back({score, member.integer(), kIntegerMember});
-      return;
-    }
-    entries_.push_back({score, bytes_.size(), static_cast<uint32_t>(member.bytes().size())});
-    bytes_.append(member.bytes());
-  }
-  size_t size() const { return entries_.size(); }
-  double score(size_t i) const { return entries_[i].score; }
-  MemberKey member(size_t i) const {
-    const Entry& entry = entries_[i];
-    if (entry.size_bytes == kIntegerMember) return MemberKey::FromInteger(entry.integer_or_offset);
-    return MemberKey::FromNonIntegerBytes(
-        std::string_view(bytes_).substr(entry.integer_or_offset, entry.size_bytes));
-  }
-
- private:
-  static constexpr uint32_t kIntegerMember = UINT32_MAX;
-  struct Entry {
-    double score;
-    uint64_t integer_or_offset;  // the integer member, or where its bytes start in bytes_
-    uint32_t size_bytes;         // kIntegerMember for an integer member
-  };
-  std::vector<Entry> entries_;
-  std::string bytes_;
-};
-
-// Adds weight * source into union_set by Redis's rules (zunionInterAggregate): inf * 0 and
-// inf + -inf count as 0.
-storage::Status MergeSource(const SourceEntries& source, double weight,
-                            storage::Aggregate aggregate, SortedSet* union_set) {
-  for (size_t i = 0; i < source.size(); ++i) {
-    const MemberKey member = source.member(i);
-    double value = storage::WeightedScore(weight, source.score(i));
-    if (const std::optional<double> existing = union_set->Score(member)) {
-      value = storage::AggregateScores(aggregate, *existing, value);
-    }
-    storage::Result<bool> set = union_set->Set(member, WithoutNegativeZero(value));
-    if (!set.ok()) return set.status();
-  }
-  return storage::Status::Ok();
-}
-
-// Unions up to this many source entries are built on the event loop (well under a millisecond);
-// bigger ones on a worker thread.
-constexpr size_t kUnionInlineEntriesMax = 4096;
-
-struct UnionRequest {
-  std::string_view destination;
-  std::vector<std::string_view> sources;
-  std::vector<double> weights;
-  storage::Aggregate aggregate = storage::Aggregate::kSum;
-};
-
-// Reads the options after the sources, from argument `index` on.
-bool ReadUnionOptions(CommandContext& context, size_t index, UnionRequest* request) {
-  const size_t count = request->sources.size();
-  request->weights.assign(count, 1.0);
-  while (index < context.argc()) {
-    const size_t remaining = context.argc() - index;
-    if (remaining >= count + 1 && ArgumentIs(context, index, "WEIGHTS")) {
-      ++index;
-      for (size_t i = 0; i < count; ++i, ++index) {
-        const std::optional<double> weight = protocol::ArgumentToDouble(context.arg(index));
-        if (!weight.has_value()) {
-          context.reply.Error(StatusCode::kErr, "weight value is not a float");
-          return false;
-        }
-        request->weights[i] = *weight;
-      }
-    } else if (remaining >= 2 && ArgumentIs(context, index, "AGGREGATE")) {
-      if (ArgumentIs(context, index + 1, "SUM")) {
-        request->aggregate = storage::Aggregate::kSum;
-      } else if (ArgumentIs(context, index + 1, "MIN")) {
-        request->aggregate = storage::Aggregate::kMin;
-      } else if (ArgumentIs(context, index + 1, "MAX")) {
-        request->aggregate = storage::Aggregate::kMax;
-      } else {
-        ReplySyntaxError(context);
-        return false;
-      }
-      index += 2;
-    } else {
-      ReplySyntaxError(context);
-      return false;
-    }
-  }
-  return true;
-}
-
-// destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]
-bool ReadUnionRequest(CommandContext& context, UnionRequest* request) {
-  int64_t source_count = 0;
-  if (!ReadKey(context, 0, &request->destination) || !ReadInt64(context, 1, &source_count)) {
-    return false;
-  }
-  if (source_count < 1) {
-    context.reply.Error(StatusCode::kErr,
-                        "at least 1 input key is needed for 'zunionstore' command");
-    return false;
-  }
-  if (static_cast<uint64_t>(source_count) > context.argc() - 2) {
-    ReplySyntaxError(context);
-    return false;
-  }
-  const size_t end = 2 + static_cast<size_t>(source_count);
-  for (size_t index = 2; index < end; ++index) {
-    std::string_view source;
-    if (!ReadKey(context, index, &source)) return false;
-    request->sources.push_back(source);
-  }
-  return ReadUnionOptions(context, end, request);
-}
-
-// ZUNIONSTORE replies the destination's size. Each source is copied out under its own shard
-// lock, one after the other; that copy is the only O(n) work done under a lock or on the event
-// loop (a flat walk of the set). Merging the copies into a fresh SortedSet, the O(n log n) part,
-// runs on a worker thread when the sources hold more than kUnionInlineEntriesMax entries (the
-// connection waits, every other client goes on), and the destination's lock is then held only
-// for the swap. So the union is atomic per source but not across keys: a writer may change a
-// source between two copies, or the destination between the copies and the swap (the swap
-// wins).
-void ZUnionStoreCommand(CommandContext& context) {
-  UnionRequest request;
-  if (!ReadUnionRequest(context, &request)) return;
-  auto sources = std::make_shared<std::vector<SourceEntries>>(request.sources.size());
-  size_t entries_total = 0;
-  for (size_t i = 0; i < request.sources.size(); ++i) {
-    const std::string_view source = request.sources[i];
-    SourceEntries& entries = (*sources)[i];
-    const bool read = context.db.WithKey(source, [&](storage::Keyspace& keys) {
-      SortedSet* set = nullptr;
-      if (!FindForRead(context, keys, source, &set)) return false;
-      if (set == nullptr) return true;
-      for (auto cursor = set->SeekRank(0, storage::Order::kAscending); cursor.valid();
-           cursor.Next()) {
-        entries.Append(cursor.member(), cursor.score());
-      }
-      return true;
-    });
-    if (!read) return;  // WRONGTYPE replied; nothing changed
-    entries_total += entries.size();
-  }
-  struct Union {
-    std::unique_ptr<SortedSet> set = std::make_unique<SortedSet>();
-    storage::Status status;
-    std::vector<std::string> records;  // the effect to log, encoded off the loop
-  };
-  auto result = std::make_shared<Union>();
-  auto build = [sources, result, weights = request.weights, aggregate = request.aggregate,
-                destination = std::string(request.destination), logging = context.db.log() != nullptr] {
-    for (size_t i = 0; i < sources->size() && result->status.ok(); ++i) {
-      result->status = MergeSource((*sources)[i], weights[i], aggregate, result->set.get());
-    }
-    if (logging && result->status.ok() && result->set->size() > 0) {
-      result->records = storage::EncodeSortedSetStore(destination, *result->set);
-    }
-  };
-  auto finish = [result, destination = std::string(request.destination)](CommandContext& done) {
-    if (!result->status.ok()) {
-      ReplyStatus(done, result->status);
-      return;
-    }
-    const size_t size = result->set->size();
-    done.db.WithKey(destination, [&](storage::Keyspace& keys) {
-      keys.ReplaceSortedSet(destination, std::move(result->set), done.now_ms);
-      if (size == 0) {
-        storage::LogKeyDelete(done.db.log(), destination);
-      } else {
-        storage::LogSortedSetRecords(done.db.log(), result->records);
-      }
-    });
-    done.reply.Integer(static_cast<int64_t>(size));
-  };
-  if (entries_total <= kUnionInlineEntriesMax) {
-    build();
-    finish(context);
-    return;
-  }
-  context.deferred = std::make_unique<DeferredCommand>(DeferredCommand{build, finish});
-}
-
 }  // namespace
 
 void RegisterSortedSetCommands(CommandRegistry& registry) {
   using protocol::Opcode;
   constexpr uint32_t kRead = kCommandReadOnly | kCommandFast | kCommandKeyShardOnly;
   constexpr uint32_t kWriteFast = kCommandWrite | kCommandFast | kCommandKeyShardOnly;
-  // Arity, flags and key positions as Redis 7's COMMAND reports them. ZUNIONSTORE's sources
-  // are "movable keys" there; COMMAND gives only the destination's position, as Redis does.
+  // Arity, flags and key positions as Redis 7's COMMAND reports them.
   registry.Add({Opcode::kZAdd, -4, kWriteFast, 1, 1, 1, ZAddCommand});
   registry.Add({Opcode::kZIncrBy, 4, kWriteFast, 1, 1, 1, ZIncrByCommand});
   registry.Add({Opcode::kZScore, 3, kRead, 1, 1, 1, ZScoreCommand});
@@ -615,8 +423,8 @@ void RegisterSortedSetCommands(CommandRegistry& registry) {
   registry.Add({Opcode::kZRevRank, -3, kRead, 1, 1, 1, ZRevRankCommand});
   registry.Add({Opcode::kZCard, 2, kRead, 1, 1, 1, ZCardCommand});
   registry.Add({Opcode::kZRem, -3, kWriteFast, 1, 1, 1, ZRemCommand});
-  registry.Add({Opcode::kZUnionStore, -4, kCommandWrite, 1, 1, 1, ZUnionStoreCommand});
   RegisterSortedSetRangeCommands(registry);
+  RegisterSortedSetUnionCommand(registry);
 }
 
 }  // namespace podium::server

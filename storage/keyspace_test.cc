@@ -88,11 +88,19 @@ TEST(KeyspaceTest, ReplaceSortedSetSwapsInOneStep) {
   ASSERT_TRUE(keys.SetString("dst", "old", kNow, 1000).ok());
   auto built = std::make_unique<SortedSet>();
   ASSERT_TRUE(built->Set(MemberKey::FromInteger(7), 3).ok());
-  keys.ReplaceSortedSet("dst", std::move(built), kNow);
+  EXPECT_EQ(keys.ReplaceSortedSet("dst", std::move(built), kNow), nullptr);  // a string was there
   EXPECT_EQ(keys.Type("dst", kNow), KeyType::kSortedSet);
   EXPECT_EQ(keys.TtlMs("dst", kNow), -1);
   EXPECT_EQ((*keys.FindSortedSet("dst", kNow))->Score(MemberKey::FromInteger(7)), 3.0);
-  keys.ReplaceSortedSet("dst", std::make_unique<SortedSet>(), kNow);
+  // The set replaced comes back to the caller, its watches told it is gone.
+  SortedSetWatch watch;
+  watch.Attach(*keys.FindSortedSet("dst", kNow));
+  std::unique_ptr<SortedSet> old =
+      keys.ReplaceSortedSet("dst", std::make_unique<SortedSet>(), kNow);
+  ASSERT_NE(old, nullptr);
+  EXPECT_EQ(old->Score(MemberKey::FromInteger(7)), 3.0);
+  EXPECT_TRUE(watch.set_destroyed());
+  EXPECT_EQ(watch.set(), nullptr);
   EXPECT_FALSE(keys.Exists("dst", kNow));
 }
 

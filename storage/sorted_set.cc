@@ -39,7 +39,16 @@ SortedSet::SortedSet() {
   node_bytes_ = bytes;
 }
 
+void SortedSet::DropWatches() {
+  while (watches_ != nullptr) {
+    SortedSetWatch* watch = watches_;
+    watches_ = watch->next_;
+    watch->OnSetDestroyed();
+  }
+}
+
 SortedSet::~SortedSet() {
+  DropWatches();
   Node* node = head_->links()[0].forward;
   while (node != nullptr) {
     Node* next = node->links()[0].forward;
@@ -501,6 +510,7 @@ Result<bool> SortedSet::Set(const MemberKey& member, double score) {
     return Status::LimitExceeded("member is longer than " + std::to_string(kMemberSizeBytesMax) +
                                  " bytes");
   }
+  if (watches_ != nullptr) NoteChange(member);
   const uint64_t hash = member.Hash();
   Node* node;
   int index;
@@ -542,6 +552,7 @@ void SortedSet::RightmostPath(Path* path) const {
 
 Result<double> SortedSet::IncrementBy(const MemberKey& member, double delta) {
   if (std::isnan(delta)) return Status::InvalidArgument("increment is not a number");
+  if (watches_ != nullptr) NoteChange(member);
   const uint64_t hash = member.Hash();
   Node* node;
   int index;
@@ -557,6 +568,7 @@ Result<double> SortedSet::IncrementBy(const MemberKey& member, double delta) {
 }
 
 bool SortedSet::Remove(const MemberKey& member) {
+  if (watches_ != nullptr) NoteChange(member);
   Node* node;
   int index;
   if (!Lookup(member, member.Hash(), &node, &index)) return false;

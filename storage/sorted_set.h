@@ -18,7 +18,9 @@
 // Contract. Not thread-safe: a set is owned by one thread (or guarded by its caller). Scores are
 // never NaN. Members are at most kMemberSizeBytesMax bytes; a set holds at most
 // kSortedSetMembersMax members. Costs: Score O(1); Set, IncrementBy, Remove, Rank O(log n);
-// range of k entries O(log n + k). A Cursor is invalidated by any change to the set.
+// range of k entries O(log n + k). A Cursor is invalidated by any change to the set. Every
+// change of a member (Set, IncrementBy, Remove) is noted in the set's watches, if any
+// (sorted_set_watch.h: a reader copying the set in slices).
 #pragma once
 
 #include <algorithm>
@@ -29,6 +31,7 @@
 
 #include "storage/member.h"
 #include "storage/member_index.h"
+#include "storage/sorted_set_watch.h"
 #include "storage/status.h"
 
 namespace podium::storage {
@@ -41,6 +44,10 @@ enum class Aggregate : uint8_t { kSum, kMin, kMax };
 // combine, inf + -inf counting as 0.
 double WeightedScore(double weight, double score);
 double AggregateScores(Aggregate aggregate, double existing, double value);
+// -0 is stored as 0: Redis keeps small sets' scores as integers where it can, so "ZADD z -0 m"
+// reads back "0" there, and a board showing "-0" helps nobody. With every stored score
+// non-negative-zero, sums of stored scores and normalized inputs cannot make -0 either.
+inline double WithoutNegativeZero(double score) { return score == 0 ? 0.0 : score; }
 
 // One end of a score range; exclusive like Redis's "(1.5".
 struct ScoreBound {
@@ -135,12 +142,18 @@ class SortedSet {
   // O(size() * log(dst size)); callers that must not stall run it on a copy or in slices.
   Status MergeInto(SortedSet* dst, double weight, Aggregate aggregate) const;
 
+  // Tells every watch the set is gone (as its destructor does), for a set about to be freed
+  // away from the lock its watches are read under.
+  void DropWatches();
+
   // Bytes the set holds on the heap (nodes, index, string members), for INFO and benchmarks.
   size_t memory_bytes() const;
   // CHECK-fails unless every structural invariant holds. O(n); for tests.
   void CheckInvariants() const;
 
  private:
+  friend class SortedSetWatch;
+
   struct Entry {
     double score;
     MemberWord member;
@@ -229,6 +242,11 @@ class SortedSet {
   bool MoveWithinNode(Node* node, int index, double score);
   void ChangeScore(Node* node, int index, const MemberKey& member, uint64_t hash, double score);
   const Node* NodeAtRank(size_t rank, size_t* node_position) const;
+  void NoteChange(const MemberKey& member) {
+    for (SortedSetWatch* watch = watches_; watch != nullptr; watch = watch->next_) {
+      watch->Note(member);
+    }
+  }
 
   Node* head_;
   Node* tail_ = nullptr;  // last node at level 0
@@ -240,6 +258,7 @@ class SortedSet {
   size_t string_bytes_ = 0;         // heap bytes of string members
   size_t node_bytes_ = 0;           // heap bytes of nodes, head included
   uint64_t random_state_ = 0x9e3779b97f4a7c15ull;  // xorshift64* state for node levels
+  mutable SortedSetWatch* watches_ = nullptr;      // a list through SortedSetWatch::next_
 };
 
 }  // namespace podium::storage

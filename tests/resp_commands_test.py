@@ -675,6 +675,61 @@ class SortedSetCommandsTest(CommandTestCase):
             self.assertEqual(replies, [value] * 3 + [30_000, 30_000])
             self.assertEqual(rest, b"")
 
+    def test_zunionstore_big_source_while_it_changes(self):
+        # A big union copies its source in slices on a worker thread while other clients go on
+        # writing to it. Members of group "up" only gain, of group "down" only lose, some by
+        # 1e6 at a time: they jump past the copy's cursor both ways, which a plain resumed scan
+        # would miss or count twice. The union of one source with weight 1 is that source as
+        # of one moment: every member there once, each score between its scores read before
+        # the union and after it.
+        members = 100_000
+        pipe = self.podium.pipeline(transaction=False)
+        for start in range(0, members, 10_000):
+            pipe.zadd("{live}src", {f"{'up' if n % 2 else 'down'}{n}": n
+                                    for n in range(start, start + 10_000)})
+        pipe.execute()
+        before = dict(self.podium.zrange("{live}src", 0, -1, withscores=True))
+        stop = threading.Event()
+        writes_during_union = []
+        union_running = threading.Event()
+
+        def writer():
+            client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10)
+            n = 0
+            while not stop.is_set():
+                n += 1
+                member = f"up{(n * 7919 * 2 + 1) % members}" if n % 2 else \
+                    f"down{(n * 7919 * 2) % members}"
+                step = 1_000_000 if n % 3 == 0 else 1
+                client.zincrby("{live}src", step if member.startswith("up") else -step, member)
+                if union_running.is_set():
+                    writes_during_union.append(n)
+            client.close()
+
+        thread = threading.Thread(target=writer)
+        thread.start()
+        try:
+            fx.wait_until(lambda: self.podium.zscore("{live}src", "up1") != 1.0 or
+                          self.podium.zscore("{live}src", "down0") != 0.0, 5.0,
+                          "the writer's first increments")
+            union_running.set()
+            size = self.podium.execute_command("ZUNIONSTORE", "{live}dst", "1", "{live}src")
+            union_running.clear()
+        finally:
+            stop.set()
+            thread.join()
+        after = dict(self.podium.zrange("{live}src", 0, -1, withscores=True))
+        union = dict(self.podium.zrange("{live}dst", 0, -1, withscores=True))
+        self.assertEqual(size, members)
+        self.assertEqual(len(union), members)
+        self.assertGreater(len(writes_during_union), 0, "the writer stalled through the union")
+        moved = 0
+        for member, score in union.items():
+            low, high = sorted((before[member], after[member]))
+            self.assertTrue(low <= score <= high, (member, before[member], score, after[member]))
+            moved += before[member] != after[member]
+        self.assertGreater(moved, 100)
+
     def test_wrongtype(self):
         self.assert_same_as_redis([
             ("SET", "w:str", "v"), ("ZADD", "w:zset", "1", "m"),
