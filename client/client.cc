@@ -1,5 +1,6 @@
 #include "client/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <utility>
@@ -15,6 +16,11 @@ namespace podium::client {
 namespace {
 
 using protocol::ReplyValue;
+
+// A server that refuses a connection (past --maxclients) sends a RESP error line instead of its
+// hello: '-' is never the hello's first byte (0xB0). Bytes of that line shown at most.
+constexpr char kRefusalFirstByte = '-';
+constexpr size_t kRefusalLineBytesMax = 256;
 
 // The server's PROTOCOL error is its last word before closing: a transport failure, not a
 // reply the caller could act on.
@@ -88,6 +94,16 @@ Status Client::Handshake() {
   protocol::ServerHello answer;
   while (true) {
     const std::string_view input = std::string_view(read_buffer_).substr(read_offset_);
+    if (!input.empty() && input[0] == kRefusalFirstByte) {
+      // Past --maxclients the server writes one RESP error line where its hello would be, then
+      // closes (docs/protocol.md, "Handshake").
+      const size_t end = input.find("\r\n");
+      if (end != std::string_view::npos || input.size() > kRefusalLineBytesMax) {
+        return Status::Error(ErrorCode::kConnectFailed,
+                             "the server refused the connection: " +
+                                 std::string(input.substr(1, std::min(end, kRefusalLineBytesMax) - 1)));
+      }
+    }
     const protocol::DecodeResult result = protocol::DecodeServerHello(input, &answer);
     if (result.error()) return Status::Protocol("handshake: " + result.error_message());
     if (result.complete()) {
