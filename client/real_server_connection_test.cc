@@ -1,0 +1,510 @@
+// The connection side of issue 3 through the C++ client against the real podium-server, over
+// the binary protocol and over RESP: PING, INFO, COMMAND, QUIT, an unknown command, AUTH with
+// --requirepass, a pipelined batch of mixed commands, and reconnecting after the server dies
+// and comes back on the same port, as client.h documents it. The data commands:
+// real_server_commands_test.cc.
+//
+// Each test starts its own server, so counts in INFO are exact and a restart disturbs nobody.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "client/client.h"
+#include "client/real_server.h"
+
+namespace podium::client {
+namespace {
+
+using protocol::Opcode;
+using protocol::ReplyValue;
+using protocol::StatusCode;
+using testing::ExpectedError;
+using testing::ExpectedScore;
+using testing::RealServer;
+
+using Clock = std::chrono::steady_clock;
+
+constexpr std::string_view kPassword = "s3cret pass";
+constexpr std::string_view kBadPassword = "invalid username-password pair or user is disabled.";
+
+ReplyValue Ok() { return ReplyValue::SimpleString("OK"); }
+ReplyValue Int(int64_t value) { return ReplyValue::Int64(value); }
+ReplyValue Bytes(std::string_view bytes) { return ReplyValue::Bytes(bytes); }
+ReplyValue Array(std::vector<ReplyValue> elements) {
+  return ReplyValue::Array(std::move(elements));
+}
+
+std::string ProtocolName(const ::testing::TestParamInfo<ClientProtocol>& info) {
+  return info.param == ClientProtocol::kBinary ? "Binary" : "Resp";
+}
+
+// INFO's "field:value" lines as a map, and its "# Section" headers in order.
+struct Info {
+  std::map<std::string, std::string> fields;
+  std::vector<std::string> sections;
+};
+
+Info ParseInfo(const ReplyValue& reply) {
+  EXPECT_EQ(reply.type, protocol::ValueType::kBytes) << reply.ToString();
+  Info info;
+  std::istringstream lines(reply.bytes);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.starts_with("# ")) {
+      info.sections.push_back(line.substr(2));
+    } else if (const size_t colon = line.find(':'); colon != std::string::npos) {
+      info.fields[line.substr(0, colon)] = line.substr(colon + 1);
+    }
+  }
+  return info;
+}
+
+class RealServerConnectionTest : public ::testing::TestWithParam<ClientProtocol> {
+ protected:
+  void SetUp() override { StartServer({}); }
+
+  void TearDown() override {
+    client_.reset();
+    if (server_ != nullptr && server_->running()) {
+      EXPECT_EQ(server_->Stop(), 0) << "no clean shutdown; output:\n" << server_->log();
+    }
+  }
+
+  void StartServer(std::vector<std::string> flags) {
+    server_ = std::make_unique<RealServer>(std::move(flags));
+    const std::string error = server_->Start();
+    ASSERT_EQ(error, "");
+    client_ = Connect(Options());
+  }
+
+  ClientOptions Options() const { return server_->Options(GetParam()); }
+
+  std::unique_ptr<Client> Connect(const ClientOptions& options) {
+    Result<Client> client = Client::Connect(options);
+    EXPECT_TRUE(client.ok()) << client.status().ToString();
+    if (!client.ok()) return nullptr;
+    return std::make_unique<Client>(std::move(client).value());
+  }
+
+  // The reply from `client` (default: client_), or (after a test failure) an error value
+  // naming the transport failure.
+  template <typename Name, typename... Args>
+  ReplyValue CallOn(Client& client, Name name, const Args&... args) {
+    Result<ReplyValue> reply = [&] {
+      if constexpr (sizeof...(Args) == 0) {
+        return client.Call(name);
+      } else {
+        return client.Call(name, args...);
+      }
+    }();
+    if (!reply.ok()) {
+      ADD_FAILURE() << reply.status().ToString() << "\nserver output:\n" << server_->log();
+      return ReplyValue::Error(StatusCode::kProtocol, reply.status().ToString());
+    }
+    return std::move(reply).value();
+  }
+  template <typename Name, typename... Args>
+  ReplyValue Call(Name name, const Args&... args) {
+    if (client_ == nullptr) {
+      ADD_FAILURE() << "not connected";
+      return ReplyValue::Nil();
+    }
+    return CallOn(*client_, name, args...);
+  }
+
+  ReplyValue Error(StatusCode status, std::string_view message) const {
+    return ExpectedError(GetParam(), status, message);
+  }
+  ReplyValue Score(double score) const { return ExpectedScore(GetParam(), score); }
+  bool IsBinary() const { return GetParam() == ClientProtocol::kBinary; }
+
+  // INFO `section`, polled until `field` reads `value` (the server counts a closed connection
+  // when its loop gets to it) or a deadline passes; the last INFO either way.
+  Info InfoWhen(std::string_view section, const std::string& field, std::string_view value) {
+    const Clock::time_point deadline = Clock::now() + std::chrono::seconds(3);
+    const auto read = [&] {
+      return ParseInfo(section.empty() ? Call("INFO") : Call("INFO", section));
+    };
+    Info info = read();
+    while (info.fields[field] != value && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      info = read();
+    }
+    return info;
+  }
+
+  std::unique_ptr<RealServer> server_;
+  std::unique_ptr<Client> client_;
+};
+
+TEST_P(RealServerConnectionTest, Ping) {
+  EXPECT_EQ(Call("PING"), ReplyValue::SimpleString("PONG"));
+  EXPECT_EQ(Call(Opcode::kPing, "hello there"), Bytes("hello there"));
+  EXPECT_EQ(Call("PING", "a", "b"),
+            Error(StatusCode::kErr, "wrong number of arguments for 'ping' command"));
+}
+
+TEST_P(RealServerConnectionTest, InfoHasVersionUptimeClientsOpsMemoryAndKeys) {
+  const std::string key = "info:text";
+  ASSERT_EQ(Call("SET", key, "v"), Ok());
+  ASSERT_EQ(Call("SET", "info:other", "v", "EX", 100), Ok());
+  ASSERT_EQ(Call("ZADD", "info:board", 1, "m"), Int(1));
+  ASSERT_EQ(Call("STOCK.SET", 77, 5), Int(5));
+
+  const Info info = InfoWhen("", "connected_clients", "1");
+  const std::vector<std::string> kSections = {"Server", "Clients",      "Memory",  "Persistence",
+                                              "Stats",  "Commandstats", "Keyspace"};
+  EXPECT_EQ(info.sections, kSections);
+  auto field = [&](const std::string& name) {
+    const auto found = info.fields.find(name);
+    EXPECT_NE(found, info.fields.end()) << "INFO has no " << name;
+    return found == info.fields.end() ? std::string() : found->second;
+  };
+  EXPECT_FALSE(field("podium_version").empty());
+  EXPECT_EQ(field("tcp_port"), std::to_string(server_->port()));
+  EXPECT_GE(std::stoll(field("uptime_in_seconds")), 0);
+  EXPECT_EQ(field("connected_clients"), "1");
+  EXPECT_GT(std::stoll(field("used_memory")), 0);
+#ifdef PODIUM_EXPECT_JEMALLOC
+  EXPECT_EQ(field("mem_allocator"), "jemalloc");
+#endif
+  EXPECT_EQ(field("persistence"), "off");  // --data_dir=
+  EXPECT_EQ(field("cmdstat_set"), "calls=2");
+  EXPECT_EQ(field("cmdstat_zadd"), "calls=1");
+  EXPECT_EQ(field("cmdstat_stock.set"), "calls=1");
+  EXPECT_EQ(field("keys_string"), "2");
+  EXPECT_EQ(field("keys_zset"), "1");
+  EXPECT_EQ(field("stock_counters"), "1");
+  EXPECT_EQ(field("db0"), "keys=3,expires=1");
+
+  // A second client shows in connected_clients; one section alone, named in any case.
+  std::unique_ptr<Client> second = Connect(Options());
+  ASSERT_NE(second, nullptr);
+  const Info clients = InfoWhen("CLIENTS", "connected_clients", "2");
+  EXPECT_EQ(clients.sections, std::vector<std::string>{"Clients"});
+  EXPECT_EQ(clients.fields.at("connected_clients"), "2");
+  EXPECT_EQ(ParseInfo(Call("INFO", "keyspace")).sections, std::vector<std::string>{"Keyspace"});
+}
+
+TEST_P(RealServerConnectionTest, CommandDescribesEveryCommand) {
+  const ReplyValue count = Call("COMMAND", "COUNT");
+  ASSERT_EQ(count.type, protocol::ValueType::kInt64) << count.ToString();
+  const ReplyValue all = Call("COMMAND");
+  ASSERT_EQ(all.type, protocol::ValueType::kArray) << all.ToString();
+  EXPECT_EQ(static_cast<int64_t>(all.elements.size()), count.int64);
+  std::set<std::string> names;
+  for (const ReplyValue& entry : all.elements) {
+    ASSERT_EQ(entry.elements.size(), 6u) << entry.ToString();  // Redis's classic layout
+    names.insert(entry.elements[0].bytes);
+  }
+  for (const char* name :
+       {"ping",          "auth",          "info",   "command",   "quit",      "get",
+        "set",           "del",           "exists", "expire",    "pexpire",   "ttl",
+        "pttl",          "incrby",        "decrby", "stock.set", "stock.add", "stock.get",
+        "stock.reserve", "stock.release", "zadd",   "zincrby",   "zscore",    "zmscore",
+        "zrank",         "zrevrank",      "zrange", "zrevrange", "zcard",     "zrem",
+        "zunionstore"}) {
+    EXPECT_TRUE(names.contains(name)) << "COMMAND does not list " << name;
+  }
+
+  const auto flags = [](std::vector<std::string_view> names) {
+    std::vector<ReplyValue> elements;
+    for (std::string_view name : names) elements.push_back(ReplyValue::SimpleString(name));
+    return Array(std::move(elements));
+  };
+  const ReplyValue get_entry =
+      Array({Bytes("get"), Int(2), flags({"readonly", "fast"}), Int(1), Int(1), Int(1)});
+  EXPECT_EQ(Call("COMMAND", "INFO", "get", "no-such-command"),
+            Array({get_entry, ReplyValue::Nil()}));
+  EXPECT_EQ(
+      Call("COMMAND", "INFO", "ZADD"),
+      Array({Array({Bytes("zadd"), Int(-4), flags({"write", "fast"}), Int(1), Int(1), Int(1)})}));
+  EXPECT_EQ(
+      Call("COMMAND", "INFO", "ping"),
+      Array({Array({Bytes("ping"), Int(-1), flags({"no_auth", "fast"}), Int(0), Int(0), Int(0)})}));
+  EXPECT_EQ(Call("COMMAND", "DOCS"), Array({}));  // redis-cli asks at start
+  EXPECT_EQ(
+      Call("COMMAND", "SOMETHING"),
+      Error(StatusCode::kErr, "unknown subcommand or wrong number of arguments for 'COMMAND'"));
+}
+
+TEST_P(RealServerConnectionTest, QuitClosesAfterItsReplyAndTheNextCallFails) {
+  EXPECT_EQ(Call("QUIT"), Ok());
+  // The client learns of the close on its next call, which fails and is not resent...
+  Result<ReplyValue> after = client_->Call(Opcode::kIncrBy, "quit:counter", 1);
+  ASSERT_FALSE(after.ok()) << after->ToString();
+  EXPECT_EQ(after.status().code(), ErrorCode::kClosed) << after.status().ToString();
+  EXPECT_FALSE(client_->connected());
+  // ...and the call after that connects again.
+  EXPECT_EQ(Call("GET", "quit:counter"), ReplyValue::Nil());
+  EXPECT_TRUE(client_->connected());
+}
+
+TEST_P(RealServerConnectionTest, UnknownCommand) {
+  if (IsBinary()) {
+    // A name without an opcode never leaves the client; an opcode the server lacks does.
+    EXPECT_EQ(Call("NOSUCH", "a"), Error(StatusCode::kUnknownCommand, "unknown command 'NOSUCH'"));
+    EXPECT_EQ(Call(static_cast<Opcode>(999), "a"),
+              Error(StatusCode::kUnknownCommand, "unknown command opcode 999"));
+  } else {
+    EXPECT_EQ(Call("NOSUCH", "a", 1),
+              Error(StatusCode::kUnknownCommand,
+                    "unknown command 'NOSUCH', with args beginning with: 'a' '1' "));
+    Result<ReplyValue> no_name = client_->Call(static_cast<Opcode>(999));
+    ASSERT_FALSE(no_name.ok());
+    EXPECT_EQ(no_name.status().code(), ErrorCode::kInvalidArgument);
+  }
+  // An error reply leaves the connection as it was.
+  EXPECT_TRUE(client_->connected());
+  EXPECT_EQ(Call("PING"), ReplyValue::SimpleString("PONG"));
+}
+
+TEST_P(RealServerConnectionTest, PipelineOfMixedCommandsRepliesInOrder) {
+  Pipeline pipeline = client_->Pipeline();
+  pipeline.Add("SET", "p:key", "1");
+  pipeline.Add(Opcode::kIncrBy, "p:key", 41);
+  pipeline.Add("GET", "p:key");
+  pipeline.Add("ZADD", "p:board", 1, "m", 5, "n");
+  pipeline.Add(Opcode::kZIncrBy, "p:board", 2.5, "m");
+  pipeline.Add("GET", "p:board");
+  pipeline.Add("STOCK.SET", 9, 1);
+  pipeline.Add("STOCK.RESERVE", 9, 2);
+  pipeline.Add("NOSUCH");
+  pipeline.Add("PING");
+  pipeline.Add("ZREVRANGE", "p:board", 0, -1, "WITHSCORES");
+  pipeline.Add("EXPIRE", "p:key", 100);
+  pipeline.Add("PTTL", "p:missing");
+  pipeline.Add("DEL", "p:key", "p:board");
+  ASSERT_EQ(pipeline.size(), 14u);
+  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
+  ASSERT_TRUE(replies.ok()) << replies.status().ToString();
+  const std::vector<ReplyValue> expected = {
+      Ok(),
+      Int(42),
+      Bytes("42"),
+      Int(2),
+      Score(3.5),
+      Error(StatusCode::kWrongType, "Operation against a key holding the wrong kind of value"),
+      Int(1),
+      Error(StatusCode::kSoldOut, "1"),
+      IsBinary() ? Error(StatusCode::kUnknownCommand, "unknown command 'NOSUCH'")
+                 : Error(StatusCode::kUnknownCommand,
+                         "unknown command 'NOSUCH', with args beginning with: "),
+      ReplyValue::SimpleString("PONG"),
+      Array({Bytes("n"), Score(5), Bytes("m"), Score(3.5)}),
+      Int(1),
+      Int(-2),
+      Int(2),
+  };
+  EXPECT_EQ(*replies, expected);
+  EXPECT_EQ(pipeline.size(), 0u);  // emptied by Execute, reusable
+
+  // A deep batch: every reply in its request's place.
+  constexpr int kDepth = 20'000;
+  for (int i = 0; i < kDepth; ++i) pipeline.Add("INCRBY", "p:deep", 1);
+  Result<std::vector<ReplyValue>> deep = pipeline.Execute();
+  ASSERT_TRUE(deep.ok()) << deep.status().ToString();
+  ASSERT_EQ(deep->size(), static_cast<size_t>(kDepth));
+  for (int i = 0; i < kDepth; ++i) ASSERT_EQ((*deep)[i], Int(i + 1)) << "reply " << i;
+}
+
+TEST_P(RealServerConnectionTest, RequestsAfterQuitInABatchAreNeitherExecutedNorResent) {
+  Pipeline pipeline = client_->Pipeline();
+  pipeline.Add("INCRBY", "q:counter", 1);
+  pipeline.Add("QUIT");
+  pipeline.Add("INCRBY", "q:counter", 10);
+  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
+  ASSERT_FALSE(replies.ok());
+  EXPECT_EQ(replies.status().code(), ErrorCode::kClosed) << replies.status().ToString();
+  EXPECT_FALSE(client_->connected());
+  EXPECT_EQ(Call("GET", "q:counter"), Bytes("1"));
+}
+
+TEST_P(RealServerConnectionTest, ReconnectsToAServerRestartedOnTheSamePort) {
+  ClientOptions options = Options();
+  options.reconnect_attempts = 3;
+  options.reconnect_delay_ms = 10;
+  client_ = Connect(options);
+  ASSERT_NE(client_, nullptr);
+  ASSERT_EQ(Call("SET", "r:key", "before"), Ok());
+
+  server_->Kill();
+  // The call that meets the dead connection fails; its request is not resent.
+  Result<ReplyValue> lost = client_->Call("GET", "r:key");
+  ASSERT_FALSE(lost.ok()) << lost->ToString();
+  EXPECT_EQ(lost.status().code(), ErrorCode::kClosed) << lost.status().ToString();
+  EXPECT_FALSE(client_->connected());
+  // While the server is down, the next call tries reconnect_attempts times, then gives up.
+  Result<ReplyValue> down = client_->Call("PING");
+  ASSERT_FALSE(down.ok()) << down->ToString();
+  EXPECT_EQ(down.status().code(), ErrorCode::kConnectFailed) << down.status().ToString();
+  EXPECT_NE(down.status().message().find("after 3 attempt(s)"), std::string::npos)
+      << down.status().ToString();
+  EXPECT_FALSE(client_->connected());
+
+  ASSERT_EQ(server_->Start(options.port), "");
+  // Handshake again and go on; the new server (no persistence) starts empty.
+  EXPECT_EQ(Call("GET", "r:key"), ReplyValue::Nil());
+  EXPECT_TRUE(client_->connected());
+  EXPECT_EQ(Call("SET", "r:key", "after"), Ok());
+  EXPECT_EQ(Call("GET", "r:key"), Bytes("after"));
+}
+
+TEST_P(RealServerConnectionTest, WithoutReconnectAttemptsABrokenClientStaysBroken) {
+  ClientOptions options = Options();
+  options.reconnect_attempts = 0;
+  client_ = Connect(options);
+  ASSERT_NE(client_, nullptr);
+  ASSERT_EQ(Call("QUIT"), Ok());
+  Result<ReplyValue> closed = client_->Call("PING");
+  ASSERT_FALSE(closed.ok());
+  EXPECT_EQ(closed.status().code(), ErrorCode::kClosed);
+  for (int i = 0; i < 2; ++i) {
+    Result<ReplyValue> still = client_->Call("PING");
+    ASSERT_FALSE(still.ok());
+    EXPECT_EQ(still.status().code(), ErrorCode::kClosed) << still.status().ToString();
+  }
+  EXPECT_FALSE(client_->connected());
+}
+
+TEST_P(RealServerConnectionTest, AuthWithoutAPasswordConfiguredIsAnError) {
+  EXPECT_EQ(Call("AUTH", "anything"),
+            Error(StatusCode::kErr,
+                  "AUTH <password> called without any password configured for the default "
+                  "user. Are you sure your configuration is correct?"));
+  EXPECT_EQ(Call("SET", "a:key", "v"), Ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, RealServerConnectionTest,
+                         ::testing::Values(ClientProtocol::kBinary, ClientProtocol::kResp),
+                         ProtocolName);
+
+// Past --maxclients the server writes one RESP error line and closes, whatever the protocol:
+// the binary client reports it as a refused connection with the server's reason, the RESP
+// client as the error reply to its first call (as redis-cli shows it).
+class RealServerMaxClientsTest : public RealServerConnectionTest {
+ protected:
+  void SetUp() override { StartServer({"--maxclients=2"}); }
+};
+
+TEST_P(RealServerMaxClientsTest, AClientPastMaxclientsLearnsWhy) {
+  // The server's readiness probe may still count as connected: wait until only client_ does.
+  ASSERT_EQ(InfoWhen("clients", "connected_clients", "1").fields["connected_clients"], "1");
+  std::unique_ptr<Client> second = Connect(Options());
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(CallOn(*second, "PING"), ReplyValue::SimpleString("PONG"));
+
+  constexpr std::string_view kReason = "max number of clients reached";
+  Result<Client> third = Client::Connect(Options());
+  if (IsBinary()) {
+    ASSERT_FALSE(third.ok());
+    EXPECT_EQ(third.status().code(), ErrorCode::kConnectFailed) << third.status().ToString();
+    EXPECT_NE(third.status().message().find(kReason), std::string::npos)
+        << third.status().ToString();
+  } else {
+    ASSERT_TRUE(third.ok()) << third.status().ToString();  // RESP has no handshake
+    Result<ReplyValue> reply = third->Call("PING");
+    ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+    EXPECT_EQ(*reply, ReplyValue::Error(StatusCode::kErr, "ERR " + std::string(kReason)));
+  }
+  EXPECT_EQ(Call("PING"), ReplyValue::SimpleString("PONG"));  // the admitted are served on
+  EXPECT_EQ(CallOn(*second, "PING"), ReplyValue::SimpleString("PONG"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, RealServerMaxClientsTest,
+                         ::testing::Values(ClientProtocol::kBinary, ClientProtocol::kResp),
+                         ProtocolName);
+
+// The same, with the server started with --requirepass.
+class RealServerAuthTest : public RealServerConnectionTest {
+ protected:
+  void SetUp() override { StartServer({"--requirepass=" + std::string(kPassword)}); }
+};
+
+TEST_P(RealServerAuthTest, UnauthenticatedCommandsAreRefusedUntilTheRightPassword) {
+  const ReplyValue no_auth = Error(StatusCode::kNoAuth, "Authentication required.");
+  EXPECT_EQ(Call("PING"), ReplyValue::SimpleString("PONG"));  // allowed before AUTH
+  EXPECT_EQ(Call("GET", "k"), no_auth);
+  EXPECT_EQ(Call("SET", "k", "v"), no_auth);
+  EXPECT_EQ(Call("ZADD", "z", 1, "m"), no_auth);
+  EXPECT_EQ(Call("STOCK.RESERVE", 1, 1), no_auth);
+  EXPECT_EQ(Call("INFO"), no_auth);
+
+  EXPECT_EQ(Call("AUTH", "wrong"), Error(StatusCode::kErr, kBadPassword));
+  EXPECT_EQ(Call("AUTH", "other-user", kPassword), Error(StatusCode::kErr, kBadPassword));
+  EXPECT_EQ(Call("GET", "k"), no_auth);  // still not authenticated
+
+  EXPECT_EQ(Call("AUTH", kPassword), Ok());
+  EXPECT_EQ(Call("SET", "k", "v"), Ok());
+  EXPECT_EQ(Call("GET", "k"), Bytes("v"));
+  EXPECT_EQ(Call("AUTH", "default", kPassword), Ok());  // Redis 6's two-argument form
+
+  // A new connection starts unauthenticated; one past the small pre-AUTH size is refused
+  // with PROTOCOL and closed.
+  std::unique_ptr<Client> stranger = Connect(Options());
+  ASSERT_NE(stranger, nullptr);
+  EXPECT_EQ(CallOn(*stranger, "GET", "k"), no_auth);
+  Result<ReplyValue> big = stranger->Call("AUTH", std::string(8'000, 'x'));
+  ASSERT_FALSE(big.ok()) << big->ToString();
+  EXPECT_EQ(big.status().code(), ErrorCode::kProtocol) << big.status().ToString();
+  EXPECT_EQ(Call("GET", "k"), Bytes("v"));  // the others are served on
+}
+
+TEST_P(RealServerAuthTest, ConnectAuthenticatesWithThePasswordOption) {
+  ClientOptions options = Options();
+  options.password = "wrong";
+  Result<Client> refused = Client::Connect(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), ErrorCode::kAuthFailed) << refused.status().ToString();
+
+  options.password = kPassword;
+  std::unique_ptr<Client> client = Connect(options);
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(CallOn(*client, "SET", "k", "v"), Ok());
+  EXPECT_EQ(CallOn(*client, "GET", "k"), Bytes("v"));
+}
+
+TEST_P(RealServerAuthTest, ReconnectAuthenticatesAgain) {
+  ClientOptions options = Options();
+  options.password = kPassword;
+  client_ = Connect(options);
+  ASSERT_NE(client_, nullptr);
+  ASSERT_EQ(Call("SET", "k", "v"), Ok());
+
+  server_->Kill();
+  ASSERT_EQ(server_->Start(options.port), "");
+  Result<ReplyValue> lost = client_->Call("GET", "k");
+  ASSERT_FALSE(lost.ok()) << lost->ToString();
+  // GET needs AUTH: its answer shows the reconnect authenticated.
+  EXPECT_EQ(Call("SET", "k", "again"), Ok());
+  EXPECT_EQ(Call("GET", "k"), Bytes("again"));
+
+  // A server that now wants another password: kAuthFailed after one attempt, since the same
+  // password would fail again.
+  server_->Kill();
+  RealServer changed({"--requirepass=changed"});
+  ASSERT_EQ(changed.Start(options.port), "");
+  ASSERT_FALSE(client_->Call("PING").ok());  // meets the dead connection
+  Result<ReplyValue> refused = client_->Call("PING");
+  ASSERT_FALSE(refused.ok()) << refused->ToString();
+  EXPECT_EQ(refused.status().code(), ErrorCode::kAuthFailed) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("after 1 attempt(s)"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(changed.Stop(), 0) << changed.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, RealServerAuthTest,
+                         ::testing::Values(ClientProtocol::kBinary, ClientProtocol::kResp),
+                         ProtocolName);
+
+}  // namespace
+}  // namespace podium::client
