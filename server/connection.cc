@@ -72,7 +72,8 @@ void Connection::OnClose(uv_handle_t* handle) {
 
 bool Connection::CloseIfIdleOrStalled(int64_t now_ms, int64_t idle_ms_max) {
   if (state_ == State::kClosing) return false;
-  const bool stalled = paused_ && now_ms - paused_since_ms_ > kOutputStallMsMax;
+  const bool stalled =
+      paused_ && now_ms - paused_since_ms_ > loop_->info().settings.output_stall_ms_max;
   const bool idle = idle_ms_max > 0 && !paused_ && now_ms - last_request_ms_ > idle_ms_max;
   if (!stalled && !idle) return false;
   LOG(INFO) << "closing client " << id() << (stalled ? ": replies unread" : ": idle");
@@ -161,7 +162,7 @@ size_t Connection::Process(std::string_view input) {
       continue;
     }
     const size_t size_max = !password_set || session_.authenticated
-                                ? protocol::kRequestSizeBytesMax
+                                ? loop_->info().settings.request_bytes_max
                                 : protocol::kUnauthenticatedRequestSizeBytesMax;
     // Before AUTH only commands that prefetch nothing may run: no window.
     const size_t window = !password_set || session_.authenticated ? kLookaheadRequests : 0;
@@ -179,11 +180,11 @@ size_t Connection::Process(std::string_view input) {
     executed = true;
     if (session_.close_after_reply) close_after_flush_ = true;
     if (request_.args.capacity() > kRetainedArgumentsMax) request_.args = {};
-    if (output_pending_bytes() > kOutputBytesMax) {
+    if (output_pending_bytes() > loop_->info().settings.output_bytes_max) {
       LOG(WARNING) << "closing client " << id() << ": " << output_pending_bytes()
                    << " bytes of replies queued";
       Close();
-    } else if (output_pending_bytes() > kOutputPauseBytes) {
+    } else if (output_pending_bytes() > loop_->info().settings.output_pause_bytes) {
       paused_ = true;
       paused_since_ms_ = now_ms_;
     }
@@ -410,7 +411,8 @@ void Connection::OnWrite(uv_write_t* request, int status) {
 
 // Once the queued replies have gone out, decode what was held back and read again.
 void Connection::ResumeIfDrained() {
-  if (!paused_ || state_ == State::kClosing || output_pending_bytes() > kOutputPauseBytes / 2) {
+  if (!paused_ || state_ == State::kClosing ||
+      output_pending_bytes() > loop_->info().settings.output_pause_bytes / 2) {
     return;
   }
   paused_ = false;

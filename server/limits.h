@@ -15,7 +15,9 @@ namespace podium::server {
 inline constexpr size_t kReadChunkBytes = size_t{64} << 10;
 
 // Replies queued for one client before the server stops decoding that client's further
-// requests (pipelining back-pressure): its input waits in the kernel until it reads.
+// requests (pipelining back-pressure): its input waits in the kernel until it reads. This and
+// the next two are the defaults of --client-output-pause-bytes, --client-output-max-bytes and
+// --client-output-stall-sec.
 inline constexpr size_t kOutputPauseBytes = size_t{1} << 20;
 // Replies queued for one client past which it is disconnected: a client that asks for more
 // than it reads. At least the largest reply, so any one reply fits.

@@ -1,4 +1,6 @@
 // podium-server: flags, logging, signals; the work is in Server.
+#include <gflags/gflags.h>
+#include <glog/logging.h>
 #include <signal.h>
 
 #include <cstdlib>
@@ -9,12 +11,10 @@
 #include <string_view>
 #include <thread>
 
-#include <gflags/gflags.h>
-#include <glog/logging.h>
-
+#include "protocol/limits.h"
 #include "server/limits.h"
-#include "storage/limits.h"
 #include "server/server.h"
+#include "storage/limits.h"
 
 #if PODIUM_HAVE_JEMALLOC
 // jemalloc reads this before the first allocation; MALLOC_CONF in the environment overrides
@@ -36,6 +36,16 @@ DEFINE_int32(threads, 0, "event loops (I/O threads); 0 means one per core");
 DEFINE_string(requirepass, "", "password clients must AUTH with; empty means none");
 DEFINE_uint64(maxclients, podium::server::kClientsMaxDefault, "connections accepted at once");
 DEFINE_int64(idle_timeout_sec, 0, "close clients idle this long; 0 means never");
+DEFINE_uint64(max_request_bytes, podium::protocol::kRequestSizeBytesMax,
+              "largest request (binary frame, RESP command) an authenticated client may send; "
+              "a bigger one is a protocol error that closes its connection");
+DEFINE_uint64(client_output_pause_bytes, podium::server::kOutputPauseBytes,
+              "replies queued for one client past which the server stops reading its requests "
+              "until it reads");
+DEFINE_uint64(client_output_max_bytes, podium::server::kOutputBytesMax,
+              "replies queued for one client past which it is disconnected");
+DEFINE_int64(client_output_stall_sec, podium::server::kOutputStallMsMax / 1000,
+             "a client that reads none of its queued replies this long is disconnected");
 DEFINE_string(data_dir, "data",
               "directory for the write-ahead log and snapshots; empty: no persistence");
 DEFINE_string(fsync, "everysec",
@@ -82,6 +92,27 @@ int main(int argc, char** argv) {
   settings.requirepass = FLAGS_requirepass;
   settings.clients_max = FLAGS_maxclients;
   settings.idle_timeout_ms = FLAGS_idle_timeout_sec * 1000;
+  if (FLAGS_max_request_bytes < podium::protocol::kUnauthenticatedRequestSizeBytesMax ||
+      FLAGS_max_request_bytes > podium::protocol::kRequestSizeBytesMax) {
+    LOG(ERROR) << "--max-request-bytes must be in "
+               << podium::protocol::kUnauthenticatedRequestSizeBytesMax << ".."
+               << podium::protocol::kRequestSizeBytesMax;
+    return 2;
+  }
+  settings.request_bytes_max = FLAGS_max_request_bytes;
+  if (FLAGS_client_output_pause_bytes < podium::server::kReadChunkBytes ||
+      FLAGS_client_output_max_bytes <= FLAGS_client_output_pause_bytes) {
+    LOG(ERROR) << "--client-output-pause-bytes must be at least " << podium::server::kReadChunkBytes
+               << ", and --client-output-max-bytes above it";
+    return 2;
+  }
+  settings.output_pause_bytes = FLAGS_client_output_pause_bytes;
+  settings.output_bytes_max = FLAGS_client_output_max_bytes;
+  if (FLAGS_client_output_stall_sec < 1) {
+    LOG(ERROR) << "--client-output-stall-sec must be at least 1";
+    return 2;
+  }
+  settings.output_stall_ms_max = FLAGS_client_output_stall_sec * 1000;
   settings.data_dir = FLAGS_data_dir;
   if (FLAGS_fsync == "always") {
     settings.fsync = podium::storage::FsyncPolicy::kAlways;

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "protocol/limits.h"
+#include "server/limits.h"
 #include "storage/effect_log.h"
 #include "storage/ranking.h"
 
@@ -21,6 +23,11 @@ struct ServerSettings {
   std::string requirepass;  // empty: no AUTH needed
   size_t clients_max = 10000;
   int64_t idle_timeout_ms = 0;  // 0: idle clients are never closed
+  // Per client (limits.h has the defaults and what each does).
+  size_t request_bytes_max = protocol::kRequestSizeBytesMax;
+  size_t output_pause_bytes = kOutputPauseBytes;
+  size_t output_bytes_max = kOutputBytesMax;
+  int64_t output_stall_ms_max = kOutputStallMsMax;
   std::string data_dir;  // empty: no persistence
   storage::FsyncPolicy fsync = storage::FsyncPolicy::kEverySecond;
   bool truncate_corrupt_wal = false;

@@ -457,6 +457,44 @@ class DeferredWorkTest(unittest.TestCase):
         connection.close()
 
 
+class ClientLimitFlagsTest(unittest.TestCase):
+    """The per-client limits are flags: a request past --max-request-bytes is a protocol error
+    that closes its connection; a client that reads none of its replies is paused at
+    --client-output-pause-bytes and disconnected after --client-output-stall-sec."""
+
+    def test_request_size_and_output_limits(self):
+        flags = ["--max_request_bytes=65536", "--client_output_pause_bytes=65536",
+                 "--client_output_stall_sec=1"]
+        with fx.running_server(flags) as server:
+            good = fx.RawConnection(server.port)
+            self.assertEqual(fx.resp_call(good, "SET", "small", "v" * 60_000), "OK")
+            with fx.RawConnection(server.port) as big:
+                big.send(fx.resp_encode("SET", "big", "v" * 70_000))
+                self.assertTrue(big.wait_closed(CLOSE_DEADLINE_S))
+                self.assertTrue(big.buffer.startswith(b"-ERR Protocol error"), big.buffer[:80])
+            self.assertEqual(fx.resp_call(good, "EXISTS", "big"), 0)
+
+            hog = socket.create_connection(("127.0.0.1", server.port))
+            hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
+            hog.settimeout(0.2)
+            request = fx.resp_encode("GET", "small") * 200  # 12 MB of replies, none read
+            started = time.monotonic()
+            try:
+                hog.send(request)
+            except socket.timeout:
+                pass
+            # Disconnected once stalled past 1 s (the loops check once a second); the good
+            # client is served throughout.
+            def hog_closed():
+                self.assertEqual(fx.resp_call(good, "PING"), "PONG")
+                return fx.parse_info(fx.resp_call(good, "INFO", "clients")).get(
+                    "connected_clients") == "1"
+            fx.wait_until(hog_closed, 10.0, "the hog to be disconnected")
+            self.assertGreaterEqual(time.monotonic() - started, 1.0)
+            hog.close()
+            good.close()
+
+
 class MaxClientsTest(unittest.TestCase):
     def test_eleventh_client_is_refused(self):
         with fx.running_server(["--maxclients=10"]) as server:
