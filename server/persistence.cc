@@ -41,10 +41,12 @@ void LogRecovery(const std::string& dir, const storage::RecoveryReport& report, 
                  << report.tail.offset << " (" << report.tail.bytes_dropped
                  << " bytes cut: " << report.tail.reason << ")";
   } else if (report.tail.kind == Kind::kCorruptionDropped) {
+    // Records and their bytes, as a torn tail's: the zeros of a writer's reserve held nothing.
     LOG(WARNING) << "recovery: --truncate_corrupt_wal: log cut at " << report.tail.file
                  << ", offset " << report.tail.offset << " (" << report.tail.reason << "); "
-                 << report.tail.bytes_dropped << " bytes and " << report.tail.segments_dropped
-                 << " later segments dropped";
+                 << report.tail.records_dropped << " records (" << report.tail.bytes_dropped
+                 << " bytes) dropped, " << report.tail.segments_dropped
+                 << " later segments removed";
   }
   if (report.group_records_dropped > 0) {
     LOG(WARNING) << "recovery: dropped an unfinished multi-record effect ("

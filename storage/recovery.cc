@@ -2,8 +2,10 @@
 
 #include <glog/logging.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,89 +69,192 @@ Status RemoveAllSegments(Env* env, const std::string& dir) {
   return env->SyncDir(dir);
 }
 
+constexpr uint8_t kSortedSetPutType = static_cast<uint8_t>(EffectType::kSortedSetPut);
+
+// A record of a sorted-set group that another record continues (storage/effects.h).
+bool ContinuesGroup(const WalRecord& record) {
+  return record.type == kSortedSetPutType && !record.payload.empty() &&
+         (static_cast<uint8_t>(record.payload[0]) & kSortedSetPutContinued) != 0;
+}
+
+// Whether a group's records (`parts`, then `last`) replay, tried on a Database of their own:
+// EffectReplayer applies a group's records one by one when its last one arrives, so a bad one
+// would leave the records before it applied to the real state, which a cut then takes out of the
+// log but not out of memory. Costs a second replay of the group (groups are rare: an effect too
+// big for one record), only when the log may be cut.
+Status GroupReplays(const std::vector<std::string>& parts, std::string_view last) {
+  Database scratch;
+  EffectReplayer replayer(&scratch);
+  for (const std::string& part : parts) {
+    if (Status status = replayer.Apply(kSortedSetPutType, part); !status.ok()) return status;
+  }
+  return replayer.Apply(kSortedSetPutType, last);
+}
+
+// ReplayWal's pass over the log: each record to the replayer, keeping what a cut needs.
+class LogReplay {
+ public:
+  LogReplay(WalReader& reader, const std::string& dir, uint64_t covered, Database* db,
+            bool truncate, RecoveryReport* report)
+      : reader_(reader),
+        dir_(dir),
+        covered_(covered),
+        truncate_(truncate),
+        replayer_(db),
+        report_(report) {}
+
+  Status Run(const std::function<void(const WalRecord&)>& on_record) {
+    WalRecord record;
+    bool replaying = false;  // a record after covered_ came
+    for (;;) {
+      Result<bool> next = reader_.Next(&record);
+      if (!next.ok()) return next.status();
+      if (!*next) break;
+      if (on_record) on_record(record);
+      if (record.sequence <= covered_) {
+        ++report_->records_skipped;
+        continue;
+      }
+      if (!replaying && record.sequence > covered_ + 1) return Missing(record.sequence);
+      replaying = true;
+      Result<bool> applied = Apply(record);
+      if (!applied.ok() || !*applied) return applied.status();
+      ++report_->records_replayed;
+    }
+    uint64_t last = reader_.last_sequence();
+    // A log with no record after covered_ may still start past it: its first segment is empty.
+    if (!replaying && last > covered_) return Missing(last + 1);
+    report_->group_records_dropped = replayer_.pending_group_records();
+    report_->tail = reader_.tail();
+    if (report_->group_records_dropped > 0) {
+      // A crash came between the records of one effect (its command was never acknowledged).
+      // They change nothing now, and must go: records logged after this start would otherwise
+      // land inside the unfinished group at the next recovery.
+      WalTail cut = reader_.CutBefore(group_start_, "a group of records without its last one");
+      if (report_->tail.kind == WalTail::Kind::kCorruptionDropped) {
+        cut.kind = WalTail::Kind::kCorruptionDropped;  // the operator's cut, moved earlier
+        cut.reason += ", before " + report_->tail.reason;
+      }
+      report_->tail = std::move(cut);
+      last = group_first_sequence_ - 1;
+    }
+    report_->next_sequence = std::max(last, covered_) + 1;
+    return Status::Ok();
+  }
+
+ private:
+  Status Missing(uint64_t first) const {
+    return Status::Corruption("the log starts at record " + std::to_string(first) +
+                              " but the snapshot ends at " + std::to_string(covered_) +
+                              ": records in between are missing");
+  }
+
+  // Replays one record after the snapshot. false: it does not decode, and the log is cut
+  // before it (report_ says where; truncate_ only).
+  Result<bool> Apply(const WalRecord& record) {
+    const bool in_group = replayer_.pending_group_records() > 0;
+    Status status = Status::Ok();
+    if (truncate_ && in_group && record.type == kSortedSetPutType && !ContinuesGroup(record)) {
+      status = GroupReplays(group_parts_, record.payload);
+    }
+    if (status.ok()) status = replayer_.Apply(record.type, record.payload);
+    if (!status.ok()) return Undecodable(record, in_group, status);
+    if (replayer_.pending_group_records() == 0) {
+      group_parts_.clear();
+      return true;
+    }
+    if (!in_group) {
+      group_start_ = reader_.record_position();
+      group_first_sequence_ = record.sequence;
+    }
+    if (truncate_) group_parts_.push_back(record.payload);
+    return true;
+  }
+
+  // A record whose checksum is good but whose effect does not decode: corruption at its file
+  // and offset, or, with truncate_, the cut before it (before its group, if it is in one).
+  Result<bool> Undecodable(const WalRecord& record, bool in_group, const Status& why) {
+    const WalReader::Position at = reader_.record_position();
+    std::string reason = "record " + std::to_string(record.sequence) + ": " + why.message();
+    if (in_group) {
+      reason += " (in a group of records from record " + std::to_string(group_first_sequence_) +
+                ", offset " + std::to_string(group_start_.offset) + " of " +
+                reader_.segment_name(group_start_.segment_index) + ")";
+    }
+    if (!truncate_) {
+      return Status::Corruption("WAL " + JoinPath(dir_, reader_.segment_name(at.segment_index)) +
+                                " at offset " + std::to_string(at.offset) + ": " + reason);
+    }
+    report_->tail = reader_.CutBefore(in_group ? group_start_ : at, std::move(reason));
+    report_->tail.kind = WalTail::Kind::kCorruptionDropped;
+    const uint64_t first_dropped = in_group ? group_first_sequence_ : record.sequence;
+    report_->next_sequence = std::max(first_dropped - 1, covered_) + 1;
+    return false;
+  }
+
+  WalReader& reader_;
+  const std::string& dir_;
+  const uint64_t covered_;
+  const bool truncate_;
+  EffectReplayer replayer_;
+  RecoveryReport* const report_;
+  // The unfinished group, while there is one: its first record, and (truncate_ only) the
+  // payloads of its records so far.
+  WalReader::Position group_start_;
+  uint64_t group_first_sequence_ = 0;
+  std::vector<std::string> group_parts_;
+};
+
 }  // namespace
+
+Result<uint64_t> LoadNewestSnapshot(Env* env, const std::string& dir, Database* db,
+                                    RecoveryReport* report) {
+  CHECK(report != nullptr);
+  Result<std::vector<SnapshotFile>> snapshots = ListSnapshots(env, dir);
+  if (!snapshots.ok()) return snapshots.status();
+  if (snapshots->empty()) return uint64_t{0};
+  const SnapshotFile& newest = snapshots->front();
+  DatabaseLoader loader(db);
+  Result<SnapshotInfo> info = ReadSnapshot(env, newest.path, &loader);
+  if (!info.ok()) return Status::Corruption(info.status().message());  // whatever failed
+  report->snapshot_path = newest.path;
+  report->snapshot = *info;
+  return info->wal_sequence;
+}
+
+Status ReplayWal(Env* env, const std::string& dir, uint64_t covered, Database* db,
+                 RecoveryOptions options, RecoveryReport* report,
+                 const std::function<void(const WalRecord&)>& on_record) {
+  CHECK(report != nullptr);
+  WalReaderOptions reader_options;
+  reader_options.truncate_at_first_corruption = options.truncate_corrupt_wal;
+  Result<std::unique_ptr<WalReader>> reader = WalReader::Open(env, dir, reader_options);
+  if (!reader.ok()) return reader.status();
+  report->wal_segments = (*reader)->segment_count();
+  LogReplay replay(**reader, dir, covered, db, options.truncate_corrupt_wal, report);
+  return replay.Run(on_record);
+}
 
 Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
                                RecoveryOptions options) {
   if (Status status = env->CreateDir(dir); !status.ok()) return status;
   RecoveryReport report;
-
-  Result<std::vector<SnapshotFile>> snapshots = ListSnapshots(env, dir);
-  if (!snapshots.ok()) return snapshots.status();
-  uint64_t covered = 0;  // the snapshot holds every record <= covered
-  if (!snapshots->empty()) {
-    const SnapshotFile& newest = snapshots->front();
-    DatabaseLoader loader(db);
-    Result<SnapshotInfo> info = ReadSnapshot(env, newest.path, &loader);
-    if (!info.ok()) {
-      return Status::Corruption(info.status().message() +
-                                " (the newest snapshot is damaged; see podium-check)");
-    }
-    report.snapshot_path = newest.path;
-    report.snapshot = *info;
-    covered = info->wal_sequence;
+  Result<uint64_t> covered = LoadNewestSnapshot(env, dir, db, &report);
+  if (!covered.ok() && covered.status().code() == StatusCode::kCorruption) {
+    return Status::Corruption(covered.status().message() +
+                              " (the newest snapshot is damaged; see podium-check)");
   }
-
-  WalReaderOptions reader_options;
-  reader_options.truncate_at_first_corruption = options.truncate_corrupt_wal;
-  Result<std::unique_ptr<WalReader>> reader = WalReader::Open(env, dir, reader_options);
-  if (!reader.ok()) return reader.status();
-  EffectReplayer replayer(db);
-  WalRecord record;
-  bool first = true;
-  WalReader::Position group_start;  // of the unfinished group's first record, while there is one
-  uint64_t group_first_sequence = 0;
-  for (;;) {
-    Result<bool> next = (*reader)->Next(&record);
-    if (!next.ok()) return next.status();
-    if (!*next) break;
-    if (record.sequence <= covered) {
-      ++report.records_skipped;
-      first = false;
-      continue;
-    }
-    if (first && record.sequence > covered + 1) {
-      return Status::Corruption("the log starts at record " + std::to_string(record.sequence) +
-                                " but the snapshot ends at " + std::to_string(covered) +
-                                ": records in between are missing");
-    }
-    first = false;
-    const bool in_group = replayer.pending_group_records() > 0;
-    if (Status status = replayer.Apply(record.type, record.payload); !status.ok()) {
-      return Status::Corruption("WAL record " + std::to_string(record.sequence) + ": " +
-                                status.message());
-    }
-    if (!in_group && replayer.pending_group_records() > 0) {
-      group_start = (*reader)->record_position();
-      group_first_sequence = record.sequence;
-    }
-    ++report.records_replayed;
-  }
-  report.group_records_dropped = replayer.pending_group_records();
-  report.tail = (*reader)->tail();
-  uint64_t last = (*reader)->last_sequence();
-  if (report.group_records_dropped > 0) {
-    // A crash came between the records of one effect (its command was never acknowledged).
-    // They change nothing now, and must go: records logged after this start would otherwise
-    // land inside the unfinished group at the next recovery.
-    WalTail cut = (*reader)->CutBefore(group_start, "a group of records without its last one");
-    if (report.tail.kind == WalTail::Kind::kCorruptionDropped) {
-      cut.kind = WalTail::Kind::kCorruptionDropped;  // the operator's cut, moved earlier
-      cut.reason += ", before " + report.tail.reason;
-    }
-    report.tail = std::move(cut);
-    last = group_first_sequence - 1;
+  if (!covered.ok()) return covered.status();
+  if (Status status = ReplayWal(env, dir, *covered, db, options, &report); !status.ok()) {
+    return status;
   }
   // Cuts a torn tail, a dropped corruption or group, or the zeros of a reserve left by a crash
   // (so that only the segment being written ever has one).
   if (Status status = TruncateWal(env, dir, report.tail); !status.ok()) return status;
-  if (last <= covered) {
+  if (report.next_sequence == *covered + 1) {
     // Every record in the log is in the snapshot (or there is no log): start afresh at
     // covered + 1, which must not follow segments that end earlier.
     if (Status status = RemoveAllSegments(env, dir); !status.ok()) return status;
-    report.next_sequence = covered + 1;
-  } else {
-    report.next_sequence = last + 1;
   }
   return report;
 }

@@ -5,8 +5,17 @@
 // right). A torn last record (a crash mid-write) is cut off and reported; corruption anywhere
 // else stops recovery with an error naming the file and offset, unless the caller asked to
 // truncate there (podium-server --truncate_corrupt_wal), which drops everything after it and
-// reports how much. A damaged snapshot stops recovery too: the log segments it covered are gone,
-// so an older snapshot cannot stand in for it (podium-check says which file is bad).
+// reports how much. Corruption is whatever the WAL reader refuses (checksums, framing, the
+// sequence chain) and a record whose effect does not decode (EffectReplayer refuses it). A log
+// that does not continue the snapshot (its first record, or its first segment when it has no
+// record, is past S + 1) stops recovery too, with or without truncation: a cut cannot bring the
+// missing records back. A damaged snapshot stops recovery too: the log segments it covered are
+// gone, so an older snapshot cannot stand in for it (podium-check says which file is bad).
+// Recovery changes nothing in the directory before it knows it will succeed.
+//
+// LoadNewestSnapshot and ReplayWal are Recover's two reading steps, which change nothing on
+// disk: podium-check runs them on a scratch Database, so that it calls damage exactly what
+// would stop the server's start, and finds the cut --truncate_corrupt_wal would make.
 //
 // WriteSnapshot writes one snapshot of a live Database while writes continue: it asks the log
 // for its snapshot point S (every record <= S is queued; the log rolls to a new segment at
@@ -44,11 +53,30 @@ struct RecoveryReport {
   uint64_t group_records_dropped = 0;  // an unfinished multi-record effect at the end
   WalTail tail;                        // where the log was cut, if it was
   uint64_t next_sequence = 1;          // for the EffectLog
+  uint64_t wal_segments = 0;           // segments in the directory before any cut
 };
 
 // `db` must be empty. Creates `dir` if it does not exist.
 Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
                                RecoveryOptions options = {});
+
+// Loads the newest snapshot of `dir` into `db` (empty) and sets report->snapshot_path and
+// report->snapshot. Returns the sequence it holds every record up to (0: no snapshot);
+// Corruption naming the file if it cannot be read whole (`db` then holds part of it); or the
+// error of listing the directory.
+Result<uint64_t> LoadNewestSnapshot(Env* env, const std::string& dir, Database* db,
+                                    RecoveryReport* report);
+
+// Reads the log of `dir` and replays every record after `covered` into `db` (which holds the
+// snapshot of `covered`), as Recover does, changing nothing on disk. Sets report's record
+// counts, wal_segments, tail (the cut TruncateWal must make before the log goes on: a torn
+// tail, an unfinished group, a reserve's zeros, or, with truncate_corrupt_wal, the first
+// corruption) and next_sequence. An error is what stops a start: Corruption naming the file and
+// offset (or the missing records), or IoError. `on_record`, if set, sees every record read,
+// those at or before `covered` included.
+Status ReplayWal(Env* env, const std::string& dir, uint64_t covered, Database* db,
+                 RecoveryOptions options, RecoveryReport* report,
+                 const std::function<void(const WalRecord&)>& on_record = nullptr);
 
 struct SnapshotResult {
   std::string path;

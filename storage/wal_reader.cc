@@ -13,6 +13,16 @@ bool IsAllZero(std::string_view bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
 
+// The size of the intact record (docs/wal_format.md) that starts `bytes`, or 0 if none does.
+uint64_t IntactRecordBytes(std::string_view bytes) {
+  if (bytes.size() < kWalRecordHeaderBytes) return 0;
+  const WalRecordHeader header = DecodeWalRecordHeader(bytes);
+  if (!WalRecordHeaderProblem(header).empty()) return 0;
+  const uint64_t record_bytes = kWalRecordHeaderBytes + header.payload_bytes;
+  if (record_bytes > bytes.size()) return 0;
+  return WalRecordChecksumMatches(bytes.substr(0, record_bytes)) ? record_bytes : 0;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<WalReader>> WalReader::Open(Env* env, std::string dir,
@@ -220,11 +230,7 @@ bool WalReader::IntactRecordAfter(uint64_t offset) {
   torn_bytes_ = last_non_zero == std::string::npos ? 0 : last_non_zero + 1;
   const std::string_view bytes(rest);
   for (size_t start = 1; start + kWalRecordHeaderBytes <= bytes.size(); ++start) {
-    const WalRecordHeader header = DecodeWalRecordHeader(bytes.substr(start));
-    if (!WalRecordHeaderProblem(header).empty()) continue;
-    const uint64_t record_bytes = kWalRecordHeaderBytes + header.payload_bytes;
-    if (record_bytes > bytes.size() - start) continue;
-    if (WalRecordChecksumMatches(bytes.substr(start, record_bytes))) return true;
+    if (IntactRecordBytes(bytes.substr(start)) > 0) return true;
   }
   return false;
 }
@@ -236,13 +242,68 @@ WalTail WalReader::CutBefore(Position position, std::string reason) const {
   WalTail cut{WalTail::Kind::kTornWrite,
               at.name,
               position.offset,
-              at.size_bytes - position.offset,
+              0,
               segments_.size() - position.segment_index - 1,
               std::move(reason)};
-  for (size_t i = position.segment_index + 1; i < segments_.size(); ++i) {
-    cut.bytes_dropped += segments_[i].size_bytes;
+  for (size_t i = position.segment_index; i < segments_.size(); ++i) {
+    const Dropped dropped = MeasureDropped(i, i == position.segment_index ? position.offset : 0);
+    cut.bytes_dropped += dropped.bytes;
+    cut.records_dropped += dropped.records;
+    // The damaged record at the cut counts too (a cut inside a header is at no record).
+    if (i == position.segment_index && position.offset >= kWalSegmentHeaderBytes &&
+        !dropped.intact_at_cut && dropped.bytes > 0) {
+      ++cut.records_dropped;
+    }
   }
+  CHECK_LE(cut.bytes_dropped, TotalBytesFrom(position));
   return cut;
+}
+
+uint64_t WalReader::TotalBytesFrom(Position position) const {
+  uint64_t total = segments_[position.segment_index].size_bytes - position.offset;
+  for (size_t i = position.segment_index + 1; i < segments_.size(); ++i) {
+    total += segments_[i].size_bytes;
+  }
+  return total;
+}
+
+// Reads the segment from `offset` on and walks it for intact records, resuming after each one
+// and one byte further after anything else, from the first byte a record may start at.
+WalReader::Dropped WalReader::MeasureDropped(size_t index, uint64_t offset) const {
+  const Segment& at = segments_[index];
+  CHECK_LE(offset, at.size_bytes);
+  const Dropped whole{at.size_bytes - offset, 0, false};
+  if (at.size_bytes > kWalSegmentBytesMax) return whole;  // never read past the bound
+  Result<std::unique_ptr<RandomAccessFile>> file =
+      env_->NewRandomAccessFile(JoinPath(dir_, at.name));
+  if (!file.ok()) return whole;
+  std::string rest;
+  if (!(*file)->Read(offset, at.size_bytes - offset, &rest).ok() ||
+      rest.size() != at.size_bytes - offset) {
+    return whole;
+  }
+  const std::string_view bytes(rest);
+  const size_t last_non_zero = bytes.find_last_not_of('\0');
+  if (last_non_zero == std::string_view::npos) return Dropped{};
+  Dropped dropped;
+  size_t end = last_non_zero + 1;
+  // No record starts in the header, nor where every byte left is zero (its type would be 0).
+  const size_t records_from = offset < kWalSegmentHeaderBytes ? kWalSegmentHeaderBytes - offset : 0;
+  size_t start = records_from;
+  while (start <= last_non_zero) {
+    const uint64_t record_bytes = IntactRecordBytes(bytes.substr(start));
+    if (record_bytes == 0) {
+      ++start;
+      continue;
+    }
+    dropped.intact_at_cut |= start == 0;
+    ++dropped.records;
+    start += record_bytes;
+    end = std::max(end, start);
+  }
+  dropped.bytes = end;
+  CHECK_LE(dropped.bytes, bytes.size());
+  return dropped;
 }
 
 Status TruncateWal(Env* env, const std::string& dir, const WalTail& tail) {

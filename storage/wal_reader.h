@@ -12,7 +12,8 @@
 // the reader ended; recovery must do that before a WalWriter appends again.
 //
 // Memory: one record at a time (at most kWalRecordBytesMax), plus the rest of one segment when
-// it looks past a bad record for intact ones. The directory must not change while it is read.
+// it looks past a bad record for intact ones, or one segment at a time when it measures what a
+// cut drops. The directory must not change while it is read.
 // Thread-safety: none; one thread owns a reader.
 #pragma once
 
@@ -43,15 +44,22 @@ struct WalReaderOptions {
 // Where and why the log ended before the end of its files. A kClean tail names a file only when
 // the last segment ends in zeros (a writer's reserve left by a crash): `offset` is where they
 // start and `bytes_dropped` counts them; nothing is lost there.
+//
+// Otherwise bytes_dropped never counts the zeros of a writer's reserve: it runs from the cut to
+// the end of the last record or the last non-zero byte of that file, whichever is later, plus
+// the same measure of every later segment (a torn write has no intact record after the cut:
+// up to the file's last non-zero byte).
 struct WalTail {
   enum class Kind { kClean, kTornWrite, kCorruptionDropped };
   Kind kind = Kind::kClean;
   std::string file;               // segment file name (not path) of the cut
   uint64_t offset = 0;            // byte offset of the cut in that file
-  uint64_t bytes_dropped = 0;     // from the cut to the end of that file, plus later segments;
-                                  // for a torn write, up to the file's last non-zero byte
+  uint64_t bytes_dropped = 0;     // above
   uint64_t segments_dropped = 0;  // later segments dropped whole
   std::string reason;             // what failed at the cut
+  // Records a cut dropped (kCorruptionDropped, and CutBefore): the one at the cut, intact or
+  // not, and every intact record after it. 0 for a torn write (its record was never whole).
+  uint64_t records_dropped = 0;
 };
 
 class WalReader {
@@ -84,7 +92,13 @@ class WalReader {
     uint64_t offset = 0;
   };
   Position record_position() const { return record_position_; }
+  // Reads what the cut drops to count it (WalTail): the rest of the segment at `position` and
+  // every later segment, one at a time. A segment it cannot read counts whole, with no records.
   WalTail CutBefore(Position position, std::string reason) const;
+  // The file name (not path) of the segment a Position is in.
+  const std::string& segment_name(size_t segment_index) const {
+    return segments_.at(segment_index).name;
+  }
 
  private:
   struct Segment {
@@ -101,6 +115,16 @@ class WalReader {
   Result<bool> BadRecord(uint64_t offset, std::string reason);
   Result<bool> Stop(uint64_t offset, std::string reason);
   bool IntactRecordAfter(uint64_t offset);
+  // What a cut drops of segment `index` from `offset` on: WalTail's measure of its bytes, and
+  // its intact records; intact_at_cut: one starts at `offset`.
+  struct Dropped {
+    uint64_t bytes = 0;
+    uint64_t records = 0;
+    bool intact_at_cut = false;
+  };
+  Dropped MeasureDropped(size_t index, uint64_t offset) const;
+  // Every byte of the log from `position` on, zeros included: a bound on what a cut drops.
+  uint64_t TotalBytesFrom(Position position) const;
   bool InLastSegment() const { return segment_index_ + 1 == segments_.size(); }
   const Segment& segment() const { return segments_[segment_index_]; }
 

@@ -8,13 +8,21 @@
   and keeps what came before the damage; podium-check --repair --yes cuts the log, after which
   the directory checks sound;
 - a damaged snapshot is reported by podium-check (exit 1) and stops the start;
+- a log that does not continue the snapshot (records missing in between) stops the start, and
+  podium-check calls it damage;
+- a record whose checksum is good but whose effect does not decode stops the start naming the
+  segment and offset; podium-check names them too, --repair and --truncate_corrupt_wal cut there;
+- what a cut drops is reported in records and their bytes, not in the writer's reserve of zeros;
+- podium-check --repair refuses while a server holds the directory's LOCK;
 - a second server on the same data directory, or on the same port, refuses to start.
 """
 
+import ctypes
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import threading
@@ -24,6 +32,31 @@ from podium_fixture import (RawConnection, ServerProcess, free_port, main, resp_
                             server_path)
 
 RECORDS = 300
+SEGMENT_HEADER_BYTES = 18  # docs/wal_format.md, "Segment header"
+RECORD_HEADER_BYTES = 17   # docs/wal_format.md, "Record"
+
+
+def wal_records(path):
+    """(offset, bytes, sequence) of each record of a segment, up to its end or its zeros."""
+    with open(path, "rb") as segment:
+        data = segment.read()
+    records = []
+    offset = SEGMENT_HEADER_BYTES
+    while offset + RECORD_HEADER_BYTES <= len(data):
+        length, record_type, sequence = struct.unpack_from("<IBQ", data, offset + 4)
+        if record_type == 0:
+            break
+        records.append((offset, RECORD_HEADER_BYTES + length, sequence))
+        offset += RECORD_HEADER_BYTES + length
+    return records
+
+
+def wal_checksum(data):
+    """The low 32 bits of XXH3-64 (seed 0), as the server computes it (libxxhash)."""
+    xxhash = ctypes.CDLL("libxxhash.so.0")
+    xxhash.XXH3_64bits.restype = ctypes.c_uint64
+    xxhash.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    return xxhash.XXH3_64bits(data, len(data)) & 0xFFFFFFFF
 
 
 def check_path():
@@ -233,6 +266,132 @@ class RecoveryTest(unittest.TestCase):
         status, output = self.start_fails()
         self.assertNotEqual(status, 0, output)
         self.assertIn(snapshot, output)
+
+    def test_a_log_that_does_not_continue_the_snapshot_is_damage(self):
+        """150 records, SAVEs at 50 and 100, a SIGKILL; then the snapshot and every segment but
+        the last are lost. The log starts past the first record with nothing before it: the
+        server refuses, and podium-check must call it damage (not "sound")."""
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            for i in range(150):
+                self.assertEqual(resp_call(connection, "SET", f"k{i}", f"value-{i}"), "OK")
+                if i + 1 in (50, 100):
+                    self.assertEqual(resp_call(connection, "SAVE"), "OK")
+        self.kill()
+        segments = self.segments()
+        for name in os.listdir(self.data_dir):
+            if name.endswith(".snap") or (name.startswith("wal-") and name != segments[-1]):
+                os.remove(os.path.join(self.data_dir, name))
+        self.assertEqual(self.segments(), ["wal-00000000000000000101.log"])
+
+        status, server_output = self.start_fails()
+        self.assertNotEqual(status, 0, server_output)
+        self.assertIn("records in between are missing", server_output)
+        status, output = run_check(self.data_dir)
+        self.assertEqual(status, 1, output)
+        self.assertIn("DAMAGED", output)
+        self.assertIn("records in between are missing", output)
+        self.assertNotIn("sound", output.splitlines()[-1])
+        status, output = run_check(self.data_dir, "--repair", "--yes")
+        self.assertEqual(status, 1, output)  # a cut cannot bring missing records back
+        self.assertEqual(self.segments(), ["wal-00000000000000000101.log"])
+
+    def test_repair_refuses_while_a_server_holds_the_directory(self):
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            self.assertEqual(resp_call(connection, "SET", "k", "v"), "OK")
+        status, output = run_check(self.data_dir, "--repair", "--yes")
+        self.assertEqual(status, 1, output)
+        self.assertIn("in use by a podium-server", output)
+        status, output = run_check(self.data_dir)  # a plain check may run, and says so
+        self.assertEqual(status, 0, output)
+        self.assertIn("in use by a podium-server", output)
+        with RawConnection(self.server.port) as connection:
+            self.assertEqual(resp_call(connection, "GET", "k"), b"v")
+
+    def test_what_a_cut_drops_is_counted_in_records_not_in_the_reserve(self):
+        """A bad checksum 25 records before the end of a segment a killed server left its
+        reserve of zeros in: both podium-check --repair and --truncate_corrupt_wal report 25
+        records and their bytes, not the megabyte of zeros after them."""
+        self.write_records()
+        name = self.segments()[-1]
+        path = os.path.join(self.data_dir, name)
+        records = wal_records(path)
+        self.assertEqual(len(records), RECORDS)
+        self.assertGreater(os.path.getsize(path), self.records_end(path) + 4096,
+                           "a killed server leaves its reserve of zeros")
+        offset = records[-25][0]
+        dropped_bytes = sum(size for _, size, _ in records[-25:])
+        with open(path, "r+b") as segment:
+            segment.seek(offset + RECORD_HEADER_BYTES + 2)
+            byte = segment.read(1)
+            segment.seek(offset + RECORD_HEADER_BYTES + 2)
+            segment.write(bytes([byte[0] ^ 0x20]))
+        expected = f"25 records ({dropped_bytes} bytes)"
+
+        status, output = run_check(self.data_dir, "--repair")  # no terminal, no --yes
+        self.assertEqual(status, 1, output)
+        self.assertIn(f"offset {offset}", output)
+        self.assertIn(expected, output)
+
+        self.start("--truncate_corrupt_wal")
+        self.assertEqual(self.count_keys(), RECORDS - 25)
+        log = self.server.stderr_text()
+        self.assertIn(f"offset {offset}", log)
+        self.assertIn(expected, log)
+
+    def write_undecodable_record(self, index):
+        """Rewrites record `index` (a SET) so that its key's length is 0: the checksum is right,
+        the effect does not decode. Returns the segment's name, the record's offset and the bytes
+        of the records from it to the end."""
+        name = self.segments()[-1]
+        path = os.path.join(self.data_dir, name)
+        records = wal_records(path)
+        offset, size, sequence = records[index]
+        self.assertEqual(sequence, index + 1)
+        with open(path, "r+b") as segment:
+            segment.seek(offset)
+            record = bytearray(segment.read(size))
+            record[RECORD_HEADER_BYTES] = 0  # the key's varint length
+            struct.pack_into("<I", record, 0, wal_checksum(bytes(record[4:])))
+            segment.seek(offset)
+            segment.write(record)
+        return name, offset, sum(size for _, size, _ in records[index:])
+
+    def test_an_undecodable_record_is_damage_named_by_file_and_offset(self):
+        self.write_records()
+        name, offset, dropped_bytes = self.write_undecodable_record(150)
+        copy = os.path.join(self.root, "copy")
+        shutil.copytree(self.data_dir, copy)
+
+        status, output = self.start_fails()
+        self.assertNotEqual(status, 0, output)
+        self.assertIn(f"{name} at offset {offset}", output)
+        self.assertIn("record 151", output)
+        status, output = run_check(self.data_dir)
+        self.assertEqual(status, 1, output)
+        self.assertIn("DAMAGED", output)
+        self.assertIn(f"{name} at offset {offset}", output)
+        self.assertIn("record 151", output)
+
+        status, output = run_check(self.data_dir, "--repair", "--yes")
+        self.assertEqual(status, 0, output)
+        self.assertIn("repaired", output)
+        self.assertEqual(self.records_end(os.path.join(self.data_dir, name)), offset)
+        status, output = run_check(self.data_dir)
+        self.assertEqual(status, 0, output)
+        self.start()
+        self.assertEqual(self.count_keys(), 150)
+        self.kill()
+
+        # The same damage, cut by the server itself.
+        shutil.rmtree(self.data_dir)
+        os.rename(copy, self.data_dir)
+        self.start("--truncate_corrupt_wal")
+        self.assertEqual(self.count_keys(), 150)
+        log = self.server.stderr_text()
+        self.assertIn(f"offset {offset}", log)
+        self.assertIn(f"{RECORDS - 150} records ({dropped_bytes} bytes)", log)
 
 
 if __name__ == "__main__":

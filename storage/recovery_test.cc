@@ -1,0 +1,231 @@
+// Recover on logs damaged in the ways only recovery (not the WAL reader) can see: a log that
+// does not continue the snapshot, and a record whose checksum is good but whose effect does not
+// decode. Both stop the start naming the file and the offset and change nothing; an operator's
+// --truncate_corrupt_wal cuts an undecodable record like a bad checksum. What a cut drops is
+// counted in records and their bytes, never in the zeros of a writer's reserve.
+#include "storage/recovery.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "storage/effects.h"
+#include "storage/fault_injection_file.h"
+#include "storage/wal_format.h"
+#include "storage/wal_testing.h"
+#include "storage/wal_writer.h"
+
+namespace podium::storage {
+namespace {
+
+using testing::ReadLog;
+
+constexpr char kDir[] = "/data";
+constexpr uint8_t kStockSet = static_cast<uint8_t>(EffectType::kStockSet);
+constexpr uint8_t kStringPut = static_cast<uint8_t>(EffectType::kStringPut);
+constexpr uint8_t kSortedSetPut = static_cast<uint8_t>(EffectType::kSortedSetPut);
+constexpr uint64_t kReserveBytes = 1 << 20;  // what a killed writer leaves after its records
+
+std::string StockPayload(uint64_t product) {
+  std::string payload;
+  EncodeStockSet(product, static_cast<int64_t>(product * 10), &payload);
+  return payload;
+}
+
+// A string put whose key is empty: framed and checksummed like any record, refused by replay.
+std::string UndecodablePayload() {
+  std::string payload;
+  EncodeStringPut("k", "value", std::nullopt, &payload);
+  payload[0] = '\0';  // the key's length: 0 is out of 1..1024
+  return payload;
+}
+
+std::string PathOf(const std::string& file) { return JoinPath(kDir, file); }
+
+class RecoveryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(env_.CreateDir(kDir).ok()); }
+
+  // Appends records (type, payload) to a new segment at `first_sequence` and closes it.
+  void Write(uint64_t first_sequence, const std::vector<std::pair<uint8_t, std::string>>& records) {
+    Result<std::unique_ptr<WalWriter>> writer = WalWriter::Open(&env_, kDir, first_sequence);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    for (const auto& [type, payload] : records) {
+      ASSERT_TRUE((*writer)->Append(type, payload).ok());
+    }
+    ASSERT_TRUE((*writer)->Close().ok());
+  }
+
+  // Stock sets of products first..last, one record each.
+  static std::vector<std::pair<uint8_t, std::string>> StockRecords(uint64_t first, uint64_t last) {
+    std::vector<std::pair<uint8_t, std::string>> records;
+    for (uint64_t product = first; product <= last; ++product) {
+      records.emplace_back(kStockSet, StockPayload(product));
+    }
+    return records;
+  }
+
+  // The log's files and their bytes, to show that a refused start changed nothing.
+  std::map<std::string, std::string> Files() {
+    std::map<std::string, std::string> files;
+    const Result<std::vector<std::string>> names = env_.GetChildren(kDir);
+    CHECK(names.ok());
+    for (const std::string& name : *names) {
+      files[name] = env_.MutableContents(PathOf(name));
+    }
+    return files;
+  }
+
+  FaultInjectionEnv env_;
+};
+
+uint64_t RecordBytes(const std::string& payload) { return kWalRecordHeaderBytes + payload.size(); }
+
+TEST_F(RecoveryTest, ALogStartingPastTheFirstRecordWithoutASnapshotIsRefused) {
+  Write(101, StockRecords(101, 150));
+  const auto before = Files();
+  for (const bool truncate : {false, true}) {
+    Database db;
+    RecoveryOptions options;
+    options.truncate_corrupt_wal = truncate;
+    Result<RecoveryReport> report = Recover(&env_, kDir, &db, options);
+    ASSERT_FALSE(report.ok()) << "truncate " << truncate;
+    EXPECT_EQ(report.status().code(), StatusCode::kCorruption);
+    EXPECT_NE(report.status().message().find("records in between are missing"), std::string::npos)
+        << report.status().message();
+    EXPECT_EQ(Files(), before) << "a refused start changes nothing";
+  }
+}
+
+TEST_F(RecoveryTest, AnEmptySegmentPastTheFirstRecordWithoutASnapshotIsRefused) {
+  Write(101, {});
+  Database db;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db);
+  ASSERT_FALSE(report.ok()) << "next sequence " << report->next_sequence;
+  EXPECT_NE(report.status().message().find("records in between are missing"), std::string::npos)
+      << report.status().message();
+}
+
+TEST_F(RecoveryTest, UndecodableRecordStopsTheStartNamingFileAndOffset) {
+  auto records = StockRecords(1, 150);
+  records.emplace_back(kStringPut, UndecodablePayload());
+  for (const auto& record : StockRecords(152, 175)) records.push_back(record);
+  Write(1, records);
+  uint64_t offset = kWalSegmentHeaderBytes;
+  for (size_t i = 0; i < 150; ++i) offset += RecordBytes(records[i].second);
+  const auto before = Files();
+
+  Database db;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.status().code(), StatusCode::kCorruption);
+  const std::string& message = report.status().message();
+  EXPECT_NE(message.find(PathOf(WalSegmentFileName(1))), std::string::npos) << message;
+  EXPECT_NE(message.find("offset " + std::to_string(offset)), std::string::npos) << message;
+  EXPECT_NE(message.find("record 151"), std::string::npos) << message;
+  EXPECT_NE(message.find("bad string"), std::string::npos) << message;
+  EXPECT_EQ(Files(), before) << "a refused start changes nothing";
+}
+
+TEST_F(RecoveryTest, TruncateCorruptWalCutsAtAnUndecodableRecord) {
+  auto records = StockRecords(1, 150);
+  records.emplace_back(kStringPut, UndecodablePayload());
+  for (const auto& record : StockRecords(152, 175)) records.push_back(record);
+  Write(1, records);
+  const std::string name = WalSegmentFileName(1);
+  env_.MutableContents(PathOf(name)).append(kReserveBytes, '\0');  // a killed writer's reserve
+  uint64_t offset = kWalSegmentHeaderBytes;
+  for (size_t i = 0; i < 150; ++i) offset += RecordBytes(records[i].second);
+  uint64_t dropped_bytes = 0;
+  for (size_t i = 150; i < records.size(); ++i) dropped_bytes += RecordBytes(records[i].second);
+
+  Database db;
+  RecoveryOptions options;
+  options.truncate_corrupt_wal = true;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->records_replayed, 150u);
+  EXPECT_EQ(report->next_sequence, 151u);
+  EXPECT_EQ(report->tail.kind, WalTail::Kind::kCorruptionDropped);
+  EXPECT_EQ(report->tail.file, name);
+  EXPECT_EQ(report->tail.offset, offset);
+  EXPECT_NE(report->tail.reason.find("bad string"), std::string::npos) << report->tail.reason;
+  EXPECT_EQ(report->tail.records_dropped, 25u);
+  EXPECT_EQ(report->tail.bytes_dropped, dropped_bytes) << "the reserve's zeros are not data";
+  EXPECT_EQ(*db.stock().Get(150), 1500);
+  EXPECT_FALSE(db.stock().Get(152).ok()) << "nothing after the cut is applied";
+  EXPECT_EQ(env_.MutableContents(PathOf(name)).size(), offset);
+  const testing::ReadOutcome read = ReadLog(&env_, kDir);
+  EXPECT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(read.records.size(), 150u);
+}
+
+// A group whose last record does not decode: the cut goes before its first record, and none of
+// its records reaches the state (they would otherwise be gone from the log but not from memory).
+TEST_F(RecoveryTest, TruncateCorruptWalDropsAGroupWhoseLastRecordDoesNotDecode) {
+  auto records = StockRecords(1, 10);
+  std::string first_part;
+  EncodeSortedSetPutHeader("board", kSortedSetPutReplace | kSortedSetPutContinued, &first_part);
+  AppendPutMember(MemberKey::FromInteger(1), 1.0, &first_part);
+  std::string last_part;
+  EncodeSortedSetPutHeader("board", 0, &last_part);
+  AppendPutMember(MemberKey::FromInteger(2), 2.0, &last_part);
+  last_part.push_back('\x07');  // half a member: the payload does not parse
+  records.emplace_back(kSortedSetPut, first_part);
+  records.emplace_back(kSortedSetPut, last_part);
+  Write(1, records);
+  uint64_t group_offset = kWalSegmentHeaderBytes;
+  for (size_t i = 0; i < 10; ++i) group_offset += RecordBytes(records[i].second);
+
+  Database strict;
+  Result<RecoveryReport> refused = Recover(&env_, kDir, &strict);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("record 12"), std::string::npos)
+      << refused.status().message();
+
+  Database db;
+  RecoveryOptions options;
+  options.truncate_corrupt_wal = true;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->tail.kind, WalTail::Kind::kCorruptionDropped);
+  EXPECT_EQ(report->tail.offset, group_offset);
+  EXPECT_EQ(report->tail.records_dropped, 2u);
+  EXPECT_EQ(report->next_sequence, 11u);
+  EXPECT_FALSE(db.WithKey("board", [](Keyspace& keys) { return keys.Exists("board", 0); }))
+      << "no record of the dropped group is applied";
+  EXPECT_EQ(ReadLog(&env_, kDir).records.size(), 10u);
+}
+
+// A bad checksum with intact records after it, in a segment a killed writer left its reserve
+// in: --truncate_corrupt_wal drops the damaged record and the 24 after it, and says so in
+// records and their bytes, not in the megabyte of zeros after them.
+TEST_F(RecoveryTest, WhatACutDropsIsCountedWithoutTheReserve) {
+  const auto records = StockRecords(1, 175);
+  Write(1, records);
+  const std::string name = WalSegmentFileName(1);
+  std::string& contents = env_.MutableContents(PathOf(name));
+  contents.append(kReserveBytes, '\0');
+  uint64_t offset = kWalSegmentHeaderBytes;
+  for (size_t i = 0; i < 150; ++i) offset += RecordBytes(records[i].second);
+  uint64_t dropped_bytes = 0;
+  for (size_t i = 150; i < records.size(); ++i) dropped_bytes += RecordBytes(records[i].second);
+  contents[offset + kWalRecordHeaderBytes + 3] ^= 0x10;  // in record 151's payload
+
+  Database db;
+  RecoveryOptions options;
+  options.truncate_corrupt_wal = true;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->tail.kind, WalTail::Kind::kCorruptionDropped);
+  EXPECT_EQ(report->tail.offset, offset);
+  EXPECT_EQ(report->tail.records_dropped, 25u);
+  EXPECT_EQ(report->tail.bytes_dropped, dropped_bytes);
+  EXPECT_EQ(report->next_sequence, 151u);
+}
+
+}  // namespace
+}  // namespace podium::storage
