@@ -26,6 +26,7 @@
 #include "client/client.h"
 
 DEFINE_string(server, "127.0.0.1:7700", "host:port");
+DEFINE_string(server_pass, "", "password, if the server wants one");
 DEFINE_string(ns, "all", "ranking namespace");
 DEFINE_string(window, "", "the window whose build is watched (yyyyMMdd)");
 DEFINE_string(tag, "c", "event id prefix (ids must not repeat across runs)");
@@ -110,6 +111,7 @@ int main(int argc, char** argv) {
   podium::client::ClientOptions options;
   options.host = address->host;
   options.port = address->port;
+  options.password = FLAGS_server_pass;
   options.io_timeout_ms = 60'000;
 
   const auto interval = std::chrono::duration_cast<Clock::duration>(

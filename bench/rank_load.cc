@@ -20,6 +20,7 @@
 #include "protocol/rank_periods.h"
 
 DEFINE_string(server, "127.0.0.1:7700", "host:port");
+DEFINE_string(server_pass, "", "password, if the server wants one");
 DEFINE_string(ns, "all", "ranking namespace");
 DEFINE_string(first_day, "", "first day, YYYY-MM-DD");
 DEFINE_int32(days, 30, "days");
@@ -94,6 +95,7 @@ int main(int argc, char** argv) {
   podium::client::ClientOptions options;
   options.host = address->host;
   options.port = address->port;
+  options.password = FLAGS_server_pass;
   options.io_timeout_ms = 120'000;
   std::atomic<uint64_t> errors{0};
   std::atomic<bool> failed{false};

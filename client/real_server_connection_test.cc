@@ -439,8 +439,8 @@ TEST_P(RealServerAuthTest, UnauthenticatedCommandsAreRefusedUntilTheRightPasswor
   EXPECT_EQ(Call("STOCK.RESERVE", 1, 1), no_auth);
   EXPECT_EQ(Call("INFO"), no_auth);
 
-  EXPECT_EQ(Call("AUTH", "wrong"), Error(StatusCode::kErr, kBadPassword));
-  EXPECT_EQ(Call("AUTH", "other-user", kPassword), Error(StatusCode::kErr, kBadPassword));
+  EXPECT_EQ(Call("AUTH", "wrong"), Error(StatusCode::kWrongPass, kBadPassword));
+  EXPECT_EQ(Call("AUTH", "other-user", kPassword), Error(StatusCode::kWrongPass, kBadPassword));
   EXPECT_EQ(Call("GET", "k"), no_auth);  // still not authenticated
 
   EXPECT_EQ(Call("AUTH", kPassword), Ok());

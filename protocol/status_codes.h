@@ -25,6 +25,7 @@ enum class StatusCode : uint16_t {
   kLimit = 7,           // a named limit would be crossed; nothing changed
   kProtocol = 8,        // malformed request or handshake; the server closes the connection
   kBusy = 9,            // the server cannot take the request now (loading, shutting down)
+  kWrongPass = 10,      // AUTH with a wrong password (Redis 6+ answers WRONGPASS)
 };
 
 struct StatusCodeInfo {
@@ -35,7 +36,7 @@ struct StatusCodeInfo {
 };
 
 // Indexed by the code's number.
-inline constexpr std::array<StatusCodeInfo, 10> kStatusCodes = {{
+inline constexpr std::array<StatusCodeInfo, 11> kStatusCodes = {{
     {StatusCode::kOk, "OK", "", ""},
     {StatusCode::kErr, "ERR", "ERR", "ERR"},
     {StatusCode::kWrongType, "WRONGTYPE", "WRONGTYPE", "WRONGTYPE"},
@@ -46,6 +47,7 @@ inline constexpr std::array<StatusCodeInfo, 10> kStatusCodes = {{
     {StatusCode::kLimit, "LIMIT", "LIMIT", "LIMIT"},
     {StatusCode::kProtocol, "PROTOCOL", "ERR", "ERR Protocol error"},
     {StatusCode::kBusy, "BUSY", "BUSY", "BUSY"},
+    {StatusCode::kWrongPass, "WRONGPASS", "WRONGPASS", "WRONGPASS"},
 }};
 
 // The table's row for `code`, or nullptr for a number this version does not know (a client

@@ -16,6 +16,7 @@ TEST(ProtocolStatusCodeTest, NumbersAreTheContract) {
   EXPECT_EQ(static_cast<uint16_t>(StatusCode::kLimit), 7);
   EXPECT_EQ(static_cast<uint16_t>(StatusCode::kProtocol), 8);
   EXPECT_EQ(static_cast<uint16_t>(StatusCode::kBusy), 9);
+  EXPECT_EQ(static_cast<uint16_t>(StatusCode::kWrongPass), 10);
 }
 
 TEST(ProtocolStatusCodeTest, NamesAndRespCodes) {

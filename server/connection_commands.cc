@@ -1,16 +1,17 @@
 // The connection family: PING, AUTH, INFO, COMMAND, QUIT.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
 #include <string>
-
-#include <unistd.h>
+#include <vector>
 
 #include "server/arguments.h"
 #include "server/command_table.h"
-#include "server/persistence.h"
-#include "storage/database.h"
 #include "server/memory_stats.h"
+#include "server/persistence.h"
 #include "server/server_info.h"
+#include "storage/database.h"
 
 namespace podium::server {
 namespace {
@@ -48,23 +49,22 @@ void PingCommand(CommandContext& context) {
 }
 
 void AuthCommand(CommandContext& context) {
+  // Redis 7's order: the syntax first, then whether a password is set, then the password.
   const std::string& password = context.server.settings.requirepass;
+  if (context.argc() > 2) {
+    ReplySyntaxError(context);
+    return;
+  }
   if (password.empty()) {
     context.reply.Error(StatusCode::kErr,
                         "AUTH <password> called without any password configured for the default "
                         "user. Are you sure your configuration is correct?");
     return;
   }
-  if (context.argc() > 2) {
-    ReplySyntaxError(context);
-    return;
-  }
-  if (context.argc() == 2 && !ArgumentIs(context, 0, "default")) {
-    context.reply.Error(StatusCode::kErr, "invalid username-password pair or user is disabled.");
-    return;
-  }
-  if (!SecretEquals(BytesArgument(context, context.argc() - 1), password)) {
-    context.reply.Error(StatusCode::kErr, "invalid username-password pair or user is disabled.");
+  if ((context.argc() == 2 && !ArgumentIs(context, 0, "default")) ||
+      !SecretEquals(BytesArgument(context, context.argc() - 1), password)) {
+    context.reply.Error(StatusCode::kWrongPass,
+                        "invalid username-password pair or user is disabled.");
     return;
   }
   context.session.authenticated = true;
@@ -158,9 +158,16 @@ void AppendPersistenceSection(CommandContext& context, std::string* out) {
   out->append("\r\n");
 }
 
-void AppendInfoSections(CommandContext& context, std::string_view section, std::string* out) {
+// `sections`: the names asked for, lower case (Redis 7 takes several); none, "default", "all"
+// or "everything" ask for every section (Podium has few enough for INFO to show them all).
+void AppendInfoSections(CommandContext& context, const std::vector<std::string>& sections,
+                        std::string* out) {
   const auto wants = [&](std::string_view name) {
-    return section.empty() || section == "all" || section == "everything" || section == name;
+    return sections.empty() ||
+           std::any_of(sections.begin(), sections.end(), [&](const std::string& section) {
+             return section == name || section == "default" || section == "all" ||
+                    section == "everything";
+           });
   };
   ServerInfo& server = context.server;
   if (wants("server")) {
@@ -235,9 +242,12 @@ void AppendInfoSections(CommandContext& context, std::string_view section, std::
 }
 
 void InfoCommand(CommandContext& context) {
-  const std::string section = context.argc() > 0 ? LowerCase(BytesArgument(context, 0)) : "";
+  std::vector<std::string> sections;
+  for (size_t i = 0; i < context.argc(); ++i) {
+    sections.push_back(LowerCase(BytesArgument(context, i)));
+  }
   std::string text;
-  AppendInfoSections(context, section, &text);
+  AppendInfoSections(context, sections, &text);
   context.reply.Bytes(text);
 }
 

@@ -534,7 +534,10 @@ class RequirePassTest(unittest.TestCase):
                 self.assertEqual(fx.resp_call(connection, "PING"), "PONG")
                 reply = fx.resp_call(connection, "AUTH", "wrong")
                 self.assertIsInstance(reply, fx.RespError)
-                self.assertTrue(reply.startswith("ERR "), reply)
+                self.assertEqual(reply, "WRONGPASS invalid username-password pair or user is "
+                                        "disabled.")
+                reply = fx.resp_call(connection, "AUTH", "a", "b", "c")
+                self.assertEqual(reply, "ERR syntax error")
                 self.assertTrue(fx.resp_call(connection, "GET", "k").startswith("NOAUTH"))
                 self.assertEqual(fx.resp_call(connection, "AUTH", "secret"), "OK")
                 self.assertIsNone(fx.resp_call(connection, "GET", "k"))
@@ -578,7 +581,7 @@ class RequirePassTest(unittest.TestCase):
             with fx.BinaryClient(port) as client:
                 client.handshake()
                 client.connection.send(fx.encode_request(1, "AUTH", [b"wrong"]) + big)
-                self.assertEqual(client.read_reply().status, fx.STATUS_ERR)
+                self.assertEqual(client.read_reply().status, fx.STATUS_WRONGPASS)
                 self.assertTrue(client.connection.wait_closed(CLOSE_DEADLINE_S),
                                 "a big frame after a failed AUTH closes the connection")
                 reply, _ = fx.decode_reply(client.connection.buffer)
@@ -591,9 +594,10 @@ class RequirePassTest(unittest.TestCase):
 
             with self.assertRaises(redis.AuthenticationError):
                 redis.Redis(host="127.0.0.1", port=port, socket_timeout=5).get("k")
-            # redis-py 4.3 knows no error code for a wrong password; Podium answers ERR.
+            # Podium answers WRONGPASS, as Redis 6+ does; redis-py 4.3 maps no class to it.
             wrong = redis.Redis(host="127.0.0.1", port=port, password="wrong", socket_timeout=5)
-            with self.assertRaises((redis.AuthenticationError, redis.ResponseError)):
+            with self.assertRaisesRegex((redis.AuthenticationError, redis.ResponseError),
+                                        "^WRONGPASS invalid username-password pair"):
                 wrong.get("k")
             good = redis.Redis(host="127.0.0.1", port=port, password="secret", socket_timeout=5)
             self.assertEqual(good.get("k"), b"v" * 10_000)

@@ -249,6 +249,13 @@ class InfoTest(unittest.TestCase):
             section = info("clients")
             self.assertIn("connected_clients", section)
             self.assertNotIn("used_memory", section, "INFO <section> gives that section only")
+            # Several sections at once, and "default", as Redis 7 takes them.
+            sections = info("server", "CLIENTS")
+            self.assertIn("uptime_in_seconds", sections)
+            self.assertIn("connected_clients", sections)
+            self.assertNotIn("used_memory", sections)
+            self.assertIn("used_memory", info("default"))
+            self.assertIn("keys_string", info("default"))
             for other in others:
                 other.close()
             fx.wait_until(lambda: info()["connected_clients"] == "2", 5.0,
