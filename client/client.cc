@@ -99,9 +99,10 @@ Status Client::Handshake() {
       // closes (docs/protocol.md, "Handshake").
       const size_t end = input.find("\r\n");
       if (end != std::string_view::npos || input.size() > kRefusalLineBytesMax) {
-        return Status::Error(ErrorCode::kConnectFailed,
-                             "the server refused the connection: " +
-                                 std::string(input.substr(1, std::min(end, kRefusalLineBytesMax) - 1)));
+        return Status::Error(
+            ErrorCode::kConnectFailed,
+            "the server refused the connection: " +
+                std::string(input.substr(1, std::min(end, kRefusalLineBytesMax) - 1)));
       }
     }
     const protocol::DecodeResult result = protocol::DecodeServerHello(input, &answer);
