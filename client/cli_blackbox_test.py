@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """podium-cli against the real podium-server: one-shot commands in both protocols, --raw,
-piped stdin, and a connection failure. Usage: cli_blackbox_test.py PODIUM_CLI PODIUM_SERVER
+piped stdin, the interactive prompt on a terminal (a pty) with its history, and a connection
+failure. Usage: cli_blackbox_test.py PODIUM_CLI PODIUM_SERVER
 
 Starts the server on a free port with a temporary data directory, waits for it by polling a
 connect (with a deadline, no fixed sleep), and stops it with SIGTERM.
 """
 import os
+import pty
+import select
 import signal
 import socket
 import subprocess
@@ -93,6 +96,57 @@ def check(cli, port):
     return c.failures
 
 
+def run_on_pty(cli, port, home, keys):
+    """podium-cli on a pseudo-terminal (so it prompts) with `keys` typed ahead (ending with
+    QUIT); its output and exit code."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        env = dict(os.environ, HOME=home, TERM="dumb")
+        os.execve(cli, [cli, "--server", f"127.0.0.1:{port}"], env)
+    os.write(fd, keys.encode())
+    output = b""
+    deadline = time.monotonic() + COMMAND_TIMEOUT_S
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return output.decode("utf-8", "replace"), os.waitstatus_to_exitcode(status)
+
+
+def check_interactive(cli, port):
+    """The prompt, replies printed as redis-cli prints them, and the history: kept in
+    $HOME/.podium_cli_history, so that the next session's up-arrow brings the last command."""
+    failures = 0
+    with tempfile.TemporaryDirectory(prefix="podium_cli_home_") as home:
+        first, code = run_on_pty(cli, port, home, "SET greeting hi\rGET greeting\rQUIT\r")
+        prompt = f"127.0.0.1:{port}> "
+        if code != 0 or prompt not in first or "OK" not in first or '"hi"' not in first:
+            failures += 1
+            print(f"FAIL interactive session: exit {code}, output {first!r}")
+        history_path = os.path.join(home, ".podium_cli_history")
+        history = open(history_path).read() if os.path.exists(history_path) else ""
+        if "SET greeting hi" not in history or "GET greeting" not in history:
+            failures += 1
+            print(f"FAIL history file: {history!r}")
+        # Up arrow twice (past QUIT), then Enter: a command of the session before.
+        second, code = run_on_pty(cli, port, home, "\x1b[A\x1b[A\rQUIT\r")
+        if code != 0 or '"hi"' not in second:
+            failures += 1
+            print(f"FAIL history recall: exit {code}, output {second!r}")
+    if not failures:
+        print("ok   interactive prompt, history kept and recalled")
+    return failures
+
+
 def main():
     cli, server_binary = sys.argv[1], sys.argv[2]
     port = free_port()
@@ -104,7 +158,7 @@ def main():
         failures = 1  # until check() says otherwise
         try:
             wait_until_listening(server, port)
-            failures = check(cli, port)
+            failures = check(cli, port) + check_interactive(cli, port)
         finally:
             server.send_signal(signal.SIGTERM)
             try:

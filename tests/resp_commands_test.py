@@ -10,6 +10,7 @@ against docs/protocol.md directly.
 """
 
 import os
+import signal
 import sys
 import threading
 import unittest
@@ -277,7 +278,40 @@ class InfoTest(unittest.TestCase):
             raw.close()
 
 
+class ShutdownTest(unittest.TestCase):
+    def test_sigint_shuts_down_cleanly_after_a_snapshot(self):
+        # SIGINT (Ctrl-C) as SIGTERM: the last clients served, a snapshot, exit status 0.
+        server = fx.ServerProcess().start()
+        try:
+            client = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=10)
+            self.assertTrue(client.set("kept", "v"))
+            client.close()
+            server.process.send_signal(signal.SIGINT)
+            self.assertEqual(server.process.wait(timeout=fx.SERVER_STOP_TIMEOUT_S), 0)
+            log = server.stderr_text()
+            self.assertIn("signal 2: shutting down", log)
+            self.assertRegex(log, r"snapshot \S+: \d+ bytes")
+            self.assertIn("bye", log)
+        finally:
+            server.kill()
+            server.cleanup()
+
+
 class RecordCommandsTest(CommandTestCase):
+    def test_key_and_member_size_limits_over_the_wire(self):
+        # Podium's own bounds (docs/protocol.md, "Limits"): Redis has none to compare with.
+        key = "k" * 1024
+        self.assertEqual(self.podium_raw.execute_command("SET", key, "v"), b"OK")
+        self.assertEqual(self.podium_raw.execute_command("GET", key), b"v")
+        for args in (("SET", key + "k", "v"), ("GET", key + "k"), ("SET", "", "v"),
+                     ("ZADD", key + "k", "1", "m")):
+            with self.assertRaisesRegex(redis.ResponseError, "^LIMIT key must be 1 to 1024 bytes$"):
+                self.podium_raw.execute_command(*args)
+        self.assertEqual(self.podium_raw.execute_command("ZADD", "limits:z", "1", "m" * 1024), 1)
+        with self.assertRaisesRegex(redis.ResponseError, "^LIMIT member is longer than 1024 bytes$"):
+            self.podium_raw.execute_command("ZADD", "limits:z", "1", "m" * 1025)
+        self.assertEqual(self.podium_raw.execute_command("ZCARD", "limits:z"), 1)  # unchanged
+
     def test_get_set_del_exists(self):
         self.assert_same_as_redis([
             ("GET", "r:missing"),
