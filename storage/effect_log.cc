@@ -160,14 +160,16 @@ uint64_t EffectLog::MarkSnapshotPoint() {
   return sequence;
 }
 
+void EffectLog::WaitForRolls() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const uint64_t rolls = rolls_queued_;
+  sync_done_.wait(lock, [&] { return rolls_done_ >= rolls; });
+}
+
 Result<uint64_t> EffectLog::RemoveSegmentsThrough(uint64_t sequence) {
-  {
-    // The roll of the snapshot point must be done: until the next segment exists, the one
-    // holding the point is the last, which is never removed.
-    std::unique_lock<std::mutex> lock(mutex_);
-    const uint64_t rolls = rolls_queued_;
-    sync_done_.wait(lock, [&] { return rolls_done_ >= rolls; });
-  }
+  // The roll of the snapshot point must be done: until the next segment exists, the one
+  // holding the point is the last, which is never removed.
+  WaitForRolls();
   Result<std::vector<std::string>> names = env_->GetChildren(dir_);
   if (!names.ok()) return names.status();
   std::vector<std::pair<uint64_t, std::string>> segments;

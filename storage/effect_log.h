@@ -89,9 +89,10 @@ class EffectLog {
   // For a snapshot: returns the last sequence queued so far, S, and has the WAL thread start a
   // new segment at S + 1, so that once the snapshot of S is safe every older segment can go.
   uint64_t MarkSnapshotPoint();
+  // Waits until the WAL thread has done the roll of every MarkSnapshotPoint so far.
+  void WaitForRolls();
   // Removes every segment whose records are all <= sequence (never the one being written).
-  // Waits first until the WAL thread has done the rolls of every MarkSnapshotPoint so far.
-  // Returns the bytes removed.
+  // Waits first for the rolls (WaitForRolls). Returns the bytes removed.
   Result<uint64_t> RemoveSegmentsThrough(uint64_t sequence);
   EffectLogStats stats() const;
 
