@@ -135,6 +135,7 @@ uint64_t EffectLog::AppendGroup(uint8_t type, const std::vector<std::string>& pa
   std::unique_lock<std::mutex> lock(mutex_);
   CHECK(!stopping_) << "Append after Close";
   WaitForRoom(lock, bytes);
+  queue_.reserve(queue_.size() + bytes);  // a big group (a union's destination): one copy
   for (const std::string& payload : payloads) AppendLocked(type, payload);
   const uint64_t sequence = next_sequence_ - 1;
   last_sequence_.store(sequence, std::memory_order_release);
