@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "client/client_options.h"
@@ -71,6 +72,19 @@ class RealServer {
 // score is a float64 over binary and its shortest round-trip text as a RESP bulk string; an
 // error value holds the message over binary and the whole line ("SOLDOUT 3") over RESP.
 protocol::ReplyValue ExpectedScore(ClientProtocol protocol, double score);
+// Short names for the replies both protocols deliver alike.
+inline protocol::ReplyValue Ok() { return protocol::ReplyValue::SimpleString("OK"); }
+inline protocol::ReplyValue Int(int64_t value) { return protocol::ReplyValue::Int64(value); }
+inline protocol::ReplyValue Bytes(std::string_view bytes) {
+  return protocol::ReplyValue::Bytes(bytes);
+}
+inline protocol::ReplyValue Array(std::vector<protocol::ReplyValue> elements) {
+  return protocol::ReplyValue::Array(std::move(elements));
+}
+// "Binary" or "Resp": the suffix of a parameterized test's name.
+inline std::string ProtocolSuffix(ClientProtocol protocol) {
+  return protocol == ClientProtocol::kBinary ? "Binary" : "Resp";
+}
 protocol::ReplyValue ExpectedError(ClientProtocol protocol, protocol::StatusCode status,
                                    std::string_view message);
 

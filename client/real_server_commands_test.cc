@@ -25,8 +25,12 @@ namespace {
 
 using protocol::ReplyValue;
 using protocol::StatusCode;
+using testing::Array;
+using testing::Bytes;
 using testing::ExpectedError;
 using testing::ExpectedScore;
+using testing::Int;
+using testing::Ok;
 using testing::RealServer;
 
 using Clock = std::chrono::steady_clock;
@@ -34,13 +38,7 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kWrongType = "Operation against a key holding the wrong kind of value";
 constexpr std::string_view kNotInteger = "value is not an integer or out of range";
 
-ReplyValue Ok() { return ReplyValue::SimpleString("OK"); }
-ReplyValue Int(int64_t value) { return ReplyValue::Int64(value); }
-ReplyValue Bytes(std::string_view bytes) { return ReplyValue::Bytes(bytes); }
 ReplyValue Nil() { return ReplyValue::Nil(); }
-ReplyValue Array(std::vector<ReplyValue> elements) {
-  return ReplyValue::Array(std::move(elements));
-}
 
 ReplyValue Members(const std::vector<std::string_view>& members) {
   std::vector<ReplyValue> elements;
@@ -49,7 +47,7 @@ ReplyValue Members(const std::vector<std::string_view>& members) {
 }
 
 std::string ProtocolName(const ::testing::TestParamInfo<ClientProtocol>& info) {
-  return info.param == ClientProtocol::kBinary ? "Binary" : "Resp";
+  return testing::ProtocolSuffix(info.param);
 }
 
 class RealServerCommandsTest : public ::testing::TestWithParam<ClientProtocol> {

@@ -26,8 +26,12 @@ namespace {
 using protocol::Opcode;
 using protocol::ReplyValue;
 using protocol::StatusCode;
+using testing::Array;
+using testing::Bytes;
 using testing::ExpectedError;
 using testing::ExpectedScore;
+using testing::Int;
+using testing::Ok;
 using testing::RealServer;
 
 using Clock = std::chrono::steady_clock;
@@ -35,15 +39,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::string_view kPassword = "s3cret pass";
 constexpr std::string_view kBadPassword = "invalid username-password pair or user is disabled.";
 
-ReplyValue Ok() { return ReplyValue::SimpleString("OK"); }
-ReplyValue Int(int64_t value) { return ReplyValue::Int64(value); }
-ReplyValue Bytes(std::string_view bytes) { return ReplyValue::Bytes(bytes); }
-ReplyValue Array(std::vector<ReplyValue> elements) {
-  return ReplyValue::Array(std::move(elements));
-}
-
 std::string ProtocolName(const ::testing::TestParamInfo<ClientProtocol>& info) {
-  return info.param == ClientProtocol::kBinary ? "Binary" : "Resp";
+  return testing::ProtocolSuffix(info.param);
 }
 
 // INFO's "field:value" lines as a map, and its "# Section" headers in order.

@@ -68,6 +68,13 @@ class RecoveryTest : public ::testing::Test {
     return records;
   }
 
+  // Recover with --truncate_corrupt_wal.
+  Result<RecoveryReport> RecoverTruncating(Database* db) {
+    RecoveryOptions options;
+    options.truncate_corrupt_wal = true;
+    return Recover(&env_, kDir, db, options);
+  }
+
   // The log's files and their bytes, to show that a refused start changed nothing.
   std::map<std::string, std::string> Files() {
     std::map<std::string, std::string> files;
@@ -143,9 +150,7 @@ TEST_F(RecoveryTest, TruncateCorruptWalCutsAtAnUndecodableRecord) {
   for (size_t i = 150; i < records.size(); ++i) dropped_bytes += RecordBytes(records[i].second);
 
   Database db;
-  RecoveryOptions options;
-  options.truncate_corrupt_wal = true;
-  Result<RecoveryReport> report = Recover(&env_, kDir, &db, options);
+  Result<RecoveryReport> report = RecoverTruncating(&db);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->records_replayed, 150u);
   EXPECT_EQ(report->next_sequence, 151u);
@@ -187,9 +192,7 @@ TEST_F(RecoveryTest, TruncateCorruptWalDropsAGroupWhoseLastRecordDoesNotDecode) 
       << refused.status().message();
 
   Database db;
-  RecoveryOptions options;
-  options.truncate_corrupt_wal = true;
-  Result<RecoveryReport> report = Recover(&env_, kDir, &db, options);
+  Result<RecoveryReport> report = RecoverTruncating(&db);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->tail.kind, WalTail::Kind::kCorruptionDropped);
   EXPECT_EQ(report->tail.offset, group_offset);
@@ -216,9 +219,7 @@ TEST_F(RecoveryTest, WhatACutDropsIsCountedWithoutTheReserve) {
   contents[offset + kWalRecordHeaderBytes + 3] ^= 0x10;  // in record 151's payload
 
   Database db;
-  RecoveryOptions options;
-  options.truncate_corrupt_wal = true;
-  Result<RecoveryReport> report = Recover(&env_, kDir, &db, options);
+  Result<RecoveryReport> report = RecoverTruncating(&db);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EXPECT_EQ(report->tail.kind, WalTail::Kind::kCorruptionDropped);
   EXPECT_EQ(report->tail.offset, offset);
