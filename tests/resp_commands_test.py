@@ -770,6 +770,12 @@ class SortedSetCommandsTest(CommandTestCase):
             self.assertTrue(low <= score <= high, (member, before[member], score, after[member]))
             moved += before[member] != after[member]
         self.assertGreater(moved, 100)
+        # A small union over that big destination: the old set is freed off the event loop.
+        self.podium.zadd("{live}small", {"a": 1, "b": 2, "c": 3})
+        self.assertEqual(
+            self.podium.execute_command("ZUNIONSTORE", "{live}dst", "1", "{live}small"), 3)
+        self.assertEqual(self.podium.zrange("{live}dst", 0, -1, withscores=True),
+                         [(b"a", 1.0), (b"b", 2.0), (b"c", 3.0)])
 
     def test_wrongtype(self):
         self.assert_same_as_redis([
