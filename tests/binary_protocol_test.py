@@ -537,7 +537,7 @@ class ProtocolDocExamplesTest(unittest.TestCase):
                     re.findall(r"^\| (\d+) \| ([A-Z_]+) \| ", text, re.M)}
         for name, code in statuses.items():
             self.assertEqual(getattr(fx, "STATUS_" + name), code, name)
-        self.assertEqual(len(statuses), 10)
+        self.assertEqual(len(statuses), 11)
 
     def test_hex_examples(self):
         examples = doc_hex_examples()
