@@ -46,7 +46,9 @@ class Database {
   static constexpr size_t kShardCount = 64;
   static constexpr size_t kStockStripeCount = 64;
 
-  explicit Database(RankingOptions ranking_options = {}) : rankings_(ranking_options) {}
+  explicit Database(RankingOptions ranking_options = {}) : rankings_(ranking_options) {
+    for (Shard& shard : shards_) shard.keyspace.set_lazy_free(&lazy_free_);
+  }
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
@@ -59,6 +61,8 @@ class Database {
   // The write-ahead log effects go to, or null when the server runs without persistence. Set
   // before the event loops start and not changed while they run.
   EffectLog* log() const { return log_; }
+  // Where the shards' big dropped sorted sets are freed (lazy_free.h).
+  LazyFree& lazy_free() { return lazy_free_; }
   void set_log(EffectLog* log) {
     log_ = log;
     rankings_.set_log(log);
@@ -221,6 +225,7 @@ class Database {
   static inline thread_local ShardBatch* current_batch_ = nullptr;
 
   EffectLog* log_ = nullptr;
+  LazyFree lazy_free_;  // before the shards: it outlives them
   std::array<StockStripe, kStockStripeCount> stock_stripes_;
   StockTable stock_;
   OrderBook orders_{this};

@@ -37,6 +37,10 @@ Keyspace::SortedSetMap::iterator Keyspace::FindLiveSortedSet(std::string_view ke
 
 void Keyspace::EraseSortedSet(SortedSetMap::iterator it) {
   sorted_set_expiry_.Clear(it->first);
+  if (lazy_free_ != nullptr && it->second != nullptr) {  // ReplaceSortedSet took it already
+    it->second->DropWatches();                           // under the lock; it is freed without it
+    lazy_free_->Free(std::move(it->second));
+  }
   sorted_sets_.erase(it);
 }
 
@@ -175,7 +179,12 @@ bool Keyspace::Persist(std::string_view key, int64_t now_ms) {
 size_t Keyspace::SweepExpired(int64_t now_ms, size_t max_keys) {
   size_t removed = strings_.SweepExpired(now_ms, max_keys);
   removed += sorted_set_expiry_.PopDue(now_ms, max_keys, [this](std::string_view key) {
-    sorted_sets_.erase(sorted_sets_.find(key));
+    auto it = sorted_sets_.find(key);
+    if (lazy_free_ != nullptr) {
+      it->second->DropWatches();
+      lazy_free_->Free(std::move(it->second));
+    }
+    sorted_sets_.erase(it);
   });
   return removed;
 }

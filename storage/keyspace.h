@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "storage/expiry_index.h"
+#include "storage/lazy_free.h"
 #include "storage/record_store.h"
 #include "storage/sorted_set.h"
 #include "storage/status.h"
@@ -111,6 +112,10 @@ class Keyspace {
   // The deadline of a live key (nullopt: none, or no such key), for logging a command's effect.
   std::optional<int64_t> Deadline(std::string_view key, int64_t now_ms);
 
+  // Big sorted sets this keyspace drops go to `lazy_free` (null: freed at once). It must
+  // outlive the keyspace's last change.
+  void set_lazy_free(LazyFree* lazy_free) { lazy_free_ = lazy_free; }
+
   size_t string_count() const { return strings_.size(); }
   size_t sorted_set_count() const { return sorted_sets_.size(); }
   // Keys of either type with a TTL (expired ones not yet removed included).
@@ -131,6 +136,7 @@ class Keyspace {
   void EraseSortedSet(SortedSetMap::iterator it);
 
   RecordStore strings_;
+  LazyFree* lazy_free_ = nullptr;
   SortedSetMap sorted_sets_;
   ExpiryIndex sorted_set_expiry_;
 };
