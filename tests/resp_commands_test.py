@@ -733,6 +733,7 @@ class SortedSetCommandsTest(CommandTestCase):
         stop = threading.Event()
         writes_during_union = []
         union_running = threading.Event()
+        first_write = threading.Event()
 
         def writer():
             client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=10)
@@ -743,6 +744,7 @@ class SortedSetCommandsTest(CommandTestCase):
                     f"down{(n * 7919 * 2) % members}"
                 step = 1_000_000 if n % 3 == 0 else 1
                 client.zincrby("{live}src", step if member.startswith("up") else -step, member)
+                first_write.set()
                 if union_running.is_set():
                     writes_during_union.append(n)
             client.close()
@@ -750,9 +752,7 @@ class SortedSetCommandsTest(CommandTestCase):
         thread = threading.Thread(target=writer)
         thread.start()
         try:
-            fx.wait_until(lambda: self.podium.zscore("{live}src", "up1") != 1.0 or
-                          self.podium.zscore("{live}src", "down0") != 0.0, 5.0,
-                          "the writer's first increments")
+            self.assertTrue(first_write.wait(30.0), "the writer's first increment")
             union_running.set()
             size = self.podium.execute_command("ZUNIONSTORE", "{live}dst", "1", "{live}src")
             union_running.clear()
