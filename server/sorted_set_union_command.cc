@@ -4,15 +4,16 @@
 // out of other clients' way (docs/protocol.md states the bound):
 //  - Sources of kUnionInlineEntriesMax entries or fewer in all: on the event loop, each source
 //    copied in one hold of its shard's lock, the union built, the destination swapped in. Well
-//    under a millisecond. A big old destination is freed on a worker before the reply.
+//    under a millisecond.
 //  - Bigger: the event loop only checks the sources' types; a worker thread does the rest while
 //    the connection waits and every other client goes on. It copies each source
 //    kUnionSliceEntries entries per hold of the source's shard lock (a SortedSetCopy, exact as
 //    of its last slice); merges the copies with no lock held; then swaps the new set in under
 //    the destination's lock and logs it there (so that its records and any other write to the
-//    destination are logged in the order they were applied), and frees the old destination
-//    after letting go. An event loop that needs a key of one of those shards meanwhile waits at
-//    most one slice, or the swap and the log append of the new set's records.
+//    destination are logged in the order they were applied). An event loop that needs a key of
+//    one of those shards meanwhile waits at most one slice, or the swap and the log append of
+//    the new set's records.
+// Either way a big old destination is freed by the database's LazyFree, not where it is swapped.
 // So the union is exact per source, as of that source's last slice, but not atomic across
 // sources: a writer may change one source after it was copied and before another was.
 #include "server/sorted_set_union_command.h"
@@ -151,20 +152,19 @@ bool ReadUnionRequest(CommandContext& context, UnionRequest* request) {
   return ReadUnionOptions(context, end, request);
 }
 
-// Swaps `set` in at `destination` and logs it, under the destination's lock. Returns the set
-// the key held before (null if none), to be freed after the lock is released.
-std::unique_ptr<SortedSet> StoreUnion(storage::Database& db, const std::string& destination,
-                                      std::unique_ptr<SortedSet> set,
-                                      const std::vector<std::string>& records, int64_t now_ms) {
-  return db.WithKey(destination, [&](storage::Keyspace& keys) {
+// Swaps `set` in at `destination` and logs it, under the destination's lock. A big old
+// destination goes to the database's LazyFree.
+void StoreUnion(storage::Database& db, const std::string& destination,
+                std::unique_ptr<SortedSet> set, const std::vector<std::string>& records,
+                int64_t now_ms) {
+  db.WithKey(destination, [&](storage::Keyspace& keys) {
     const bool empty = set->size() == 0;
-    std::unique_ptr<SortedSet> old = keys.ReplaceSortedSet(destination, std::move(set), now_ms);
+    keys.ReplaceSortedSet(destination, std::move(set), now_ms);
     if (empty) {
       storage::LogKeyDelete(db.log(), destination);
     } else {
       storage::LogSortedSetRecords(db.log(), records);
     }
-    return old;
   });
 }
 
@@ -192,7 +192,6 @@ struct BigUnion {
     if (db->log() != nullptr && size > 0) {
       records = storage::EncodeSortedSetStore(destination, *union_set);
     }
-    // The old destination is freed here, after the lock is released.
     StoreUnion(*db, destination, std::move(union_set), records, now_ms);
   }
 };
@@ -254,16 +253,7 @@ void ZUnionStoreCommand(CommandContext& context) {
   if (context.db.log() != nullptr && size > 0) {
     records = storage::EncodeSortedSetStore(destination, *union_set);
   }
-  std::unique_ptr<SortedSet> old =
-      StoreUnion(context.db, destination, std::move(union_set), records, context.now_ms);
-  if (old != nullptr && old->size() > kUnionInlineEntriesMax) {
-    // A small union over a big destination: the old set is freed on a worker, not here.
-    auto doomed = std::make_shared<std::unique_ptr<SortedSet>>(std::move(old));
-    context.deferred = std::make_unique<DeferredCommand>(DeferredCommand{
-        [doomed] { doomed->reset(); },
-        [size](CommandContext& done) { done.reply.Integer(static_cast<int64_t>(size)); }});
-    return;
-  }
+  StoreUnion(context.db, destination, std::move(union_set), records, context.now_ms);
   context.reply.Integer(static_cast<int64_t>(size));
 }
 

@@ -89,21 +89,13 @@ void Keyspace::DropIfEmpty(std::string_view key) {
   if (it != sorted_sets_.end() && it->second->size() == 0) EraseSortedSet(it);
 }
 
-std::unique_ptr<SortedSet> Keyspace::ReplaceSortedSet(std::string_view key,
-                                                      std::unique_ptr<SortedSet> set,
-                                                      int64_t now_ms) {
+void Keyspace::ReplaceSortedSet(std::string_view key, std::unique_ptr<SortedSet> set,
+                                int64_t now_ms) {
   strings_.Delete(key, now_ms);
-  std::unique_ptr<SortedSet> old;
-  if (auto it = sorted_sets_.find(key); it != sorted_sets_.end()) {
-    old = std::move(it->second);
-    old->DropWatches();  // under the lock; it may be freed without it
-    EraseSortedSet(it);
-  }
-  if (set->size() > 0) {
-    CHECK(!key.empty() && key.size() <= kKeySizeBytesMax);
-    sorted_sets_.emplace(std::string(key), std::move(set));
-  }
-  return old;
+  if (auto it = sorted_sets_.find(key); it != sorted_sets_.end()) EraseSortedSet(it);
+  if (set->size() == 0) return;
+  CHECK(!key.empty() && key.size() <= kKeySizeBytesMax);
+  sorted_sets_.emplace(std::string(key), std::move(set));
 }
 
 Status Keyspace::RestoreString(std::string_view key, std::string_view value,

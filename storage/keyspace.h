@@ -51,11 +51,8 @@ class Keyspace {
   // Call after removing members: an empty set's key goes away.
   void DropIfEmpty(std::string_view key);
   // Replaces the key's value (any type, TTL cleared) with `set`; an empty set deletes the key.
-  // Returns the sorted set the key held, if any, for the caller to free where a big one stalls
-  // nobody (its watches already told it is gone).
-  [[nodiscard]] std::unique_ptr<SortedSet> ReplaceSortedSet(std::string_view key,
-                                                            std::unique_ptr<SortedSet> set,
-                                                            int64_t now_ms);
+  // A big sorted set replaced goes to the lazy free (set_lazy_free).
+  void ReplaceSortedSet(std::string_view key, std::unique_ptr<SortedSet> set, int64_t now_ms);
 
   // Any type.
   bool Delete(std::string_view key, int64_t now_ms);
