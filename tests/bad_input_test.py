@@ -474,9 +474,14 @@ class ClientLimitFlagsTest(unittest.TestCase):
                 self.assertTrue(big.buffer.startswith(b"-ERR Protocol error"), big.buffer[:80])
             self.assertEqual(fx.resp_call(good, "EXISTS", "big"), 0)
 
+            def connected(count):
+                return fx.parse_info(fx.resp_call(good, "INFO", "clients")).get(
+                    "connected_clients") == str(count)
+            fx.wait_until(lambda: connected(1), 10.0, "the closed connection to be counted out")
             hog = socket.create_connection(("127.0.0.1", server.port))
             hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)
             hog.settimeout(0.2)
+            fx.wait_until(lambda: connected(2), 10.0, "the server to count the hog")
             request = fx.resp_encode("GET", "small") * 200  # 12 MB of replies, none read
             started = time.monotonic()
             try:
@@ -487,8 +492,7 @@ class ClientLimitFlagsTest(unittest.TestCase):
             # client is served throughout.
             def hog_closed():
                 self.assertEqual(fx.resp_call(good, "PING"), "PONG")
-                return fx.parse_info(fx.resp_call(good, "INFO", "clients")).get(
-                    "connected_clients") == "1"
+                return connected(1)
             fx.wait_until(hog_closed, 10.0, "the hog to be disconnected")
             self.assertGreaterEqual(time.monotonic() - started, 1.0)
             hog.close()
