@@ -155,15 +155,14 @@ bool ReadUnionRequest(CommandContext& context, UnionRequest* request) {
 // Swaps `set` in at `destination` and logs it, under the destination's lock. A big old
 // destination goes to the database's LazyFree.
 void StoreUnion(storage::Database& db, const std::string& destination,
-                std::unique_ptr<SortedSet> set, const std::vector<std::string>& records,
-                int64_t now_ms) {
+                std::unique_ptr<SortedSet> set, std::vector<std::string> records, int64_t now_ms) {
   db.WithKey(destination, [&](storage::Keyspace& keys) {
     const bool empty = set->size() == 0;
     keys.ReplaceSortedSet(destination, std::move(set), now_ms);
     if (empty) {
       storage::LogKeyDelete(db.log(), destination);
     } else {
-      storage::LogSortedSetRecords(db.log(), records);
+      storage::LogSortedSetRecords(db.log(), std::move(records));
     }
   });
 }
@@ -192,7 +191,7 @@ struct BigUnion {
     if (db->log() != nullptr && size > 0) {
       records = storage::EncodeSortedSetStore(destination, *union_set);
     }
-    StoreUnion(*db, destination, std::move(union_set), records, now_ms);
+    StoreUnion(*db, destination, std::move(union_set), std::move(records), now_ms);
   }
 };
 
@@ -253,7 +252,7 @@ void ZUnionStoreCommand(CommandContext& context) {
   if (context.db.log() != nullptr && size > 0) {
     records = storage::EncodeSortedSetStore(destination, *union_set);
   }
-  StoreUnion(context.db, destination, std::move(union_set), records, context.now_ms);
+  StoreUnion(context.db, destination, std::move(union_set), std::move(records), context.now_ms);
   context.reply.Integer(static_cast<int64_t>(size));
 }
 

@@ -13,7 +13,10 @@
 namespace podium::storage {
 namespace {
 
-constexpr uint8_t kRollMarker = 0;  // a queue entry that is not a record
+// Queue entries that are not records (record types are kWalRecordTypeMin..kWalRecordTypeMax).
+constexpr uint8_t kRollMarker = 0;
+constexpr uint8_t kGroupMarker = 255;
+static_assert(kRollMarker < kWalRecordTypeMin && kGroupMarker > kWalRecordTypeMax);
 constexpr size_t kQueueEntryHeaderBytes = 5;
 constexpr auto kEverySecondInterval = std::chrono::seconds(1);
 // fsync everysec / no: how often the WAL thread writes what is queued, and the queue size that
@@ -93,19 +96,25 @@ uint64_t EffectLog::CountWalBytes() const {
 
 void EffectLog::WaitForRoom(std::unique_lock<std::mutex>& lock, size_t bytes) {
   room_ready_.wait(lock, [&] {
-    return queue_.empty() || queue_.size() + bytes <= options_.queue_bytes_max || stopping_;
+    const size_t queued = QueuedBytesLocked();
+    return queued == 0 || queued + bytes <= options_.queue_bytes_max || stopping_;
   });
 }
 
-void EffectLog::AppendLocked(uint8_t type, std::string_view payload) {
+void EffectLog::NotifyLocked(size_t bytes) {
   // With fsync always the WAL thread sleeps only on an empty queue and must start at once.
   // Otherwise it wakes by itself every kWalBatchInterval, and is woken early only for a big
   // queue: one wake-up per record would cost a futex call on both sides of every write.
-  if (options_.fsync == FsyncPolicy::kAlways ? queue_.empty()
-                                             : queue_.size() < kWalWakeBytes &&
-                                                   queue_.size() + payload.size() >= kWalWakeBytes) {
+  const size_t queued = QueuedBytesLocked();
+  if (options_.fsync == FsyncPolicy::kAlways
+          ? queued == 0
+          : queued < kWalWakeBytes && queued + bytes >= kWalWakeBytes) {
     work_ready_.notify_one();
   }
+}
+
+void EffectLog::AppendLocked(uint8_t type, std::string_view payload) {
+  NotifyLocked(payload.size());
   queue_.push_back(static_cast<char>(type));
   AppendU32(&queue_, static_cast<uint32_t>(payload.size()));
   queue_.append(payload);
@@ -121,25 +130,31 @@ uint64_t EffectLog::Append(uint8_t type, std::string_view payload) {
   AppendLocked(type, payload);
   const uint64_t sequence = next_sequence_ - 1;
   last_sequence_.store(sequence, std::memory_order_release);
-  queued_bytes_.store(queue_.size(), std::memory_order_relaxed);
+  queued_bytes_.store(QueuedBytesLocked(), std::memory_order_relaxed);
   return sequence;
 }
 
-uint64_t EffectLog::AppendGroup(uint8_t type, const std::vector<std::string>& payloads) {
+uint64_t EffectLog::AppendGroup(uint8_t type, std::vector<std::string> payloads) {
   CHECK(IsWalRecordType(type));
   size_t bytes = 0;
   for (const std::string& payload : payloads) {
     CHECK_LE(payload.size(), kWalRecordPayloadBytesMax);
-    bytes += kQueueEntryHeaderBytes + payload.size();
+    bytes += payload.size();
   }
   std::unique_lock<std::mutex> lock(mutex_);
   CHECK(!stopping_) << "Append after Close";
-  WaitForRoom(lock, bytes);
-  queue_.reserve(queue_.size() + bytes);  // a big group (a union's destination): one copy
-  for (const std::string& payload : payloads) AppendLocked(type, payload);
+  if (!payloads.empty()) {
+    WaitForRoom(lock, bytes);
+    NotifyLocked(bytes);
+    queue_.push_back(static_cast<char>(kGroupMarker));
+    AppendU32(&queue_, 0);
+    next_sequence_ += payloads.size();
+    group_bytes_ += bytes;
+    groups_.push_back({type, std::move(payloads)});
+  }
   const uint64_t sequence = next_sequence_ - 1;
   last_sequence_.store(sequence, std::memory_order_release);
-  queued_bytes_.store(queue_.size(), std::memory_order_relaxed);
+  queued_bytes_.store(QueuedBytesLocked(), std::memory_order_relaxed);
   return sequence;
 }
 
@@ -227,12 +242,22 @@ void EffectLog::Die(const Status& status) {
   std::abort();  // LOG(FATAL) does not return; this tells the compiler so
 }
 
-size_t EffectLog::WriteBatch(const std::string& batch, size_t* rolls) {
+size_t EffectLog::WriteBatch(const std::string& batch, const std::vector<QueuedGroup>& groups,
+                             size_t* rolls) {
   const uint64_t appended_before = writer_->bytes_appended();
   size_t offset = 0;
+  size_t next_group = 0;
   uint64_t bytes = 0;
   size_t records = 0;
   *rolls = 0;
+  const auto write = [&](uint8_t type, std::string_view payload) {
+    const uint64_t expected = writer_->next_sequence();
+    Result<uint64_t> sequence = writer_->Append(type, payload);
+    if (!sequence.ok()) Die(sequence.status());
+    CHECK_EQ(*sequence, expected);
+    ++records;
+    bytes += kWalRecordHeaderBytes + payload.size();
+  };
   while (offset < batch.size()) {
     const uint8_t type = static_cast<uint8_t>(batch[offset]);
     const uint32_t length = LoadU32(batch.data() + offset + 1);
@@ -241,15 +266,15 @@ size_t EffectLog::WriteBatch(const std::string& batch, size_t* rolls) {
     if (type == kRollMarker) {
       if (Status status = writer_->Roll(); !status.ok()) Die(status);
       ++*rolls;
-      continue;
+    } else if (type == kGroupMarker) {
+      CHECK_LT(next_group, groups.size());
+      const QueuedGroup& group = groups[next_group++];
+      for (const std::string& record : group.payloads) write(group.type, record);
+    } else {
+      write(type, payload);
     }
-    const uint64_t expected = writer_->next_sequence();
-    Result<uint64_t> sequence = writer_->Append(type, payload);
-    if (!sequence.ok()) Die(sequence.status());
-    CHECK_EQ(*sequence, expected);
-    ++records;
-    bytes += kWalRecordHeaderBytes + length;
   }
+  CHECK_EQ(next_group, groups.size());
   if (Status status = writer_->Flush(); !status.ok()) Die(status);
   bytes_written_.fetch_add(bytes, std::memory_order_relaxed);
   // Records and the headers of segments started on the way.
@@ -269,6 +294,7 @@ void EffectLog::SpinForWork() const {
 
 void EffectLog::Run() {
   std::string batch;
+  std::vector<QueuedGroup> groups;
   auto last_sync = std::chrono::steady_clock::now();
   size_t last_batch_records = 0;
   for (;;) {
@@ -290,14 +316,17 @@ void EffectLog::Run() {
         });
       }
       batch.swap(queue_);
+      groups.swap(groups_);
+      group_bytes_ = 0;
       queued_bytes_.store(0, std::memory_order_relaxed);
       sync_wanted = sync_requested_ > durable_sequence();
       stop = stopping_;
     }
     room_ready_.notify_all();
     size_t rolls = 0;
-    last_batch_records = WriteBatch(batch, &rolls);
+    last_batch_records = WriteBatch(batch, groups, &rolls);
     batch.clear();
+    groups.clear();  // a big group's memory goes back here, on the WAL thread
     if (batch.capacity() > options_.queue_bytes_max) std::string().swap(batch);
 
     const auto now = std::chrono::steady_clock::now();

@@ -76,8 +76,10 @@ class EffectLog {
   // Queues one record of `type` and returns its sequence.
   uint64_t Append(uint8_t type, std::string_view payload);
   // Queues records of one type with consecutive sequences, nothing between them; returns the
-  // last sequence.
-  uint64_t AppendGroup(uint8_t type, const std::vector<std::string>& payloads);
+  // last sequence. Takes the payloads as they are: the WAL thread writes them from there, so a
+  // big group (a union's destination, tens of megabytes) costs its caller no copy while it
+  // holds the key's lock.
+  uint64_t AppendGroup(uint8_t type, std::vector<std::string> payloads);
 
   uint64_t last_sequence() const { return last_sequence_.load(std::memory_order_acquire); }
   uint64_t durable_sequence() const { return durable_sequence_.load(std::memory_order_acquire); }
@@ -103,11 +105,20 @@ class EffectLog {
   EffectLog(Env* env, std::string dir, EffectLogOptions options,
             std::unique_ptr<WalWriter> writer, uint64_t next_sequence);
 
+  struct QueuedGroup {
+    uint8_t type;
+    std::vector<std::string> payloads;
+  };
+
+  size_t QueuedBytesLocked() const { return queue_.size() + group_bytes_; }
+  // Wakes the WAL thread if an entry of `bytes` is due to (see AppendLocked).
+  void NotifyLocked(size_t bytes);
   void AppendLocked(uint8_t type, std::string_view payload);
   void WaitForRoom(std::unique_lock<std::mutex>& lock, size_t bytes);
   void Run();
   // Returns the records written; *rolls, the segment rolls done.
-  size_t WriteBatch(const std::string& batch, size_t* rolls);
+  size_t WriteBatch(const std::string& batch, const std::vector<QueuedGroup>& groups,
+                    size_t* rolls);
   // Polls for queued records for a short while (fsync always under load).
   void SpinForWork() const;
   [[noreturn]] void Die(const Status& status);
@@ -122,8 +133,12 @@ class EffectLog {
   std::condition_variable work_ready_;   // WAL thread: queue non-empty, sync asked, stop
   std::condition_variable room_ready_;   // appenders: the queue shrank
   std::condition_variable sync_done_;    // Sync() and RemoveSegmentsThrough() callers
-  // Queued entries: type u8, payload length u32, payload. Type 0 marks a segment roll.
+  // Queued entries: type u8, payload length u32, payload. Two types are not records: a roll
+  // marker starts a new segment, and a group marker (no payload) stands for the next of
+  // groups_, in order.
   std::string queue_;
+  std::vector<QueuedGroup> groups_;
+  size_t group_bytes_ = 0;        // the payload bytes of groups_
   uint64_t next_sequence_;        // guarded by mutex_
   uint64_t sync_requested_ = 0;   // a Sync() wants everything through this sequence durable
   uint64_t rolls_queued_ = 0;     // MarkSnapshotPoint calls

@@ -177,5 +177,65 @@ TEST(EffectLogTest, IdleSnapshotPointRemovesTheSegmentsItCovers) {
   }
 }
 
+// AppendGroup hands its payloads to the WAL thread as they are (no copy into the queue). What
+// must hold: a group's records get consecutive sequences with nothing between them, in the
+// log's order among the single appends of other threads, with the group's type, under every
+// policy and across segment rolls.
+TEST(EffectLogTest, GroupsStayWholeAndInOrder) {
+  constexpr int kThreads = 3;
+  constexpr int kAppendsPerThread = 300;
+  constexpr uint8_t kSingleType = kWalRecordTypeMin;
+  constexpr uint8_t kGroupType = kWalRecordTypeMin + 1;
+  for (FsyncPolicy policy : {FsyncPolicy::kAlways, FsyncPolicy::kEverySecond, FsyncPolicy::kNo}) {
+    SCOPED_TRACE(std::string(FsyncPolicyName(policy)));
+    FaultInjectionEnv env;
+    ASSERT_TRUE(env.CreateDir(kDir).ok());
+    EffectLogOptions options;
+    options.fsync = policy;
+    options.writer.segment_bytes_max = kSegmentBytes;
+    Result<std::unique_ptr<EffectLog>> opened = EffectLog::Open(&env, kDir, 1, options);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    std::unique_ptr<EffectLog> log = std::move(opened).value();
+
+    std::mutex expected_mutex;
+    std::map<uint64_t, WalRecord> expected;  // by sequence
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kAppendsPerThread; ++i) {
+          const int id = t * 100'000 + i;
+          const size_t group_size = static_cast<size_t>(i % 4);  // 0: a single append
+          std::vector<std::string> payloads;
+          for (size_t k = 0; k < std::max<size_t>(group_size, 1); ++k) {
+            payloads.push_back(testing::PayloadFor(id * 10 + static_cast<int>(k), 30 + k * 50));
+          }
+          const std::vector<std::string> sent = payloads;
+          const uint64_t last = group_size == 0 ? log->Append(kSingleType, payloads[0])
+                                                : log->AppendGroup(kGroupType, std::move(payloads));
+          std::lock_guard<std::mutex> lock(expected_mutex);
+          for (size_t k = 0; k < sent.size(); ++k) {
+            const uint64_t sequence = last - sent.size() + 1 + k;
+            const uint8_t type = group_size == 0 ? kSingleType : kGroupType;
+            ASSERT_TRUE(expected.emplace(sequence, WalRecord{type, sequence, sent[k]}).second)
+                << "sequence " << sequence << " given twice";
+          }
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(log->AppendGroup(kGroupType, {}), log->last_sequence()) << "an empty group";
+    ASSERT_TRUE(log->Close().ok());
+
+    const testing::ReadOutcome outcome = testing::ReadLog(&env, kDir);
+    ASSERT_TRUE(outcome.status.ok()) << outcome.status.ToString();
+    ASSERT_EQ(outcome.records.size(), expected.size());
+    ASSERT_EQ(expected.rbegin()->first, expected.size()) << "a sequence was skipped";
+    for (const WalRecord& record : outcome.records) {
+      ASSERT_EQ(record, expected.at(record.sequence)) << "sequence " << record.sequence;
+    }
+    EXPECT_GT(env.GetChildren(kDir)->size(), 2u) << "the groups should cross segment rolls";
+  }
+}
+
 }  // namespace
 }  // namespace podium::storage

@@ -203,9 +203,9 @@ std::vector<std::string> EncodeSortedSetStore(std::string_view key, const Sorted
   return records.Finish();
 }
 
-void LogSortedSetRecords(EffectLog* log, const std::vector<std::string>& records) {
+void LogSortedSetRecords(EffectLog* log, std::vector<std::string> records) {
   if (log == nullptr || records.empty()) return;
-  log->AppendGroup(static_cast<uint8_t>(EffectType::kSortedSetPut), records);
+  log->AppendGroup(static_cast<uint8_t>(EffectType::kSortedSetPut), std::move(records));
 }
 
 void LogSortedSetRemove(EffectLog* log, std::string_view key, std::span<const MemberKey> members) {

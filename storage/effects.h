@@ -83,7 +83,7 @@ void LogSortedSetPut(EffectLog* log, std::string_view key, bool replace,
 // The whole of `set` as the new value of key (ZUNIONSTORE's destination): encoded first (off
 // the event loop, for a big set), logged as one group later. `set` must not be empty.
 std::vector<std::string> EncodeSortedSetStore(std::string_view key, const SortedSet& set);
-void LogSortedSetRecords(EffectLog* log, const std::vector<std::string>& records);
+void LogSortedSetRecords(EffectLog* log, std::vector<std::string> records);
 void LogSortedSetRemove(EffectLog* log, std::string_view key, std::span<const MemberKey> members);
 
 // Applies logged effects to a Database in log order. A kSortedSetPut group (records flagged
