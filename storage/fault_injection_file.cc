@@ -1,6 +1,7 @@
 #include "storage/fault_injection_file.h"
 
 #include <algorithm>
+#include <set>
 
 namespace podium::storage {
 namespace {
@@ -126,6 +127,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenWritable(const std:
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
   std::shared_ptr<FileState>& state = files_[path];
+  // A new file's name is live at once, durable at its directory's next SyncDir.
   if (state == nullptr) state = std::make_shared<FileState>();
   if (truncate) {
     state->contents.clear();
@@ -174,6 +176,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  CHECK_EQ(ParentDir(from), ParentDir(to)) << "a rename across directories is not modelled";
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
   auto it = files_.find(from);
@@ -211,30 +214,36 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
   ++device_.sync_calls;
-  for (auto& [path, state] : files_) {
-    if (ParentDir(path) == dir) state->entry_durable = true;
+  // The directory's durable names become its live ones: its creations, removals and renames
+  // since the last SyncDir are on disk now.
+  std::erase_if(durable_files_, [&](const auto& entry) { return ParentDir(entry.first) == dir; });
+  for (const auto& [path, state] : files_) {
+    if (ParentDir(path) == dir) durable_files_[path] = state;
   }
   return Status::Ok();
 }
 
-void FaultInjectionEnv::SimulateCrash(const CrashPolicy& policy) {
+void FaultInjectionEnv::SimulateCrash(const CrashPolicy& policy, const RemovalPolicy& removals) {
   ++device_.generation;
   device_.operations_left.reset();
-  for (auto it = files_.begin(); it != files_.end();) {
-    FileState& state = *it->second;
-    if (!state.entry_durable) {
-      it = files_.erase(it);
-      continue;
-    }
+  if (removals) {
+    std::erase_if(durable_files_, [&](const auto& entry) {
+      return files_.count(entry.first) == 0 && removals(entry.first);
+    });
+  }
+  files_ = durable_files_;
+  std::set<const FileState*> files_seen;  // no hard links: a file has one name
+  for (auto& [path, state_pointer] : files_) {
+    CHECK(files_seen.insert(state_pointer.get()).second) << "a second name for a file: " << path;
+    FileState& state = *state_pointer;
     CHECK_LE(state.synced_bytes, state.contents.size());
     const uint64_t unsynced = state.contents.size() - state.synced_bytes;
     UnsyncedSurvival survival;
-    if (unsynced > 0 && policy) survival = policy(it->first, unsynced);
-    CHECK_LE(survival.bytes_kept + survival.zero_bytes, unsynced) << it->first;
+    if (unsynced > 0 && policy) survival = policy(path, unsynced);
+    CHECK_LE(survival.bytes_kept + survival.zero_bytes, unsynced) << path;
     state.contents.resize(state.synced_bytes + survival.bytes_kept);
     state.contents.append(survival.zero_bytes, '\0');
     state.synced_bytes = state.contents.size();
-    ++it;
   }
 }
 
