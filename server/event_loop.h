@@ -13,6 +13,7 @@
 
 #include <uv.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -20,8 +21,8 @@
 #include <unordered_set>
 #include <vector>
 
-#include "storage/database.h"
 #include "server/server_info.h"
+#include "storage/database.h"
 
 namespace podium::server {
 
@@ -61,8 +62,11 @@ class EventLoop {
   // costs microseconds, while the commands of the round's connections still share one lock
   // (Redis likewise writes a round's replies before it sleeps). Call once per round.
   void FlushAtRoundEnd(Connection* connection) { flush_queue_.push_back(connection); }
-  // Any thread (the WAL thread, after an fsync): wakes the loop to release waiting replies.
-  void NotifyDurable();
+  // Any thread (the WAL thread, after an fsync that made `durable` the durable sequence):
+  // wakes the loop to release waiting replies, unless none of its connections waits for
+  // `durable` or less. Each wake-up is a context switch, which costs tens of microseconds in
+  // a VM (docs/benchmarks.md); an fsync whose records all came from other loops needs none.
+  void NotifyDurable(uint64_t durable);
   static int64_t NowMs();  // Unix milliseconds
 
  private:
@@ -94,6 +98,10 @@ class EventLoop {
   uv_check_t io_done_;
   uv_prepare_t before_poll_;
   std::vector<Connection*> durable_waiters_;
+  // For NotifyDurable: at most the smallest hold_sequence() among durable_waiters_ (UINT64_MAX:
+  // none). It may be below the true smallest (a hold that grew while it waited), which costs
+  // a wake-up, never a missed one.
+  std::atomic<uint64_t> durable_wanted_{UINT64_MAX};
   std::vector<Connection*> flush_queue_;  // FlushAtRoundEnd, in the order they asked
   std::vector<Connection*> flushing_;     // the queue being flushed (OnIoDone)
   std::thread thread_;

@@ -56,9 +56,8 @@ void LogRecovery(const std::string& dir, const storage::RecoveryReport& report, 
 
 }  // namespace
 
-storage::Result<std::unique_ptr<Persistence>> Persistence::Open(PersistenceSettings settings,
-                                                                storage::Database* db,
-                                                                std::function<void()> on_durable) {
+storage::Result<std::unique_ptr<Persistence>> Persistence::Open(
+    PersistenceSettings settings, storage::Database* db, std::function<void(uint64_t)> on_durable) {
   std::unique_ptr<Persistence> persistence(new Persistence(std::move(settings), db));
   if (storage::Status locked = persistence->LockDirectory(); !locked.ok()) return locked;
   const auto start = std::chrono::steady_clock::now();
@@ -75,9 +74,7 @@ storage::Result<std::unique_ptr<Persistence>> Persistence::Open(PersistenceSetti
 
   storage::EffectLogOptions log_options;
   log_options.fsync = persistence->settings_.fsync;
-  log_options.on_durable = [on_durable = std::move(on_durable)](uint64_t) {
-    if (on_durable) on_durable();
-  };
+  log_options.on_durable = std::move(on_durable);
   storage::Result<std::unique_ptr<storage::EffectLog>> log = storage::EffectLog::Open(
       &persistence->env_, persistence->settings_.dir, report->next_sequence, std::move(log_options));
   if (!log.ok()) return log.status();

@@ -49,11 +49,11 @@ struct SnapshotStats {
 class Persistence {
  public:
   // Locks settings.dir (another process holding it is an error), recovers `db` (which must be
-  // empty) from it and opens the log; on_durable runs on the WAL thread after each fsync. The
-  // error names what failed and where.
-  static storage::Result<std::unique_ptr<Persistence>> Open(PersistenceSettings settings,
-                                                            storage::Database* db,
-                                                            std::function<void()> on_durable);
+  // empty) from it and opens the log; on_durable runs on the WAL thread after each fsync, with
+  // the new durable sequence. The error names what failed and where.
+  static storage::Result<std::unique_ptr<Persistence>> Open(
+      PersistenceSettings settings, storage::Database* db,
+      std::function<void(uint64_t)> on_durable);
   ~Persistence();  // Close()
 
   storage::EffectLog& log() { return *log_; }

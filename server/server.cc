@@ -28,8 +28,8 @@ std::string Server::Start() {
     settings.truncate_corrupt_wal = info_.settings.truncate_corrupt_wal;
     settings.snapshot_wal_bytes = info_.settings.snapshot_wal_bytes;
     storage::Result<std::unique_ptr<Persistence>> opened =
-        Persistence::Open(std::move(settings), &db_, [this] {
-          for (auto& loop : loops_) loop->NotifyDurable();
+        Persistence::Open(std::move(settings), &db_, [this](uint64_t durable) {
+          for (auto& loop : loops_) loop->NotifyDurable(durable);
         });
     if (!opened.ok()) return "cannot recover " + info_.settings.data_dir + ": " +
                              opened.status().message();
