@@ -35,6 +35,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/crash_testing.h"
 #include "storage/database.h"
 #include "storage/effect_log.h"
 #include "storage/effects.h"
@@ -129,25 +130,8 @@ Model ModelOf(const std::vector<Write>& writes, size_t count) {
 }
 
 void ExpectEquals(Database& db, const Model& model) {
-  for (uint64_t product = 0; product < kProducts; ++product) {
-    const Result<int64_t> units = db.stock().Get(product);
-    const auto it = model.stock.find(product);
-    ASSERT_EQ(units.ok(), it != model.stock.end()) << "product " << product;
-    if (units.ok()) {
-      EXPECT_EQ(*units, it->second) << "product " << product;
-    }
-  }
-  for (int k = 0; k < kStringKeys; ++k) {
-    const std::string key = "s" + std::to_string(k);
-    const auto it = model.strings.find(key);
-    db.WithKey(key, [&](Keyspace& keys) {
-      const std::optional<std::string_view> value = keys.strings().Get(key, kNowMs);
-      ASSERT_EQ(value.has_value(), it != model.strings.end()) << key;
-      if (value.has_value()) {
-        EXPECT_EQ(*value, it->second) << key;
-      }
-    });
-  }
+  ASSERT_NO_FATAL_FAILURE(crash_testing::ExpectStockAndStrings(db, model.stock, model.strings,
+                                                               kProducts, kStringKeys, kNowMs));
 }
 
 EffectLogOptions LogOptions() {
@@ -157,18 +141,12 @@ EffectLogOptions LogOptions() {
   return options;
 }
 
-struct Open {
-  std::unique_ptr<Database> db = std::make_unique<Database>();
-  std::unique_ptr<EffectLog> log;
-};
+using crash_testing::Open;
+using crash_testing::Stop;
 
 // Opens the log after a recovery that gave `report` and hands it to open->db.
 void OpenLog(FaultInjectionEnv& env, const RecoveryReport& report, Open* open) {
-  Result<std::unique_ptr<EffectLog>> log =
-      EffectLog::Open(&env, kDir, report.next_sequence, LogOptions());
-  ASSERT_TRUE(log.ok()) << log.status().ToString();
-  open->log = std::move(log).value();
-  open->db->set_log(open->log.get());
+  ASSERT_NO_FATAL_FAILURE(crash_testing::OpenLog(env, kDir, report, LogOptions(), open));
 }
 
 // A plain start (no --truncate_corrupt_wal); a refused one fails the test.
@@ -176,11 +154,6 @@ void Start(FaultInjectionEnv& env, Open* open) {
   Result<RecoveryReport> report = Recover(&env, kDir, open->db.get());
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   ASSERT_NO_FATAL_FAILURE(OpenLog(env, *report, open));
-}
-
-void Stop(Open& open) {
-  open.db->set_log(nullptr);
-  open.log.reset();  // after a crash its closing calls fail: logged, not fatal
 }
 
 // `count` random writes through `open`, acknowledged (synced) before it returns.

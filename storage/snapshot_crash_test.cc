@@ -14,6 +14,7 @@
 #include <string>
 #include <utility>
 
+#include "storage/crash_testing.h"
 #include "storage/database.h"
 #include "storage/effect_log.h"
 #include "storage/effects.h"
@@ -83,25 +84,8 @@ void Write(Database& db, Model& model, std::mt19937_64& random, int count) {
 }
 
 void ExpectEquals(Database& db, const Model& model) {
-  for (uint64_t product = 0; product < kProducts; ++product) {
-    const Result<int64_t> units = db.stock().Get(product);
-    const auto it = model.stock.find(product);
-    ASSERT_EQ(units.ok(), it != model.stock.end()) << "product " << product;
-    if (units.ok()) {
-      EXPECT_EQ(*units, it->second) << "product " << product;
-    }
-  }
-  for (int k = 0; k < kStringKeys; ++k) {
-    const std::string key = "s" + std::to_string(k);
-    const auto it = model.strings.find(key);
-    db.WithKey(key, [&](Keyspace& keys) {
-      const std::optional<std::string_view> value = keys.strings().Get(key, kNowMs);
-      ASSERT_EQ(value.has_value(), it != model.strings.end()) << key;
-      if (value.has_value()) {
-        EXPECT_EQ(*value, it->second) << key;
-      }
-    });
-  }
+  ASSERT_NO_FATAL_FAILURE(crash_testing::ExpectStockAndStrings(db, model.stock, model.strings,
+                                                               kProducts, kStringKeys, kNowMs));
   for (int k = 0; k < kSetKeys; ++k) {
     const std::string key = "z" + std::to_string(k);
     const auto it = model.sets.find(key);
@@ -119,10 +103,8 @@ void ExpectEquals(Database& db, const Model& model) {
   }
 }
 
-struct Open {
-  std::unique_ptr<Database> db = std::make_unique<Database>();
-  std::unique_ptr<EffectLog> log;
-};
+using crash_testing::Open;
+using crash_testing::Stop;
 
 // Recovers the directory into `open` and opens its log; a refused recovery fails the test.
 void Start(FaultInjectionEnv& env, Open* open) {
@@ -130,16 +112,7 @@ void Start(FaultInjectionEnv& env, Open* open) {
   ASSERT_TRUE(report.ok()) << report.status().ToString();
   EffectLogOptions options;
   options.fsync = FsyncPolicy::kAlways;
-  Result<std::unique_ptr<EffectLog>> log =
-      EffectLog::Open(&env, kDir, report->next_sequence, options);
-  ASSERT_TRUE(log.ok()) << log.status().ToString();
-  open->log = std::move(log).value();
-  open->db->set_log(open->log.get());
-}
-
-void Stop(Open& open) {
-  open.db->set_log(nullptr);
-  open.log.reset();  // after a crash its last sync fails: logged, not fatal
+  ASSERT_NO_FATAL_FAILURE(crash_testing::OpenLog(env, kDir, *report, options, open));
 }
 
 // Crashes a snapshot after k changing calls, for every k until one gets through all of them;
