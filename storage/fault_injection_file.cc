@@ -25,6 +25,7 @@ class MemoryWritableFile final : public WritableFile {
   // crash may lose the new bytes, and with them the zeros they replaced (a file that ends
   // early reads the same as one that ends in zeros).
   Status Append(std::string_view data) override {
+    std::lock_guard<std::recursive_mutex> lock(device_->mutex);
     CheckUsable();
     Status status = device_->TakeOperation();
     if (!status.ok()) return status;
@@ -36,6 +37,7 @@ class MemoryWritableFile final : public WritableFile {
     return Status::Ok();
   }
   Status Reserve(uint64_t bytes) override {
+    std::lock_guard<std::recursive_mutex> lock(device_->mutex);
     CheckUsable();
     Status status = device_->TakeOperation();
     if (!status.ok()) return status;
@@ -43,10 +45,12 @@ class MemoryWritableFile final : public WritableFile {
     return Status::Ok();
   }
   Status Flush() override {
+    std::lock_guard<std::recursive_mutex> lock(device_->mutex);
     CheckUsable();
     return Status::Ok();
   }
   Status Sync() override {
+    std::lock_guard<std::recursive_mutex> lock(device_->mutex);
     CheckUsable();
     Status status = device_->TakeOperation();
     if (!status.ok()) return status;
@@ -55,11 +59,15 @@ class MemoryWritableFile final : public WritableFile {
     return Status::Ok();
   }
   Status Close() override {
+    std::lock_guard<std::recursive_mutex> lock(device_->mutex);
     CheckUsable();
     closed_ = true;
     return Status::Ok();
   }
-  uint64_t size() const override { return size_; }
+  uint64_t size() const override {
+    std::lock_guard<std::recursive_mutex> lock(device_->mutex);
+    return size_;
+  }
 
  private:
   void CheckUsable() const {
@@ -76,9 +84,11 @@ class MemoryWritableFile final : public WritableFile {
 
 class MemoryRandomAccessFile final : public RandomAccessFile {
  public:
-  explicit MemoryRandomAccessFile(std::shared_ptr<FileState> state) : state_(std::move(state)) {}
+  MemoryRandomAccessFile(std::shared_ptr<FileState> state, FaultInjectionEnv::DeviceState* device)
+      : state_(std::move(state)), device_(device) {}
 
   Status Read(uint64_t offset, size_t n, std::string* out) const override {
+    std::lock_guard<std::recursive_mutex> lock(device_->mutex);
     const std::string& contents = state_->contents;
     if (offset >= contents.size()) {
       out->clear();
@@ -90,11 +100,13 @@ class MemoryRandomAccessFile final : public RandomAccessFile {
 
  private:
   const std::shared_ptr<FileState> state_;
+  FaultInjectionEnv::DeviceState* const device_;
 };
 
 class MemorySequentialFile final : public SequentialFile {
  public:
-  explicit MemorySequentialFile(std::shared_ptr<FileState> state) : file_(std::move(state)) {}
+  MemorySequentialFile(std::shared_ptr<FileState> state, FaultInjectionEnv::DeviceState* device)
+      : file_(std::move(state), device) {}
 
   Status Read(size_t n, std::string* out) override {
     Status status = file_.Read(position_, n, out);
@@ -116,6 +128,7 @@ Status FaultInjectionEnv::DeviceState::TakeOperation() {
   return Status::Ok();
 }
 
+// Callers hold device_.mutex.
 std::shared_ptr<FileState> FaultInjectionEnv::Find(const std::string& path) const {
   auto it = files_.find(path);
   return it == files_.end() ? nullptr : it->second;
@@ -123,6 +136,7 @@ std::shared_ptr<FileState> FaultInjectionEnv::Find(const std::string& path) cons
 
 Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::OpenWritable(const std::string& path,
                                                                       bool truncate) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   if (dirs_.count(ParentDir(path)) == 0) return Status::IoError("no directory for " + path);
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
@@ -147,19 +161,22 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewAppendableFile(
 
 Result<std::unique_ptr<SequentialFile>> FaultInjectionEnv::NewSequentialFile(
     const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   if (state == nullptr) return Status::IoError("no such file " + path);
-  return std::unique_ptr<SequentialFile>(new MemorySequentialFile(std::move(state)));
+  return std::unique_ptr<SequentialFile>(new MemorySequentialFile(std::move(state), &device_));
 }
 
 Result<std::unique_ptr<RandomAccessFile>> FaultInjectionEnv::NewRandomAccessFile(
     const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   if (state == nullptr) return Status::IoError("no such file " + path);
-  return std::unique_ptr<RandomAccessFile>(new MemoryRandomAccessFile(std::move(state)));
+  return std::unique_ptr<RandomAccessFile>(new MemoryRandomAccessFile(std::move(state), &device_));
 }
 
 Result<std::vector<std::string>> FaultInjectionEnv::GetChildren(const std::string& dir) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   if (dirs_.count(dir) == 0) return Status::IoError("no such directory " + dir);
   std::vector<std::string> names;
   for (const auto& [path, state] : files_) {
@@ -169,6 +186,7 @@ Result<std::vector<std::string>> FaultInjectionEnv::GetChildren(const std::strin
 }
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
   if (files_.erase(path) == 0) return Status::IoError("no such file " + path);
@@ -176,6 +194,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 }
 
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   CHECK_EQ(ParentDir(from), ParentDir(to)) << "a rename across directories is not modelled";
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
@@ -188,12 +207,14 @@ Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string&
 }
 
 Result<uint64_t> FaultInjectionEnv::FileSize(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   if (state == nullptr) return Status::IoError("no such file " + path);
   return static_cast<uint64_t>(state->contents.size());
 }
 
 Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   if (state == nullptr) return Status::IoError("no such file " + path);
   CHECK_LE(size, state->contents.size()) << "Truncate only shrinks " << path;
@@ -205,11 +226,13 @@ Status FaultInjectionEnv::Truncate(const std::string& path, uint64_t size) {
 }
 
 Status FaultInjectionEnv::CreateDir(const std::string& dir) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   dirs_.insert(dir);
   return Status::Ok();
 }
 
 Status FaultInjectionEnv::SyncDir(const std::string& dir) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   if (dirs_.count(dir) == 0) return Status::IoError("no such directory " + dir);
   Status status = device_.TakeOperation();
   if (!status.ok()) return status;
@@ -224,6 +247,7 @@ Status FaultInjectionEnv::SyncDir(const std::string& dir) {
 }
 
 void FaultInjectionEnv::SimulateCrash(const CrashPolicy& policy, const RemovalPolicy& removals) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   ++device_.generation;
   device_.operations_left.reset();
   if (removals) {
@@ -248,17 +272,22 @@ void FaultInjectionEnv::SimulateCrash(const CrashPolicy& policy, const RemovalPo
 }
 
 std::string& FaultInjectionEnv::MutableContents(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   CHECK(state != nullptr) << "no such file " << path;
   return state->contents;
 }
 
 uint64_t FaultInjectionEnv::SyncedBytes(const std::string& path) const {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
   std::shared_ptr<FileState> state = Find(path);
   CHECK(state != nullptr) << "no such file " << path;
   return state->synced_bytes;
 }
 
-bool FaultInjectionEnv::FileExists(const std::string& path) const { return Find(path) != nullptr; }
+bool FaultInjectionEnv::FileExists(const std::string& path) const {
+  std::lock_guard<std::recursive_mutex> lock(device_.mutex);
+  return Find(path) != nullptr;
+}
 
 }  // namespace podium::storage

@@ -35,7 +35,10 @@
 // directories beyond their names (CreateDir remembers them, GetChildren lists the files
 // under one).
 //
-// Thread-safety: none; a test drives it from one thread. Files opened before a crash must not
+// Thread-safety: every call, of the env and of its files, may come from any thread: one mutex
+// (recursive, so that a crash policy may look at the env) orders them, as a server's WAL
+// thread and its snapshot writer share one env in the crash tests. MutableContents hands out a
+// reference: use it only while no other thread writes. Files opened before a crash must not
 // be used after it (CHECKed): the writer that held them died in the crash.
 #pragma once
 
@@ -43,6 +46,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -93,7 +97,10 @@ class FaultInjectionEnv final : public Env {
   // The machine dies after `operations` more changing calls (create, append, sync, truncate,
   // remove, rename, directory sync): every one after that fails with IoError and changes
   // nothing, until SimulateCrash. Lets a test stop a writer between any two of its calls.
-  void CrashAfterOperations(uint64_t operations) { device_.operations_left = operations; }
+  void CrashAfterOperations(uint64_t operations) {
+    std::lock_guard<std::recursive_mutex> lock(device_.mutex);
+    device_.operations_left = operations;
+  }
 
   // Test access to the bytes of the file a live name names (all written, synced or not);
   // CHECKs that it exists.
@@ -102,7 +109,10 @@ class FaultInjectionEnv final : public Env {
   bool FileExists(const std::string& path) const;
 
   // Counts sync calls (file and directory), for tests that check group commit.
-  uint64_t sync_calls() const { return device_.sync_calls; }
+  uint64_t sync_calls() const {
+    std::lock_guard<std::recursive_mutex> lock(device_.mutex);
+    return device_.sync_calls;
+  }
 
   // Shared with the file objects; public only so that they can name it.
   struct FileState {
@@ -110,6 +120,7 @@ class FaultInjectionEnv final : public Env {
     uint64_t synced_bytes = 0;
   };
   struct DeviceState {
+    mutable std::recursive_mutex mutex;  // held through every call of the env and its files
     uint64_t generation = 0;  // bumped by every crash; file objects carry the one they saw
     uint64_t sync_calls = 0;
     std::optional<uint64_t> operations_left;  // set by CrashAfterOperations
