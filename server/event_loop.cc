@@ -196,18 +196,16 @@ void EventLoop::WaitForDurable(Connection* connection) {
   durable_waiters_.push_back(connection);
   const uint64_t wanted = connection->hold_sequence();
   if (wanted >= durable_wanted_.load(std::memory_order_relaxed)) return;
-  durable_wanted_.store(wanted, std::memory_order_relaxed);
   // The WAL thread stores the durable sequence, then reads durable_wanted_ (NotifyDurable);
-  // this thread stores durable_wanted_, then reads the durable sequence. With a full fence on
-  // each side, at least one of them sees the other's store: an fsync that covers `wanted`
-  // either wakes the loop or is seen here.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  // this thread stores durable_wanted_, then reads the durable sequence. All four accesses are
+  // sequentially consistent, so at least one side sees the other's store: an fsync that
+  // covers `wanted` either wakes the loop or is seen here.
+  durable_wanted_.store(wanted, std::memory_order_seq_cst);
   if (db_.log()->durable_sequence() >= wanted) uv_async_send(&durable_async_);
 }
 
 void EventLoop::NotifyDurable(uint64_t durable) {
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // see WaitForDurable
-  if (durable >= durable_wanted_.load(std::memory_order_relaxed)) uv_async_send(&durable_async_);
+  if (durable >= durable_wanted_.load(std::memory_order_seq_cst)) uv_async_send(&durable_async_);
 }
 
 void EventLoop::OnDurable(uv_async_t* async) {

@@ -345,7 +345,7 @@ void EffectLog::Run() {
     if (advanced || rolls > 0) {
       {
         std::lock_guard<std::mutex> lock(mutex_);
-        durable_sequence_.store(durable, std::memory_order_release);
+        durable_sequence_.store(durable, std::memory_order_seq_cst);  // see durable_sequence()
         rolls_done_ += rolls;
       }
       sync_done_.notify_all();

@@ -82,7 +82,10 @@ class EffectLog {
   uint64_t AppendGroup(uint8_t type, std::vector<std::string> payloads);
 
   uint64_t last_sequence() const { return last_sequence_.load(std::memory_order_acquire); }
-  uint64_t durable_sequence() const { return durable_sequence_.load(std::memory_order_acquire); }
+  // Sequentially consistent, as is the WAL thread's store before on_durable: a thread that
+  // publishes what it waits for and then reads this, while on_durable reads what was
+  // published, cannot miss both (server/event_loop.cc, WaitForDurable).
+  uint64_t durable_sequence() const { return durable_sequence_.load(std::memory_order_seq_cst); }
   FsyncPolicy fsync_policy() const { return options_.fsync; }
 
   // Makes every record queued so far durable, whatever the policy, and waits for it.
