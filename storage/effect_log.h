@@ -114,7 +114,7 @@ class EffectLog {
   };
 
   size_t QueuedBytesLocked() const { return queue_.size() + group_bytes_; }
-  // Wakes the WAL thread if an entry of `bytes` is due to (see AppendLocked).
+  // Before `bytes` more are queued: wakes the WAL thread if the policy wants it woken for them.
   void NotifyLocked(size_t bytes);
   void AppendLocked(uint8_t type, std::string_view payload);
   void WaitForRoom(std::unique_lock<std::mutex>& lock, size_t bytes);
