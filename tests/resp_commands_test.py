@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -22,6 +23,21 @@ import redis  # noqa: E402  (Debian's python3-redis)
 import podium_fixture as fx  # noqa: E402
 
 EXPIRY_DEADLINE_S = 5.0  # the server sweeps every 100 ms; a key gone 5 s late is a bug
+QUICK_RUN_ATTEMPTS = 5  # a shared machine may stall a run for longer than a short TTL
+
+
+def run_quickly(steps, budget_ms):
+    """Runs steps() until one run takes less than budget_ms by the client's clock; returns
+    (its result, its milliseconds). A test that sets a short TTL and reads the key back can
+    only expect the key while less time has passed than the TTL; a run the machine stalled
+    for longer proves nothing either way, so it is repeated, not failed."""
+    for _ in range(QUICK_RUN_ATTEMPTS):
+        start = time.monotonic()
+        result = steps()
+        elapsed_ms = (time.monotonic() - start) * 1000
+        if elapsed_ms < budget_ms:
+            return result, elapsed_ms
+    raise AssertionError(f"{QUICK_RUN_ATTEMPTS} runs each took {budget_ms} ms or more")
 
 
 def raw_client(port):
@@ -239,11 +255,15 @@ class InfoTest(unittest.TestCase):
             self.assertTrue(fields.get("cmdstat_set", "").startswith("calls=7"), fields)
 
             # Keys with a TTL leave by the periodic sweep, without being touched.
-            with client.pipeline(transaction=False) as pipe:
-                for i in range(100):
-                    pipe.set(f"info:ttl{i}", "v", px=1000)
-                pipe.execute()
-            self.assertEqual(info()["keys_string"], "107")
+            def set_hundred_and_count():
+                with client.pipeline(transaction=False) as pipe:
+                    for i in range(100):
+                        pipe.set(f"info:ttl{i}", "v", px=1000)
+                    pipe.execute()
+                return info()["keys_string"]
+
+            counted, _ = run_quickly(set_hundred_and_count, budget_ms=1000)
+            self.assertEqual(counted, "107")
             fx.wait_until(lambda: info()["keys_string"] == "7", EXPIRY_DEADLINE_S,
                           "the expiry sweep to remove 100 expired keys nobody reads")
 
@@ -364,12 +384,15 @@ class RecordCommandsTest(CommandTestCase):
         self.assertTrue(45_000 < pttl <= 50_000, pttl)
 
     def test_keys_expire_by_themselves(self):
-        self.podium.set("x:px", "v", px=800)
-        self.podium.set("x:ex", "v", ex=1)
-        self.assertEqual(self.podium.get("x:px"), b"v")
-        pttl = self.podium.pttl("x:px")
-        self.assertTrue(0 < pttl <= 800, pttl)
-        self.assertIn(self.podium.ttl("x:ex"), (0, 1))
+        def set_and_read():
+            self.podium.set("x:px", "v", px=800)
+            self.podium.set("x:ex", "v", ex=1)
+            return self.podium.get("x:px"), self.podium.pttl("x:px"), self.podium.ttl("x:ex")
+
+        (value, pttl, ttl), elapsed_ms = run_quickly(set_and_read, budget_ms=800)
+        self.assertEqual(value, b"v")
+        self.assertTrue(800 - elapsed_ms - 1 <= pttl <= 800, (pttl, elapsed_ms))
+        self.assertIn(ttl, (0, 1))
         fx.wait_until(lambda: self.podium.get("x:px") is None, EXPIRY_DEADLINE_S,
                       "a key SET with PX 800 to expire")
         fx.wait_until(lambda: self.podium.exists("x:ex") == 0, EXPIRY_DEADLINE_S,
@@ -378,19 +401,27 @@ class RecordCommandsTest(CommandTestCase):
         self.assertEqual(self.podium.pttl("x:ex"), -2)
 
     def test_sorted_set_expires(self):
-        self.podium.zadd("x:zset", {"m": 1})
-        self.assertEqual(self.podium.pexpire("x:zset", 800), True)
-        self.assertTrue(0 < self.podium.pttl("x:zset") <= 800)
+        def add_expire_and_read():
+            self.podium.zadd("x:zset", {"m": 1})
+            return self.podium.pexpire("x:zset", 800), self.podium.pttl("x:zset")
+
+        (expire_set, pttl), elapsed_ms = run_quickly(add_expire_and_read, budget_ms=800)
+        self.assertEqual(expire_set, True)
+        self.assertTrue(800 - elapsed_ms - 1 <= pttl <= 800, (pttl, elapsed_ms))
         fx.wait_until(lambda: self.podium.exists("x:zset") == 0, EXPIRY_DEADLINE_S,
                       "a sorted set with PEXPIRE 800 to expire")
         self.assertEqual(self.podium.zcard("x:zset"), 0)
         self.assertEqual(self.podium.zscore("x:zset", "m"), None)
 
     def test_key_does_not_expire_early(self):
-        self.podium.set("x:later", "v", px=1500)
-        self.assertEqual(self.podium.get("x:later"), b"v")
-        # Right after SET the key must be there with most of its TTL left.
-        self.assertGreater(self.podium.pttl("x:later"), 1000)
+        def set_and_read():
+            self.podium.set("x:later", "v", px=1500)
+            return self.podium.get("x:later"), self.podium.pttl("x:later")
+
+        # Right after SET the key must be there with all but the time since then left.
+        (value, pttl), elapsed_ms = run_quickly(set_and_read, budget_ms=500)
+        self.assertEqual(value, b"v")
+        self.assertTrue(1500 - elapsed_ms - 1 <= pttl <= 1500, (pttl, elapsed_ms))
 
     def test_counters(self):
         self.assert_same_as_redis([
