@@ -41,10 +41,20 @@ switches() {  # tid voluntary involuntary, one line per thread
       /^nonvoluntary_ctxt_switches/ {n = $2} END {print v, n}' "$task/status")"
   done | sort
 }
+fsyncs() {  # Podium's fsyncs so far (Redis's INFO does not count its AOF fsyncs)
+  if [ "$target" = redis ]; then echo 0; return; fi
+  redis-cli -p "$port" info persistence | tr -d '\r' | awk -F: '/^wal_fsyncs:/ {print $2}'
+}
 switches >"$work/before"
+fsyncs_before=$(fsyncs)
 redis-benchmark -p "$port" -c "$clients" -n "$requests" -r 1000000 -q \
   zincrby board 1 __rand_int__ 2>/dev/null | tr '\r' '\n' | grep 'requests per second' | tail -1
 switches >"$work/after"
+fsyncs_after=$(fsyncs)
+if [ "$target" != redis ]; then
+  awk -v f=$((fsyncs_after - fsyncs_before)) -v r="$requests" \
+    'BEGIN { if (f > 0) printf "%d fsyncs, %.1f requests per fsync\n", f, r / f }'
+fi
 join "$work/before" "$work/after" | awk -v requests="$requests" '
   { v = $4 - $2; n = $5 - $3; total += v + n
     if (v + n > 0) printf "thread %s: %d voluntary, %d involuntary\n", $1, v, n }

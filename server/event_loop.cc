@@ -150,8 +150,20 @@ void EventLoop::FlushQueue() {
   storage::Database::ShardBatch::ReleaseCurrent();
 }
 
-void EventLoop::OnBeforePoll(uv_prepare_t*) {
+void EventLoop::OnBeforePoll(uv_prepare_t* prepare) {
   storage::Database::ShardBatch::ReleaseCurrent();
+  Of(AsHandle(prepare))->SleepUntilDurable();
+}
+
+void EventLoop::SleepUntilDurable() {
+  if (durable_waiters_.empty()) return;
+  const storage::EffectLog* log = db_.log();
+  const uint64_t wanted = durable_wanted_.load(std::memory_order_relaxed);
+  std::unique_lock<std::mutex> lock(durable_mutex_);
+  // On waking, the poll that follows finds the durable wake-up (uv_async) and whatever the
+  // clients sent meanwhile, and serves them all in one round.
+  durable_ready_.wait_for(lock, kDurableSleepMax,
+                          [&] { return log->durable_sequence() >= wanted; });
 }
 
 int64_t EventLoop::NowMs() {
@@ -205,7 +217,10 @@ void EventLoop::WaitForDurable(Connection* connection) {
 }
 
 void EventLoop::NotifyDurable(uint64_t durable) {
-  if (durable >= durable_wanted_.load(std::memory_order_seq_cst)) uv_async_send(&durable_async_);
+  if (durable < durable_wanted_.load(std::memory_order_seq_cst)) return;
+  uv_async_send(&durable_async_);
+  { const std::lock_guard<std::mutex> lock(durable_mutex_); }  // see durable_ready_
+  durable_ready_.notify_one();
 }
 
 void EventLoop::OnDurable(uv_async_t* async) {

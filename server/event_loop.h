@@ -14,8 +14,10 @@
 #include <uv.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -63,8 +65,8 @@ class EventLoop {
   // (Redis likewise writes a round's replies before it sleeps). Call once per round.
   void FlushAtRoundEnd(Connection* connection) { flush_queue_.push_back(connection); }
   // Any thread (the WAL thread, after an fsync that made `durable` the durable sequence):
-  // wakes the loop to release waiting replies, unless none of its connections waits for
-  // `durable` or less. Each wake-up is a context switch, which costs tens of microseconds in
+  // wakes the loop (from its poll or from SleepUntilDurable) to release waiting replies,
+  // unless none of its connections waits for `durable` or less. Each wake-up is a context switch, which costs tens of microseconds in
   // a VM (docs/benchmarks.md); an fsync whose records all came from other loops needs none.
   void NotifyDurable(uint64_t durable);
   static int64_t NowMs();  // Unix milliseconds
@@ -80,6 +82,9 @@ class EventLoop {
   // Lets go of the shard batch, then sends the replies queued by FlushAtRoundEnd.
   void FlushQueue();
   static void OnBeforePoll(uv_prepare_t* prepare);
+  // Before the loop polls, while its replies wait for an fsync: sleeps until the log is
+  // durable through durable_wanted_, at most kDurableSleepMax (server/limits.h).
+  void SleepUntilDurable();
   void Reject(Connection* connection);
 
   const int index_;
@@ -102,6 +107,10 @@ class EventLoop {
   // none). It may be below the true smallest (a hold that grew while it waited), which costs
   // a wake-up, never a missed one.
   std::atomic<uint64_t> durable_wanted_{UINT64_MAX};
+  // SleepUntilDurable waits on durable_ready_; NotifyDurable signals it under durable_mutex_,
+  // after the WAL thread has stored the durable sequence, so the wake-up cannot be missed.
+  std::mutex durable_mutex_;
+  std::condition_variable durable_ready_;
   std::vector<Connection*> flush_queue_;  // FlushAtRoundEnd, in the order they asked
   std::vector<Connection*> flushing_;     // the queue being flushed (OnIoDone)
   std::thread thread_;

@@ -30,6 +30,13 @@ inline constexpr int64_t kOutputStallMsMax = 30'000;
 // past this much held input it stops reading until the replies are out.
 inline constexpr size_t kDurableWaitInputBytesMax = kReadChunkBytes;
 
+// With --fsync always, a loop whose replies wait for an fsync sleeps until that fsync ends
+// instead of polling its sockets, for at most this long at a time. What its clients send
+// meanwhile could only be answered after a later fsync anyway; read in one round when the
+// fsync ends, it costs one wake-up instead of one per arrival (docs/benchmarks.md). The bound
+// is how late the loop's timers, new connections and a slow disk's other clients can be.
+inline constexpr std::chrono::microseconds kDurableSleepMax{1000};
+
 // Binary requests a connection decodes ahead of the one it runs, when they have arrived with
 // it: a command given them (CommandContext::upcoming) starts loading what they will touch, so
 // their cache misses overlap its work. Two: the member index slot of the second, the node of
