@@ -100,9 +100,12 @@ void Keyspace::ReplaceSortedSet(std::string_view key, std::unique_ptr<SortedSet>
 
 Status Keyspace::RestoreString(std::string_view key, std::string_view value,
                                std::optional<int64_t> deadline_ms) {
+  // A sorted set cannot precede a string of its snapshot (the strings section comes first), so
+  // unlike RestoreSortedSet this replaces nothing.
   if (sorted_sets_.find(key) != sorted_sets_.end()) {
-    return Status::InvalidArgument("key already present");
+    return Status::InvalidArgument("key already present as a sorted set");
   }
+  if (strings_.HoldsRecord(key)) return Status::InvalidArgument("key already present as a string");
   return strings_.Restore(key, value, deadline_ms);
 }
 
@@ -118,10 +121,15 @@ Status Keyspace::RestoreSortedSet(std::string_view key, std::unique_ptr<SortedSe
       (*deadline_ms < 0 || *deadline_ms > RecordStore::kNowMsMax + kTtlMsMax)) {
     return Status::InvalidArgument("deadline " + std::to_string(*deadline_ms) + " out of range");
   }
-  // Any record, live or expired, counts: RecordStore::Restore refuses the same.
-  if (sorted_sets_.find(key) != sorted_sets_.end() || strings_.HoldsRecord(key)) {
-    return Status::InvalidArgument("key already present");
+  if (sorted_sets_.find(key) != sorted_sets_.end()) {
+    return Status::InvalidArgument("key already present as a sorted set");
   }
+  // A string record here (live or expired) is this snapshot's own capture of the key from its
+  // strings section, which the capture writes before it copies any sorted set; the key became a
+  // set in between, so the set is the later capture and replaces it (snapshot_format.md,
+  // "A key in both sections").
+  strings_.Delete(key, /*now_ms=*/0);  // removes the record whether or not it has expired
+  DCHECK(!strings_.HoldsRecord(key));
   auto [it, inserted] = sorted_sets_.emplace(std::string(key), std::move(set));
   CHECK(inserted);
   if (deadline_ms.has_value()) sorted_set_expiry_.Set(it->first, *deadline_ms);

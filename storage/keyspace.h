@@ -85,9 +85,13 @@ class Keyspace {
   // nothing (a snapshot reads a big set in slices, looking it up again for each).
   const SortedSet* PeekSortedSet(std::string_view key, std::optional<int64_t>* deadline_ms) const;
 
-  // Loading a snapshot: adds a key that holds nothing yet (not even an expired value) with an
-  // absolute deadline, which may lie in the past. InvalidArgument, nothing changed, if the key
-  // is present, the set is empty, or the key or deadline is out of range (RecordStore::Restore).
+  // Loading one snapshot into an empty keyspace, strings first (the file's order): adds a key
+  // with an absolute deadline, which may lie in the past. InvalidArgument, nothing changed, if
+  // the key or deadline is out of range (RecordStore::Restore), the set is empty, or the key is
+  // already present, with one exception: RestoreSortedSet replaces a string record (live or
+  // expired), because that record is the same snapshot's earlier capture of a key that became a
+  // sorted set while the snapshot was taken (docs/snapshot_format.md, "A key in both
+  // sections"). A key restored twice as the same type is refused.
   Status RestoreString(std::string_view key, std::string_view value,
                        std::optional<int64_t> deadline_ms);
   Status RestoreSortedSet(std::string_view key, std::unique_ptr<SortedSet> set,

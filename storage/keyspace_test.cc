@@ -101,5 +101,51 @@ TEST(KeyspaceTest, ReplaceSortedSetSwapsInOneStep) {
   EXPECT_FALSE(keys.Exists("dst", kNow));
 }
 
+std::unique_ptr<SortedSet> SetOf(uint64_t member, double score) {
+  auto set = std::make_unique<SortedSet>();
+  EXPECT_TRUE(set->Set(MemberKey::FromInteger(member), score).ok());
+  return set;
+}
+
+// A snapshot taken while writes go on may hold a key in its strings section and again in its
+// sorted-sets section (snapshot_format.md, "A key in both sections"): the set, copied later,
+// replaces the string, live or expired, and takes its own deadline.
+TEST(KeyspaceTest, RestoredSortedSetReplacesARestoredString) {
+  Keyspace keys;
+  ASSERT_TRUE(keys.RestoreString("live", "v", kNow + 1000).ok());
+  ASSERT_TRUE(keys.RestoreString("expired", "v", kNow - 1000).ok());
+  const Status live = keys.RestoreSortedSet("live", SetOf(1, 2), std::nullopt);
+  ASSERT_TRUE(live.ok()) << live.ToString();
+  const Status expired = keys.RestoreSortedSet("expired", SetOf(3, 4), kNow + 50);
+  ASSERT_TRUE(expired.ok()) << expired.ToString();
+  EXPECT_EQ(keys.string_count(), 0u);
+  EXPECT_EQ(keys.expiring_count(), 1u);  // the strings' deadlines went with them
+  EXPECT_EQ(keys.Type("live", kNow), KeyType::kSortedSet);
+  EXPECT_EQ(keys.TtlMs("live", kNow), -1);
+  EXPECT_EQ(keys.Type("expired", kNow), KeyType::kSortedSet);
+  EXPECT_EQ(keys.TtlMs("expired", kNow), 50);
+  EXPECT_EQ((*keys.FindSortedSet("expired", kNow))->Score(MemberKey::FromInteger(3)), 4.0);
+}
+
+// Within one type a key restored twice is corruption, and a string never replaces a set.
+TEST(KeyspaceTest, RestoringAKeyTwiceAsOneTypeIsRefused) {
+  Keyspace keys;
+  ASSERT_TRUE(keys.RestoreString("s", "v", std::nullopt).ok());
+  ASSERT_TRUE(keys.RestoreSortedSet("z", SetOf(1, 2), std::nullopt).ok());
+  const Status string_twice = keys.RestoreString("s", "w", std::nullopt);
+  EXPECT_EQ(string_twice.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(string_twice.message(), "key already present as a string");
+  const Status set_twice = keys.RestoreSortedSet("z", SetOf(5, 6), std::nullopt);
+  EXPECT_EQ(set_twice.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(set_twice.message(), "key already present as a sorted set");
+  const Status string_after_set = keys.RestoreString("z", "w", std::nullopt);
+  EXPECT_EQ(string_after_set.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(string_after_set.message(), "key already present as a sorted set");
+  // Nothing changed.
+  EXPECT_EQ(*keys.strings().Get("s", kNow), "v");
+  EXPECT_EQ((*keys.FindSortedSet("z", kNow))->size(), 1u);
+  EXPECT_EQ((*keys.FindSortedSet("z", kNow))->Score(MemberKey::FromInteger(1)), 2.0);
+}
+
 }  // namespace
 }  // namespace podium::storage

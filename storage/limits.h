@@ -86,7 +86,8 @@ inline constexpr size_t kSnapshotBlockBytesMax = size_t{64} << 10;
 // A snapshot of a live server copies at most this many sorted-set members per shard-lock hold
 // (storage/snapshot_capture.h): about a millisecond, so no write waits longer for a snapshot.
 inline constexpr size_t kSnapshotSliceMembers = 4096;
-// A snapshot directory listing stops here: far more files than retention ever keeps.
+// Snapshots a directory listing takes: far more than retention ever keeps (the log segments
+// beside them do not count).
 inline constexpr size_t kSnapshotFilesListedMax = 4096;
 
 static_assert(kSnapshotBlockBytesMax <= (size_t{1} << 30), "block lengths fit the u32 fields");

@@ -2,7 +2,9 @@
 // does not continue the snapshot, and a record whose checksum is good but whose effect does not
 // decode. Both stop the start naming the file and the offset and change nothing; an operator's
 // --truncate_corrupt_wal cuts an undecodable record like a bad checksum. What a cut drops is
-// counted in records and their bytes, never in the zeros of a writer's reserve.
+// counted in records and their bytes, never in the zeros of a writer's reserve. And a snapshot
+// that holds a key in both its strings and its sorted-sets section (a live capture makes one)
+// starts from the sorted set and replays the log over it.
 #include "storage/recovery.h"
 
 #include <gtest/gtest.h>
@@ -14,6 +16,7 @@
 
 #include "storage/effects.h"
 #include "storage/fault_injection_file.h"
+#include "storage/snapshot_writer.h"
 #include "storage/wal_format.h"
 #include "storage/wal_testing.h"
 #include "storage/wal_writer.h"
@@ -27,6 +30,7 @@ constexpr char kDir[] = "/data";
 constexpr uint8_t kStockSet = static_cast<uint8_t>(EffectType::kStockSet);
 constexpr uint8_t kStringPut = static_cast<uint8_t>(EffectType::kStringPut);
 constexpr uint8_t kSortedSetPut = static_cast<uint8_t>(EffectType::kSortedSetPut);
+constexpr uint8_t kKeyDelete = static_cast<uint8_t>(EffectType::kKeyDelete);
 constexpr uint64_t kReserveBytes = 1 << 20;  // what a killed writer leaves after its records
 
 std::string StockPayload(uint64_t product) {
@@ -90,6 +94,78 @@ class RecoveryTest : public ::testing::Test {
 };
 
 uint64_t RecordBytes(const std::string& payload) { return kWalRecordHeaderBytes + payload.size(); }
+
+std::string KeyDeletePayload(std::string_view key) {
+  std::string payload;
+  EncodeKeyDelete(key, &payload);
+  return payload;
+}
+
+std::string SortedSetPutPayload(std::string_view key, bool replace, std::string_view member,
+                                double score) {
+  std::string payload;
+  EncodeSortedSetPutHeader(key, replace ? kSortedSetPutReplace : 0, &payload);
+  AppendPutMember(MemberKey::FromBytes(member), score, &payload);
+  return payload;
+}
+
+std::string StringPutPayload(std::string_view key, std::string_view value) {
+  std::string payload;
+  EncodeStringPut(key, value, std::nullopt, &payload);
+  return payload;
+}
+
+// Each key was a string when the capture's strings pass copied it and a sorted set {m: 1} when
+// its sorted-sets pass did (DEL, then ZADD in between); the log after the snapshot's point
+// holds those changes and what came after. The start loads the set and replays them all.
+TEST_F(RecoveryTest, AKeyInBothSnapshotSectionsStartsFromTheSortedSet) {
+  constexpr uint64_t kSnapshotSequence = 5;
+  constexpr int64_t kCreatedMs = 1'800'000'000'000;
+  SortedSet copied;
+  ASSERT_TRUE(copied.Set(MemberKey::FromBytes("m"), 1).ok());
+  SnapshotWriter writer(&env_);
+  ASSERT_TRUE(writer.Begin(kDir, kSnapshotSequence, kCreatedMs).ok());
+  ASSERT_TRUE(writer.BeginStrings().ok());
+  for (const char* key : {"grown", "gone", "string again"}) {
+    ASSERT_TRUE(writer.AddString(key, "old", std::nullopt).ok());
+  }
+  ASSERT_TRUE(writer.BeginSortedSets().ok());
+  for (const char* key : {"grown", "gone", "string again"}) {
+    ASSERT_TRUE(writer.AddSortedSet(key, std::nullopt, copied).ok());
+  }
+  ASSERT_TRUE(writer.BeginBook().ok());
+  ASSERT_TRUE(writer.BeginRankings().ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  std::vector<std::pair<uint8_t, std::string>> records;
+  for (const char* key : {"grown", "gone", "string again"}) {
+    records.emplace_back(kKeyDelete, KeyDeletePayload(key));
+    records.emplace_back(kSortedSetPut, SortedSetPutPayload(key, /*replace=*/true, "m", 1));
+  }
+  // After the sorted-sets pass: a ZADD, a DEL, a SET.
+  records.emplace_back(kSortedSetPut, SortedSetPutPayload("grown", /*replace=*/false, "n", 3));
+  records.emplace_back(kKeyDelete, KeyDeletePayload("gone"));
+  records.emplace_back(kStringPut, StringPutPayload("string again", "new"));
+  Write(kSnapshotSequence + 1, records);
+
+  Database db;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->snapshot.strings, 3u);
+  EXPECT_EQ(report->snapshot.sorted_sets, 3u);
+  EXPECT_EQ(report->records_replayed, records.size());
+  db.WithKey("grown", [&](Keyspace& keys) {
+    Result<SortedSet*> set = keys.FindSortedSet("grown", kCreatedMs);
+    ASSERT_TRUE(set.ok() && *set != nullptr) << set.status().ToString();
+    EXPECT_EQ((*set)->size(), 2u);
+    EXPECT_EQ((*set)->Score(MemberKey::FromBytes("m")), 1.0);
+    EXPECT_EQ((*set)->Score(MemberKey::FromBytes("n")), 3.0);
+  });
+  db.WithKey("gone", [&](Keyspace& keys) { EXPECT_FALSE(keys.Exists("gone", kCreatedMs)); });
+  db.WithKey("string again", [&](Keyspace& keys) {
+    EXPECT_EQ(keys.Type("string again", kCreatedMs), KeyType::kString);
+    EXPECT_EQ(keys.strings().Get("string again", kCreatedMs), "new");
+  });
+}
 
 TEST_F(RecoveryTest, ALogStartingPastTheFirstRecordWithoutASnapshotIsRefused) {
   Write(101, StockRecords(101, 150));

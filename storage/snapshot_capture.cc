@@ -182,6 +182,14 @@ Status CaptureDatabase(Database& db, SnapshotWriter& writer, CaptureStats* stats
   db.stock().ForEach([&](uint64_t product, int64_t units) {
     if (status.ok()) status = writer.AddStock(product, units);
   });
+  // The strings pass over all shards ends before the sorted-sets pass starts, and the loader
+  // relies on it. A key whose type changes in between (DEL then ZADD, ZADD after lazy expiry,
+  // ZUNIONSTORE into it) is copied by both passes, so it is in both sections; either copy is a
+  // valid base for replaying the changes logged after S, and the loader keeps the sorted set
+  // as the later copy (docs/snapshot_format.md, "A key in both sections"). The reverse, a
+  // string copied after a sorted set of the same key (SET over a set), cannot happen: every
+  // string is copied before any set is. A capture that copied sets first would need the
+  // opposite rule.
   if (status.ok()) status = writer.BeginStrings();
   if (status.ok()) status = CaptureStrings(db, writer, stats);
   if (status.ok()) status = writer.BeginSortedSets();

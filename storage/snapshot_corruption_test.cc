@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <sstream>
 
@@ -132,15 +133,49 @@ TEST_F(SnapshotCorruptionTest, MissingFileIsAnIoError) {
   EXPECT_EQ(info.status().code(), StatusCode::kIoError);
 }
 
-// A visitor's refusal (a key twice: here the tables are not empty) stops the load.
-TEST_F(SnapshotCorruptionTest, KeyAlreadyPresentIsRefused) {
+// A snapshot whose `entries` write one section's entries (strings, or sorted sets after an
+// empty strings section), loaded into fresh tables.
+Status LoadWritten(Env* env, const std::string& dir, bool sets,
+                   const std::function<Status(SnapshotWriter&)>& entries) {
+  SnapshotWriter writer(env);
+  Status status = writer.Begin(dir, 3, kNow);
+  if (status.ok()) status = writer.BeginStrings();
+  if (status.ok() && sets) status = writer.BeginSortedSets();
+  if (status.ok()) status = entries(writer);
+  if (status.ok() && !sets) status = writer.BeginSortedSets();
+  if (status.ok()) status = writer.BeginBook();
+  if (status.ok()) status = writer.BeginRankings();
+  if (!status.ok()) return status;
+  Result<std::string> path = writer.Finish();
+  if (!path.ok()) return path.status();
   StockTable stock;
   Keyspace keys;
-  ASSERT_TRUE(keys.SetString("board", "taken", kNow, std::nullopt).ok());
-  Result<SnapshotInfo> info = LoadSnapshot(&env_, path_, &stock, &keys);
-  EXPECT_EQ(info.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(info.status().message().find("already present"), std::string::npos)
-      << info.status().ToString();
+  Result<SnapshotInfo> info = LoadSnapshot(env, *path, &stock, &keys);
+  return info.ok() ? Status::Ok() : info.status();
+}
+
+// A key twice within one section is corruption: the capture visits each shard once per pass
+// (only a key in both the strings and the sorted-sets section is expected, snapshot_test.cc).
+TEST_F(SnapshotCorruptionTest, KeyTwiceInOneSectionIsRefused) {
+  const Status strings = LoadWritten(&env_, dir_.path(), /*sets=*/false, [](SnapshotWriter& w) {
+    Status status = w.AddString("k", "one", std::nullopt);
+    return status.ok() ? w.AddString("k", "two", std::nullopt) : status;
+  });
+  EXPECT_EQ(strings.code(), StatusCode::kCorruption);
+  EXPECT_NE(strings.message().find("snapshot " + dir_.path()), std::string::npos)
+      << strings.ToString();
+  EXPECT_NE(strings.message().find("key already present as a string"), std::string::npos)
+      << strings.ToString();
+
+  SortedSet set;
+  ASSERT_TRUE(set.Set(MemberKey::FromInteger(1), 1).ok());
+  const Status sets = LoadWritten(&env_, dir_.path(), /*sets=*/true, [&](SnapshotWriter& w) {
+    Status status = w.AddSortedSet("k", std::nullopt, set);
+    return status.ok() ? w.AddSortedSet("k", std::nullopt, set) : status;
+  });
+  EXPECT_EQ(sets.code(), StatusCode::kCorruption);
+  EXPECT_NE(sets.message().find("key already present as a sorted set"), std::string::npos)
+      << sets.ToString();
 }
 
 }  // namespace

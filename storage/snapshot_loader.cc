@@ -36,6 +36,10 @@ class TableLoader final : public SnapshotVisitor {
 Result<SnapshotInfo> LoadSnapshot(Env* env, const std::string& path, StockTable* stock,
                                   Keyspace* keyspace) {
   CHECK(stock != nullptr && keyspace != nullptr);
+  // Keyspace::RestoreSortedSet takes a string it finds at its key for this snapshot's own
+  // earlier capture of the key, which holds only in a keyspace that started empty.
+  CHECK(keyspace->string_count() == 0 && keyspace->sorted_set_count() == 0)
+      << "LoadSnapshot needs an empty keyspace";
   TableLoader loader(stock, keyspace);
   return ReadSnapshot(env, path, &loader);
 }
@@ -43,14 +47,17 @@ Result<SnapshotInfo> LoadSnapshot(Env* env, const std::string& path, StockTable*
 Result<std::vector<SnapshotFile>> ListSnapshots(Env* env, const std::string& dir) {
   Result<std::vector<std::string>> names = env->GetChildren(dir);
   if (!names.ok()) return names.status();
-  if (names->size() > kSnapshotFilesListedMax) {
-    return Status::LimitExceeded(dir + " holds more than " +
-                                 std::to_string(kSnapshotFilesListedMax) + " entries");
-  }
+  // Only snapshots count towards the bound: the directory also holds the log's segments, which
+  // may be many more (kWalSegmentsListedMax).
   std::vector<SnapshotFile> files;
   for (const std::string& name : *names) {
     const std::optional<uint64_t> sequence = snapshot_format::ParseFileName(name);
-    if (sequence.has_value()) files.push_back({JoinPath(dir, name), *sequence});
+    if (!sequence.has_value()) continue;
+    if (files.size() == kSnapshotFilesListedMax) {
+      return Status::LimitExceeded(dir + " holds more than " +
+                                   std::to_string(kSnapshotFilesListedMax) + " snapshots");
+    }
+    files.push_back({JoinPath(dir, name), *sequence});
   }
   std::sort(files.begin(), files.end(), [](const SnapshotFile& a, const SnapshotFile& b) {
     return a.wal_sequence > b.wal_sequence;

@@ -68,9 +68,9 @@ struct SnapshotInfo {
 // Reads and checks the whole file at `path`, passing entries to `visitor`.
 Result<SnapshotInfo> ReadSnapshot(Env* env, const std::string& path, SnapshotVisitor* visitor);
 
-// ReadSnapshot into a StockTable and a Keyspace, which should be empty (a product or key that
-// is already there is refused as corruption). On error both hold part of the image: discard
-// them.
+// ReadSnapshot into a StockTable, which should be empty (a product already there is refused as
+// corruption), and a Keyspace, which must be empty (CHECKed; Keyspace::RestoreSortedSet says
+// why). On error both hold part of the image: discard them.
 Result<SnapshotInfo> LoadSnapshot(Env* env, const std::string& path, StockTable* stock,
                                   Keyspace* keyspace);
 

@@ -9,8 +9,10 @@
 #include <limits>
 #include <random>
 
+#include "storage/limits.h"
 #include "storage/snapshot_format.h"
 #include "storage/snapshot_testing.h"
+#include "storage/wal_format.h"
 
 namespace podium::storage {
 namespace {
@@ -195,6 +197,44 @@ TEST(SnapshotTest, SetPartsMergeIntoOneSet) {
   EXPECT_EQ(keys.TtlMs("b", kNow), -1);
 }
 
+// A capture copies every string before any sorted set, so a key that became a set in between
+// is in both sections (snapshot_format.md, "A key in both sections"): it loads as the set, the
+// later copy, whether the string had expired or not.
+TEST(SnapshotTest, AKeyInBothSectionsLoadsAsTheSortedSet) {
+  ScratchDir dir;
+  PosixEnv env;
+  SnapshotWriter writer(&env);
+  ASSERT_TRUE(writer.Begin(dir.path(), 3, kNow).ok());
+  ASSERT_TRUE(writer.BeginStrings().ok());
+  ASSERT_TRUE(writer.AddString("k", "deleted, then ZADD", std::nullopt).ok());
+  ASSERT_TRUE(writer.AddString("e", "expired, then ZADD", kNow - 10).ok());
+  ASSERT_TRUE(writer.AddString("s", "a string throughout", kNow + 10).ok());
+  ASSERT_TRUE(writer.BeginSortedSets().ok());
+  SortedSet set;
+  ASSERT_TRUE(set.Set(MemberKey::FromBytes("m"), 1).ok());
+  ASSERT_TRUE(writer.AddSortedSet("k", std::nullopt, set).ok());
+  ASSERT_TRUE(writer.AddSortedSet("e", kNow + 20, set).ok());
+  ASSERT_TRUE(writer.BeginBook().ok());
+  ASSERT_TRUE(writer.BeginRankings().ok());
+  Result<std::string> path = writer.Finish();
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+
+  StockTable stock;
+  Keyspace keys;
+  Result<SnapshotInfo> info = LoadSnapshot(&env, *path, &stock, &keys);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->strings, 3u);  // the entries in the file
+  EXPECT_EQ(keys.string_count(), 1u);
+  EXPECT_EQ(keys.sorted_set_count(), 2u);
+  for (const char* key : {"k", "e"}) {
+    EXPECT_EQ(keys.Type(key, kNow), KeyType::kSortedSet) << key;
+    EXPECT_EQ((*keys.FindSortedSet(key, kNow))->Score(MemberKey::FromBytes("m")), 1.0) << key;
+  }
+  EXPECT_EQ(keys.TtlMs("k", kNow), -1);
+  EXPECT_EQ(keys.TtlMs("e", kNow), 20);
+  EXPECT_EQ(*keys.strings().Get("s", kNow), "a string throughout");
+}
+
 // The size figure for docs: 1M integer members (ids below 4M) with random scores. Redis's RDB
 // for such a board measured 22.9 MB. bench/snapshot_size.cc times the same for larger runs.
 TEST(SnapshotTest, MillionMemberBoardSize) {
@@ -251,6 +291,23 @@ TEST(SnapshotTest, ListsOnlyFinishedSnapshotsNewestFirst) {
   EXPECT_EQ((*files)[1].wal_sequence, 9u);
   EXPECT_EQ((*files)[2].wal_sequence, 5u);
   EXPECT_EQ((*files)[0].path, dir.path() + "/snapshot-00000000000000000120.snap");
+}
+
+// The bound on listed snapshots counts snapshots only: a long log's segments beside them are
+// not snapshots, and a start must still find the newest one.
+TEST(SnapshotTest, ManySegmentsBesideASnapshotDoNotHideIt) {
+  ScratchDir dir;
+  PosixEnv env;
+  StockTable stock;
+  Keyspace keys;
+  ASSERT_TRUE(WriteState(&env, dir.path(), 7, stock, keys).ok());
+  for (uint64_t first = 1; first <= kSnapshotFilesListedMax + 10; ++first) {
+    std::ofstream(dir.path() + "/" + WalSegmentFileName(first * 1000));
+  }
+  Result<std::vector<SnapshotFile>> files = ListSnapshots(&env, dir.path());
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  ASSERT_EQ(files->size(), 1u);
+  EXPECT_EQ((*files)[0].wal_sequence, 7u);
 }
 
 TEST(SnapshotTest, FileNames) {
