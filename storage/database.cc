@@ -17,6 +17,12 @@ size_t Database::ShardOf(std::string_view key) {
   return static_cast<size_t>(XXH3_64bits(tag.data(), tag.size()) % kShardCount);
 }
 
+void Database::WaitForStockChanges() {
+  for (StockStripe& stripe : stock_stripes_) {
+    const std::lock_guard<std::mutex> lock(stripe.mutex);
+  }
+}
+
 Database::StripeLocks::StripeLocks(Database* db, std::span<const uint64_t> products) : db_(db) {
   for (uint64_t product : products) held_.set(StockStripeOf(product));
   for (size_t stripe = 0; stripe < kStockStripeCount; ++stripe) {

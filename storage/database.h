@@ -89,6 +89,11 @@ class Database {
     return fn();
   }
 
+  // Returns once every stock change that was under way when it was called (inside
+  // WithStockOrder or WithStockOrderOfAll) has finished, its record queued: takes and lets go
+  // of each stripe in turn. For a snapshot, whose stock pass reads the counters lock-free.
+  void WaitForStockChanges();
+
   // Runs fn(Keyspace&) with the shard of `key` locked; returns what fn returns. Inside a
   // ShardBatch of this thread, the lock is the batch's.
   template <typename Fn>

@@ -317,16 +317,29 @@ Status OrderBook::CheckRequestLocked(const OrderRequest& request, OrderRecord* o
   return Status::Ok();
 }
 
-// Takes every item's units, or none: on the first shortage, gives back what it took (with the
-// stripes held, nobody logs those counters meanwhile, so the round trip needs no record).
+// Takes every item's units, or none. With a log open the stripes are held, so no other change
+// of these counters can run between the check and the takes: a sold-out order takes nothing,
+// and no counter passes through a value no record holds (the snapshot's stock pass reads the
+// counters without the stripes, storage/snapshot_capture.h). Without a log the takes are
+// lock-free and may still lose a race after the check; what was taken is then given back,
+// which nothing can observe durably since nothing is logged or snapshotted.
 Status OrderBook::ReserveStockLocked(const OrderRecord& order, std::string* entries) {
+  for (const OrderItem& item : order.items) {  // CheckRequestLocked refused a product twice
+    // A catalog product without a stock counter has nothing to sell.
+    Result<int64_t> available = db_->stock().Get(item.product);
+    if (!available.ok() || *available < item.quantity) {
+      return Status::SoldOut(std::to_string(item.product) + " " +
+                             std::to_string(available.ok() ? *available : 0));
+    }
+  }
   std::vector<int64_t> left(order.items.size());
   for (size_t i = 0; i < order.items.size(); ++i) {
     const OrderItem& item = order.items[i];
     Result<Reservation> reservation = db_->stock().TryReserve(item.product, item.quantity);
     if (!reservation.ok() || !reservation->reserved) {
+      CHECK(db_->log() == nullptr) << "stock of " << item.product
+                                   << " changed under its stripe lock";
       ReleaseStockLocked(order.items, i, nullptr);
-      // A catalog product without a stock counter has nothing to sell.
       const int64_t available = reservation.ok() ? reservation->units : 0;
       return Status::SoldOut(std::to_string(item.product) + " " + std::to_string(available));
     }

@@ -272,6 +272,14 @@ Result<SnapshotResult> WriteSnapshot(Env* env, const std::string& dir, Database&
   result.longest_lock_us = capture.longest_lock_us;
   result.sliced_sets = capture.sliced_sets;
   if (!status.ok()) return status;
+  // The image may hold changes logged after S, some of whose records may not be durable yet:
+  // a change under a shard, book or rankings lock queues its record under that lock, and a
+  // stock change under its stripe, which the stock pass does not take. Once the snapshot is
+  // renamed it is the base recovery starts from, so every record it may hold must be durable
+  // first; else a crash could leave the image with half of a record's effect (an order's book
+  // entry without its stock), which no replay completes.
+  db.WaitForStockChanges();
+  if (status = log.Sync(); !status.ok()) return status;
   Result<std::string> path = writer.Finish();
   if (!path.ok()) return path.status();
   result.path = *path;

@@ -20,8 +20,9 @@
 // WriteSnapshot writes one snapshot of a live Database while writes continue: it asks the log
 // for its snapshot point S (every record <= S is queued; the log rolls to a new segment at
 // S + 1), then captures the state in bounded slices while writes go on (CaptureDatabase),
-// streams it through a SnapshotWriter, and, once the file is renamed and synced,
-// removes the WAL segments and older snapshots it makes unnecessary.
+// streams it through a SnapshotWriter, makes the log durable through every record the image
+// may hold, and, once the file is renamed and synced, removes the WAL segments and older
+// snapshots it makes unnecessary.
 //
 // Thread-safety: Recover runs before anything else uses the Database. WriteSnapshot may run on
 // any thread alongside the event loops; at most one at a time (the caller serializes them).
