@@ -3,9 +3,11 @@
 // Thin wrappers over storage::StockTable, which is lock-free: these handlers take no shard lock
 // (the product id is not a key of the Keyspace). A change logs the counter's new units; with a
 // log open it runs under the product's stripe lock so records keep the counter's order
-// (Database::WithStockOrder). A SOLDOUT changes nothing and logs nothing. Every argument is read before the table is
-// touched, and the table itself checks units against [0 or 1, kStockUnitsMax] and changes
-// nothing on bad input, so an error reply never follows a change.
+// (Database::WithStockOrder), and STOCK.GET reads under it too, so that it never shows a
+// change whose record is not queued yet. A SOLDOUT changes nothing and logs nothing. Every
+// argument is read before the table is touched, and the table itself checks units against
+// [0 or 1, kStockUnitsMax] and changes nothing on bad input, so an error reply never follows a
+// change.
 //
 // Replies (docs/protocol.md, "Commands"):
 //   STOCK.SET product units      -> :units
@@ -87,7 +89,10 @@ void StockGetCommand(CommandContext& context) {
     ReplySyntaxError(context);
     return;
   }
-  storage::Result<int64_t> units = context.db.stock().Get(product);
+  // Under the product's stripe, with a log open: a reservation's change and its record are
+  // then both seen or both not, so the reply's durable hold covers what it shows.
+  storage::Result<int64_t> units =
+      context.db.WithStockOrder(product, [&] { return context.db.stock().Get(product); });
   if (with_held) {
     if (!units.ok() && units.status().code() != storage::StatusCode::kNotFound) {
       ReplyStatus(context, units.status());

@@ -2,9 +2,17 @@
 // that bad input changes no counter.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <latch>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "server/command_test_util.h"
+#include "storage/effect_log.h"
+#include "storage/effects.h"
+#include "storage/fault_injection_file.h"
 #include "storage/limits.h"
 
 namespace podium::server {
@@ -115,6 +123,49 @@ TEST_F(StockCommandsTest, Arity) {
   EXPECT_EQ(Run({"STOCK.GET", "1", "2"}), RespError("ERR syntax error"));
   EXPECT_EQ(Run({"STOCK.GET", "1", "WITHHELD", "x"}), RespArity("stock.get"));
   EXPECT_EQ(Run({"STOCK.RESERVE", "1", "2", "3"}), RespArity("stock.reserve"));
+}
+
+// With a log open, a reservation changes its counter and then queues its record, both under
+// the product's stripe lock. STOCK.GET must not show the change in between: its reply is held
+// only for records already queued (Connection::HoldUntilDurable), so it would acknowledge a
+// value a crash could take back. A writer changes the counter under the stripe and waits (up to
+// 100 ms) for a reader to answer before it logs; the reader may answer 5 only once the record
+// is queued.
+TEST(StockCommandsLogTest, GetNeverShowsAChangeBeforeItsRecordIsQueued) {
+  storage::FaultInjectionEnv env;
+  ASSERT_TRUE(env.CreateDir("/data").ok());
+  storage::EffectLogOptions options;
+  options.fsync = storage::FsyncPolicy::kNo;
+  storage::Result<std::unique_ptr<storage::EffectLog>> log =
+      storage::EffectLog::Open(&env, "/data", 1, options);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  Database db;
+  db.set_log(log->get());
+  CommandHarness harness(&db);
+  ASSERT_EQ(harness.Run({"STOCK.SET", "7", "3"}), RespInt(3));
+
+  std::latch changed(1);
+  std::atomic<bool> answered{false};
+  std::thread writer([&] {
+    db.WithStockOrder(7, [&] {
+      ASSERT_TRUE(db.stock().Set(7, 5).ok());
+      changed.count_down();
+      const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+      while (!answered.load() && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::yield();
+      }
+      storage::LogStockSet(db.log(), 7, 5);
+    });
+  });
+  changed.wait();
+  const uint64_t queued_before = (*log)->last_sequence();
+  const std::string reply = harness.Run({"STOCK.GET", "7"});
+  const uint64_t queued_after = (*log)->last_sequence();
+  answered.store(true);
+  writer.join();
+  EXPECT_EQ(reply, RespInt(5));
+  EXPECT_EQ(queued_after, queued_before + 1) << "STOCK.GET showed 5 before its record was queued";
+  db.set_log(nullptr);
 }
 
 }  // namespace

@@ -132,7 +132,12 @@ ProductView OrderBook::ViewLocked(const Product& product) {
   view.product = product;
   const auto likes = like_counts_.find(product.id);
   view.likes = likes == like_counts_.end() ? 0 : likes->second;
-  if (Result<int64_t> units = db_->stock().Get(product.id); units.ok()) view.stock = *units;
+  // Under the stripe (after the book's lock, the order Place takes them in), as STOCK.GET.
+  if (Result<int64_t> units =
+          db_->WithStockOrder(product.id, [&] { return db_->stock().Get(product.id); });
+      units.ok()) {
+    view.stock = *units;
+  }
   const auto held = held_.find(product.id);
   view.held = held == held_.end() ? 0 : held->second;
   return view;
