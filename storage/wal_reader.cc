@@ -23,6 +23,24 @@ uint64_t IntactRecordBytes(std::string_view bytes) {
   return WalRecordChecksumMatches(bytes.substr(0, record_bytes)) ? record_bytes : 0;
 }
 
+// True if `gap`, the bytes of a segment from `gap_offset` on, holds a run of zeros that ends on
+// a sector boundary and either starts at the gap or covers a whole sector: what sectors of a
+// write that never reached the disk leave (docs/wal_format.md, "A torn write before intact
+// records"). Reads each byte at most once.
+bool HoldsUnwrittenSectors(std::string_view gap, uint64_t gap_offset) {
+  const uint64_t gap_end = gap_offset + gap.size();
+  const uint64_t first_boundary = (gap_offset / kWalSectorBytes + 1) * kWalSectorBytes;
+  if (first_boundary > gap_end) return false;
+  if (IsAllZero(gap.substr(0, static_cast<size_t>(first_boundary - gap_offset)))) return true;
+  for (uint64_t sector = first_boundary; sector + kWalSectorBytes <= gap_end;
+       sector += kWalSectorBytes) {
+    if (IsAllZero(gap.substr(static_cast<size_t>(sector - gap_offset), kWalSectorBytes))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<WalReader>> WalReader::Open(Env* env, std::string dir,
@@ -185,15 +203,29 @@ Result<bool> WalReader::ZerosToTheEnd(uint64_t offset) {
   return true;
 }
 
-// A record or segment header at `offset` is not intact: a torn tail if nothing intact follows
-// it in the last segment, corruption otherwise.
+// A record or segment header at `offset` is not intact. In the last segment that is a torn write
+// when nothing intact follows it, or when zeros of sectors that never reached the disk lie
+// between it and the next intact record (docs/wal_format.md, "A torn write before intact records");
+// anything else is corruption.
 Result<bool> WalReader::BadRecord(uint64_t offset, std::string reason) {
-  if (!InLastSegment() || IntactRecordAfter(offset)) return Stop(offset, std::move(reason));
+  if (!InLastSegment()) return Stop(offset, std::move(reason));
+  const LookAhead ahead = LookPastBadRecord(offset);
   if (!error_.ok()) return error_;  // the look-ahead failed to read
   const Segment& current = segment();
   CHECK_LE(offset, current.size_bytes);
-  tail_ =
-      WalTail{WalTail::Kind::kTornWrite, current.name, offset, torn_bytes_, 0, std::move(reason)};
+  if (!ahead.intact_after) {
+    tail_ = WalTail{WalTail::Kind::kTornWrite, current.name, offset, ahead.damaged_bytes, 0,
+                    std::move(reason)};
+  } else if (ahead.unwritten_sectors) {
+    // The records after the cut are of the same unsynced write: dropped and counted as by a cut.
+    tail_ = CutBefore(Position{segment_index_, offset}, std::move(reason));
+    tail_.kind = WalTail::Kind::kTornWrite;
+    CHECK_EQ(tail_.segments_dropped, 0u);
+    tail_.reason += "; zeroed sectors before intact records: an unsynced write a power cut tore (";
+    tail_.reason += std::to_string(tail_.records_dropped) + " records cut)";
+  } else {
+    return Stop(offset, std::move(reason));
+  }
   ended_ = true;
   file_.reset();
   return false;
@@ -213,26 +245,33 @@ Result<bool> WalReader::Stop(uint64_t offset, std::string reason) {
   return false;
 }
 
-// True if an intact record (docs/wal_format.md) starts anywhere after `offset` in the current
-// segment. Costs a read of the rest of the segment; runs only on a damaged last segment.
-bool WalReader::IntactRecordAfter(uint64_t offset) {
+// One read of the current segment from `offset` on, where a record or segment header is not
+// intact: is an intact record (docs/wal_format.md) after it, and what lies between. Scans every
+// later offset; runs only on a damaged last segment.
+WalReader::LookAhead WalReader::LookPastBadRecord(uint64_t offset) {
   const uint64_t size_bytes = segment().size_bytes;
-  torn_bytes_ = size_bytes - offset;
-  if (file_ == nullptr) return false;  // a segment too short for its header holds nothing
+  LookAhead ahead;
+  ahead.damaged_bytes = size_bytes - offset;
+  if (file_ == nullptr) return ahead;  // a segment too short for its header holds nothing
   CHECK_LE(size_bytes, kWalSegmentBytesMax);
   std::string rest;
   Status status = file_->Read(offset, size_bytes - offset, &rest);
   if (!status.ok()) {
     error_ = status;
-    return false;
+    return ahead;
   }
   const size_t last_non_zero = rest.find_last_not_of('\0');
-  torn_bytes_ = last_non_zero == std::string::npos ? 0 : last_non_zero + 1;
+  ahead.damaged_bytes = last_non_zero == std::string::npos ? 0 : last_non_zero + 1;
   const std::string_view bytes(rest);
   for (size_t start = 1; start + kWalRecordHeaderBytes <= bytes.size(); ++start) {
-    if (IntactRecordBytes(bytes.substr(start)) > 0) return true;
+    if (IntactRecordBytes(bytes.substr(start)) == 0) continue;
+    ahead.intact_after = true;
+    // A segment header is synced before any record is appended: a bad one is never torn so.
+    ahead.unwritten_sectors =
+        offset >= kWalSegmentHeaderBytes && HoldsUnwrittenSectors(bytes.substr(0, start), offset);
+    break;
   }
-  return false;
+  return ahead;
 }
 
 WalTail WalReader::CutBefore(Position position, std::string reason) const {

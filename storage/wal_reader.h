@@ -5,11 +5,12 @@
 // A segment ends at the end of its file, or where every byte left is zero (a writer's reserve:
 // a clean end, in any segment; the sequence chain still catches a lost record).
 //
-// It tells a torn tail (the last record of the last segment cut by a crash, with nothing
-// intact after it: a normal end, reported in tail()) from corruption (anything else: an error
-// naming the file and the byte offset, or, with truncate_at_first_corruption, a normal end
-// that reports what is dropped). Either way, TruncateWal(tail()) makes the directory end where
-// the reader ended; recovery must do that before a WalWriter appends again.
+// It tells a torn write (damage in the last segment that a crash explains: nothing intact after
+// it, or zeroed sectors of an unsynced write before the intact records after it; a normal end,
+// reported in tail()) from corruption (anything else: an error naming the file and the byte
+// offset, or, with truncate_at_first_corruption, a normal end that reports what is dropped).
+// Either way, TruncateWal(tail()) makes the directory end where the reader ended; recovery must
+// do that before a WalWriter appends again.
 //
 // Memory: one record at a time (at most kWalRecordBytesMax), plus the rest of one segment when
 // it looks past a bad record for intact ones, or one segment at a time when it measures what a
@@ -26,6 +27,13 @@
 #include "storage/status.h"
 
 namespace podium::storage {
+
+// The unit a disk writes whole: a power cut leaves each sector of an unsynced write either new
+// or as it was, never half of each. 512 bytes, the smallest sector any disk has; what bigger
+// sectors or 4 KiB pages leave is whole 512-byte sectors too. The reader tells a torn write
+// before intact records from corruption by it (docs/wal_format.md, "A torn write before intact
+// records").
+inline constexpr uint64_t kWalSectorBytes = 512;
 
 struct WalRecord {
   uint8_t type = 0;
@@ -47,8 +55,7 @@ struct WalReaderOptions {
 //
 // Otherwise bytes_dropped never counts the zeros of a writer's reserve: it runs from the cut to
 // the end of the last record or the last non-zero byte of that file, whichever is later, plus
-// the same measure of every later segment (a torn write has no intact record after the cut:
-// up to the file's last non-zero byte).
+// the same measure of every later segment (a torn write has no later segment).
 struct WalTail {
   enum class Kind { kClean, kTornWrite, kCorruptionDropped };
   Kind kind = Kind::kClean;
@@ -58,7 +65,9 @@ struct WalTail {
   uint64_t segments_dropped = 0;  // later segments dropped whole
   std::string reason;             // what failed at the cut
   // Records a cut dropped (kCorruptionDropped, and CutBefore): the one at the cut, intact or
-  // not, and every intact record after it. 0 for a torn write (its record was never whole).
+  // not, and every intact record after it. A torn write counts the same: 0 when nothing intact
+  // follows the cut (its record was never whole), else the damaged record and the intact ones
+  // after it, which an unsynced write left past sectors that never reached the disk.
   uint64_t records_dropped = 0;
 };
 
@@ -114,7 +123,13 @@ class WalReader {
   Result<bool> ZerosToTheEnd(uint64_t offset);
   Result<bool> BadRecord(uint64_t offset, std::string reason);
   Result<bool> Stop(uint64_t offset, std::string reason);
-  bool IntactRecordAfter(uint64_t offset);
+  // What follows a record or segment header that is not intact, in the current segment.
+  struct LookAhead {
+    uint64_t damaged_bytes = 0;      // up to the last non-zero byte (the reserve's zeros not)
+    bool intact_after = false;       // an intact record starts after it
+    bool unwritten_sectors = false;  // and zeros of sectors never written lie before that one
+  };
+  LookAhead LookPastBadRecord(uint64_t offset);
   // What a cut drops of segment `index` from `offset` on: WalTail's measure of its bytes, and
   // its intact records; intact_at_cut: one starts at `offset`.
   struct Dropped {
@@ -137,7 +152,6 @@ class WalReader {
   uint64_t offset_ = 0;                     // of the next record in the open segment
   uint64_t last_sequence_ = 0;
   Position record_position_;  // of the last record returned
-  uint64_t torn_bytes_ = 0;   // set by IntactRecordAfter: the damaged bytes, zeros after them not
   std::string scratch_;
   WalTail tail_;
   Status error_;

@@ -1,5 +1,6 @@
 // WalReader against logs written by WalWriter and then damaged on purpose: torn tails at every
-// byte, flipped bits, missing, stale and misplaced segments (docs/wal_format.md, "Reading").
+// byte, pages of an unsynced write lost in a power cut, flipped bits, missing, stale and
+// misplaced segments (docs/wal_format.md, "Reading and recovery").
 #include "storage/wal_reader.h"
 
 #include <gtest/gtest.h>
@@ -321,6 +322,220 @@ TEST_F(WalReaderTest, ZerosBeforeAnIntactRecordAreCorruption) {
   const ReadOutcome read = ReadLog(&env_, kDir);
   ExpectCorruptionAt(read, WalSegmentFileName(1), zeros_at);
   EXPECT_EQ(read.records.size(), 1u);
+}
+
+// A power cut in the middle of an unsynced write (docs/wal_format.md, "A torn write before intact
+// records"): the kernel writes the page cache back a page at a time, in any order, so some pages of
+// the write are on the disk and others still hold what they held before it.
+class WalReaderPowerCutTest : public WalReaderTest {
+ protected:
+  static constexpr uint64_t kPageBytes = 4096;
+
+  // One segment written as a server writes it: `synced` records appended and synced, then
+  // `unsynced` more appended and written (one write) but never synced. Payloads of 40..240
+  // bytes, so that records straddle page and sector boundaries.
+  struct TwoBatches {
+    std::vector<WalRecord> records;
+    std::vector<uint64_t> offsets;  // where each record starts
+    std::string file;
+    uint64_t unsynced_from = 0;  // where the unsynced write starts
+    std::string written;         // the segment as the page cache held it
+  };
+  TwoBatches WriteTwoBatches(size_t synced, size_t unsynced) {
+    for (const std::string& name : Segments()) CHECK(env_.RemoveFile(PathOf(name)).ok());
+    TwoBatches log;
+    Result<std::unique_ptr<WalWriter>> writer = WalWriter::Open(&env_, kDir, 1);
+    CHECK(writer.ok());
+    log.file = (*writer)->segment_name();
+    uint64_t offset = kWalSegmentHeaderBytes;
+    for (uint64_t sequence = 1; sequence <= synced + unsynced; ++sequence) {
+      if (sequence == synced + 1) {
+        CHECK((*writer)->Sync().ok());
+        log.unsynced_from = offset;
+      }
+      WalRecord record{1, sequence, testing::PayloadFor(sequence, 40 + sequence * 53 % 201)};
+      CHECK((*writer)->Append(record.type, record.payload).ok());
+      log.offsets.push_back(offset);
+      offset += kWalRecordHeaderBytes + record.payload.size();
+      log.records.push_back(std::move(record));
+    }
+    CHECK((*writer)->Flush().ok());
+    CHECK_EQ(env_.SyncedBytes(PathOf(log.file)), log.unsynced_from);
+    log.written = env_.MutableContents(PathOf(log.file));
+    return log;  // the writer goes without Close: a crash
+  }
+
+  // Page `page` of the unsynced write never reached the disk: it reads back as before the
+  // write, the synced records and then the zeros of the writer's reserve.
+  void LosePage(const TwoBatches& log, uint64_t page) {
+    std::string& contents = env_.MutableContents(PathOf(log.file));
+    const uint64_t from = std::max(page * kPageBytes, log.unsynced_from);
+    const uint64_t to = std::min((page + 1) * kPageBytes, uint64_t{contents.size()});
+    CHECK_LT(from, to);
+    std::fill(contents.begin() + static_cast<std::ptrdiff_t>(from),
+              contents.begin() + static_cast<std::ptrdiff_t>(to), '\0');
+  }
+
+  // The log must end in a torn write at the first record the lost pages changed, dropping it
+  // and counting the intact records after it; cutting there leaves a clean log.
+  void ExpectTornWrite(const TwoBatches& log) {
+    const std::string& contents = env_.MutableContents(PathOf(log.file));
+    std::vector<bool> intact;
+    for (size_t i = 0; i < log.records.size(); ++i) {
+      const uint64_t size = kWalRecordHeaderBytes + log.records[i].payload.size();
+      intact.push_back(contents.compare(log.offsets[i], size, log.written, log.offsets[i], size) ==
+                       0);
+    }
+    const size_t cut = std::find(intact.begin(), intact.end(), false) - intact.begin();
+    ASSERT_GE(cut, 1u);
+    ASSERT_TRUE(intact.back()) << "intact records follow the damage";
+    const ReadOutcome read = ReadLog(&env_, kDir);
+    ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+    EXPECT_EQ(read.records, Prefix(log.records, cut));
+    EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
+    EXPECT_EQ(read.tail.file, log.file);
+    EXPECT_EQ(read.tail.offset, log.offsets[cut]);
+    EXPECT_EQ(read.tail.records_dropped, 1 + std::count(intact.begin() + cut, intact.end(), true));
+    const uint64_t records_end =
+        log.offsets.back() + kWalRecordHeaderBytes + log.records.back().payload.size();
+    EXPECT_EQ(read.tail.bytes_dropped, records_end - log.offsets[cut]) << "not the reserve";
+    EXPECT_EQ(read.tail.segments_dropped, 0u);
+    ASSERT_TRUE(TruncateWal(&env_, kDir, read.tail).ok());
+    const ReadOutcome again = ReadLog(&env_, kDir);
+    ASSERT_TRUE(again.status.ok()) << again.status.ToString();
+    EXPECT_EQ(again.records, Prefix(log.records, cut));
+    EXPECT_EQ(again.tail.kind, WalTail::Kind::kClean);
+  }
+};
+
+TEST_F(WalReaderPowerCutTest, FirstPageOfTheWriteLostBeforeLandedPagesIsATornWrite) {
+  // The page the write starts in kept its old bytes: zeros from the write's first record to the
+  // page's end (one byte of them or thousands), then pages of the write that did land.
+  size_t starts_tried = 0;
+  for (size_t synced = 1;; ++synced) {
+    const TwoBatches log = WriteTwoBatches(synced, 80);
+    if (log.unsynced_from >= kPageBytes) break;
+    LosePage(log, 0);
+    ASSERT_EQ(env_.MutableContents(PathOf(log.file))[log.unsynced_from], '\0');
+    SCOPED_TRACE("write starts at " + std::to_string(log.unsynced_from));
+    ExpectTornWrite(log);
+    ++starts_tried;
+  }
+  EXPECT_GT(starts_tried, 10u);
+}
+
+TEST_F(WalReaderPowerCutTest, LaterPageOfTheWriteLostBeforeLandedPagesIsATornWrite) {
+  // The write's first page landed and a later one did not: the record across that page's start
+  // has its real bytes up to the page boundary, then zeros.
+  for (const std::vector<uint64_t>& lost : {std::vector<uint64_t>{1}, {1, 2}, {1, 3}, {2}}) {
+    for (size_t synced : {1, 7, 15}) {
+      const TwoBatches log = WriteTwoBatches(synced, 120);
+      for (uint64_t page : lost) LosePage(log, page);
+      SCOPED_TRACE("first lost page " + std::to_string(lost[0]) + ", synced " +
+                   std::to_string(synced));
+      const uint64_t boundary = lost[0] * kPageBytes;
+      const auto across = std::find_if(log.offsets.begin(), log.offsets.end(),
+                                       [&](uint64_t offset) { return offset >= boundary; }) -
+                          1;
+      ASSERT_LT(*across, boundary) << "a record straddles the lost page's start";
+      ASSERT_GE(*across, log.unsynced_from);
+      ExpectTornWrite(log);
+    }
+  }
+}
+
+TEST_F(WalReaderTest, FlippedBitInTheLastSegmentBeforeIntactRecordsIsCorruption) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 80, kWalSegmentBytesMax);
+  ASSERT_EQ(Segments().size(), 1u);
+  const std::vector<Placement> places = PlaceRecords(written, kWalSegmentBytesMax);
+  // A record across a sector boundary, so that its own zero bytes (the high bytes of its length
+  // and sequence) lie near one.
+  size_t victim = 40;
+  const auto end_of = [&](size_t i) {
+    return places[i].offset + kWalRecordHeaderBytes + written[i].payload.size();
+  };
+  while (places[victim].offset / kWalSectorBytes == end_of(victim) / kWalSectorBytes) ++victim;
+  ASSERT_LT(victim + 1, written.size());
+  const Placement at = places[victim];
+  const std::string original = env_.MutableContents(PathOf(at.file));
+  for (uint64_t byte = at.offset; byte < end_of(victim); ++byte) {
+    std::string& contents = env_.MutableContents(PathOf(at.file));
+    contents = original;
+    contents[byte] = static_cast<char>(contents[byte] ^ (1 << (byte % 8)));
+    const ReadOutcome read = ReadLog(&env_, kDir);
+    ExpectCorruptionAt(read, at.file, at.offset);
+    ASSERT_EQ(read.records, Prefix(written, victim)) << "byte " << byte;
+  }
+}
+
+TEST_F(WalReaderTest, LostPageInASegmentThatIsNotTheLastIsCorruption) {
+  // What a lost page leaves in the last segment, in an earlier one: the writer synced that
+  // segment whole before it created the next, so no power cut explains it.
+  constexpr uint64_t kPageBytes = 4096;
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 300, 3 * kPageBytes);
+  const std::vector<std::string> segments = Segments();
+  ASSERT_GE(segments.size(), 2u);
+  const std::vector<Placement> places = PlaceRecords(written, 3 * kPageBytes);
+  std::string& contents = env_.MutableContents(PathOf(segments[0]));
+  std::fill(contents.begin() + kPageBytes, contents.begin() + 2 * kPageBytes, '\0');
+  size_t cut = 0;
+  while (places[cut + 1].offset <= kPageBytes) ++cut;  // the record across the page's start
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ExpectCorruptionAt(read, segments[0], places[cut].offset);
+  EXPECT_EQ(read.records, Prefix(written, cut));
+}
+
+TEST_F(WalReaderTest, OnlySectorShapedZerosBeforeIntactRecordsAreATornWrite) {
+  std::string original;
+  AppendWalSegmentHeader(1, &original);
+  std::vector<uint64_t> offsets;
+  for (uint64_t sequence = 1; sequence <= 8; ++sequence) {
+    offsets.push_back(original.size());
+    AppendWalRecord(1, sequence, testing::PayloadFor(sequence, 700), &original);
+  }
+  // The third record spans two sector boundaries; five intact records follow it.
+  const uint64_t victim = offsets[2];
+  const uint64_t boundary = (victim / kWalSectorBytes + 1) * kWalSectorBytes;
+  ASSERT_LT(boundary + kWalSectorBytes, offsets[3]);
+  struct Case {
+    const char* zeros;
+    uint64_t from;
+    uint64_t to;
+    bool torn;
+  };
+  const Case cases[] = {
+      {"a whole sector", boundary, boundary + kWalSectorBytes, true},
+      {"from the record's start to a sector boundary", victim, boundary, true},
+      {"a sector but one byte, ending on a boundary", boundary + 1, boundary + kWalSectorBytes,
+       false},
+      {"from the record's start to one byte short of a boundary", victim, boundary - 1, false},
+      {"100 bytes inside the record, reaching no boundary", boundary + 50, boundary + 150, false},
+  };
+  const std::string name = WalSegmentFileName(1);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.zeros);
+    if (!c.torn) {  // the run is exactly [from, to)
+      if (c.from > victim) {
+        ASSERT_NE(original[c.from - 1], '\0');
+      }
+      ASSERT_NE(original[c.to], '\0');
+    }
+    std::string damaged = original;
+    std::fill(damaged.begin() + static_cast<std::ptrdiff_t>(c.from),
+              damaged.begin() + static_cast<std::ptrdiff_t>(c.to), '\0');
+    PutFile(name, damaged);
+    const ReadOutcome read = ReadLog(&env_, kDir);
+    EXPECT_EQ(read.records.size(), 2u);
+    if (!c.torn) {
+      ExpectCorruptionAt(read, name, victim);
+      continue;
+    }
+    ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+    EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
+    EXPECT_EQ(read.tail.offset, victim);
+    EXPECT_EQ(read.tail.records_dropped, 6u);
+    EXPECT_EQ(read.tail.bytes_dropped, original.size() - victim);
+  }
 }
 
 TEST_F(WalReaderTest, RecordLostToZerosInAMiddleSegmentIsASequenceGap) {
