@@ -13,11 +13,25 @@ bool IsAllZero(std::string_view bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](char c) { return c == '\0'; });
 }
 
+// The sequences the records of a segment that starts at `first_sequence` and holds
+// `segment_bytes` can carry: at most one per record header's worth of bytes.
+struct SequenceRange {
+  uint64_t first;
+  uint64_t last;
+};
+SequenceRange SequencesOf(uint64_t first_sequence, uint64_t segment_bytes) {
+  return {first_sequence, first_sequence + segment_bytes / kWalRecordHeaderBytes};
+}
+
 // The size of the intact record (docs/wal_format.md) that starts `bytes`, or 0 if none does.
-uint64_t IntactRecordBytes(std::string_view bytes) {
+// A record outside `sequences` is not looked at further: a scan of damaged bytes calls this at
+// every offset, and without that check random bytes would often pass the type and length
+// checks and cost a checksum over up to a record's length (16 MiB) each.
+uint64_t IntactRecordBytes(std::string_view bytes, SequenceRange sequences) {
   if (bytes.size() < kWalRecordHeaderBytes) return 0;
   const WalRecordHeader header = DecodeWalRecordHeader(bytes);
   if (!WalRecordHeaderProblem(header).empty()) return 0;
+  if (header.sequence < sequences.first || header.sequence > sequences.last) return 0;
   const uint64_t record_bytes = kWalRecordHeaderBytes + header.payload_bytes;
   if (record_bytes > bytes.size()) return 0;
   return WalRecordChecksumMatches(bytes.substr(0, record_bytes)) ? record_bytes : 0;
@@ -263,8 +277,11 @@ WalReader::LookAhead WalReader::LookPastBadRecord(uint64_t offset) {
   const size_t last_non_zero = rest.find_last_not_of('\0');
   ahead.damaged_bytes = last_non_zero == std::string::npos ? 0 : last_non_zero + 1;
   const std::string_view bytes(rest);
+  // A record after the damage follows the last one read.
+  const SequenceRange sequences{last_sequence_ + 1,
+                                SequencesOf(segment().first_sequence, size_bytes).last};
   for (size_t start = 1; start + kWalRecordHeaderBytes <= bytes.size(); ++start) {
-    if (IntactRecordBytes(bytes.substr(start)) == 0) continue;
+    if (IntactRecordBytes(bytes.substr(start), sequences) == 0) continue;
     ahead.intact_after = true;
     // A segment header is synced before any record is appended: a bad one is never torn so.
     ahead.unwritten_sectors =
@@ -330,7 +347,8 @@ WalReader::Dropped WalReader::MeasureDropped(size_t index, uint64_t offset) cons
   const size_t records_from = offset < kWalSegmentHeaderBytes ? kWalSegmentHeaderBytes - offset : 0;
   size_t start = records_from;
   while (start <= last_non_zero) {
-    const uint64_t record_bytes = IntactRecordBytes(bytes.substr(start));
+    const uint64_t record_bytes =
+        IntactRecordBytes(bytes.substr(start), SequencesOf(at.first_sequence, at.size_bytes));
     if (record_bytes == 0) {
       ++start;
       continue;
