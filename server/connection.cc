@@ -70,10 +70,18 @@ void Connection::OnClose(uv_handle_t* handle) {
   connection->loop_->RemoveConnection(connection);  // deletes it
 }
 
+// Stalled is paused and reading nothing: a paused client whose unsent replies went down since
+// the last check has read, however slowly, and its stall clock starts over. Replies added
+// meanwhile (a deferred command's) only raise the mark the next check compares with.
 bool Connection::CloseIfIdleOrStalled(int64_t now_ms, int64_t idle_ms_max) {
   if (state_ == State::kClosing) return false;
+  if (paused_) {
+    const size_t unsent = output_unsent_bytes();
+    if (unsent < unsent_bytes_checked_) read_progress_ms_ = now_ms;
+    unsent_bytes_checked_ = unsent;
+  }
   const bool stalled =
-      paused_ && now_ms - paused_since_ms_ > loop_->info().settings.output_stall_ms_max;
+      paused_ && now_ms - read_progress_ms_ > loop_->info().settings.output_stall_ms_max;
   const bool idle = idle_ms_max > 0 && !paused_ && now_ms - last_request_ms_ > idle_ms_max;
   if (!stalled && !idle) return false;
   LOG(INFO) << "closing client " << id() << (stalled ? ": replies unread" : ": idle");
@@ -186,7 +194,8 @@ size_t Connection::Process(std::string_view input) {
       Close();
     } else if (output_pending_bytes() > loop_->info().settings.output_pause_bytes) {
       paused_ = true;
-      paused_since_ms_ = now_ms_;
+      read_progress_ms_ = now_ms_;
+      unsent_bytes_checked_ = output_unsent_bytes();
     }
   }
   ahead_count_ = 0;  // its views into `input` end here; its bytes were not consumed

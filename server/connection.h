@@ -15,8 +15,11 @@
 // locked across a write); with uv_try_write, then uv_write for what did not fit. While more
 // than kOutputPauseBytes wait, the connection stops decoding and stops reading its socket, so a
 // pipelining client that does not read its replies is held by TCP flow control instead of by
-// server memory; it is disconnected if it stays so for kOutputStallMsMax or its queued replies
-// pass kOutputBytesMax.
+// server memory; it is disconnected if, so paused, it reads nothing for kOutputStallMsMax, or
+// its queued replies pass kOutputBytesMax. A client that reads a big reply slowly stays paused
+// for as long as that takes, and is not stalled: the loop's periodic check sees its unsent
+// replies go down (the kernel's write queue shrinks as it takes bytes, even within one uv_write,
+// which calls back only once it is all out).
 //
 // Durability (--fsync always): after a batch of commands, if the log holds records that are not
 // yet durable, the replies wait (and decoding stops) until the WAL thread's fsync covers them:
@@ -112,6 +115,11 @@ class Connection {
   void ResumeIfDrained();
   void Flush();
   size_t output_pending_bytes() const { return output_.size() + writing_.size(); }
+  // Replies the kernel has not taken yet: queued, or in the in-flight write and not yet written.
+  size_t output_unsent_bytes() const {
+    return output_.size() +
+           uv_stream_get_write_queue_size(reinterpret_cast<const uv_stream_t*>(&tcp_));
+  }
 
   EventLoop* const loop_;
   uv_tcp_t tcp_;
@@ -142,7 +150,10 @@ class Connection {
   Session session_;
   int64_t now_ms_ = 0;            // Unix ms, read once per read event
   int64_t last_request_ms_ = 0;
-  int64_t paused_since_ms_ = 0;
+  // While paused: when the client last read (the kernel took some of its replies), or when it
+  // paused, and its unsent reply bytes at the last check; CloseIfIdleOrStalled compares.
+  int64_t read_progress_ms_ = 0;
+  size_t unsent_bytes_checked_ = 0;
 };
 
 }  // namespace podium::server

@@ -8,6 +8,7 @@ Memory is watched through INFO used_memory, so a server that buffers what a peer
 what a slow reader does not read fails here rather than in production.
 """
 
+import contextlib
 import os
 import random
 import resource
@@ -26,6 +27,8 @@ import podium_fixture as fx  # noqa: E402
 CLOSE_DEADLINE_S = 5.0        # a protocol error closes the connection at once; 5 s is generous
 MEMORY_GROWTH_BYTES_MAX = 64 << 20  # what one misbehaving client may cost the server, at most
 IDLE_CONNECTIONS = 1000
+SLOW_READ_BYTES_PER_S = 2 << 20  # a slow reader's pace: an 8 MiB reply takes 4 s
+SLOW_READ_CHUNK_BYTES = 16 << 10
 FILE_DESCRIPTORS_WANTED = 4096
 
 # 1000 idle connections need more descriptors than a default soft limit of 1024, in this
@@ -39,6 +42,37 @@ if _soft != resource.RLIM_INFINITY and _soft < FILE_DESCRIPTORS_WANTED:
 
 def protocol_error_line(message):
     return b"-ERR Protocol error: " + message + b"\r\n"
+
+
+@contextlib.contextmanager
+def slow_reader(port):
+    """A socket with a small receive buffer, so that what the server sends it waits mostly on
+    the server's side until the test reads."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SLOW_READ_CHUNK_BYTES)
+    sock.settimeout(CLOSE_DEADLINE_S)
+    try:
+        sock.connect(("127.0.0.1", port))
+        yield sock
+    finally:
+        sock.close()
+
+
+def read_paced(sock, size):
+    """Reads `size` bytes at SLOW_READ_BYTES_PER_S, a small read at a time; returns what came
+    (less if the peer closed). The waits between reads are the slowness under test."""
+    received = bytearray()
+    started = time.monotonic()
+    while len(received) < size:
+        time.sleep(max(0.0, started + len(received) / SLOW_READ_BYTES_PER_S - time.monotonic()))
+        try:
+            chunk = sock.recv(min(SLOW_READ_CHUNK_BYTES, size - len(received)))
+        except (ConnectionResetError, BrokenPipeError):
+            break
+        if not chunk:
+            break
+        received += chunk
+    return bytes(received)
 
 
 class GoodClientMixin:
@@ -496,6 +530,41 @@ class ClientLimitFlagsTest(unittest.TestCase):
             fx.wait_until(hog_closed, 10.0, "the hog to be disconnected")
             self.assertGreaterEqual(time.monotonic() - started, 1.0)
             hog.close()
+            good.close()
+
+    def test_slow_reader_is_not_stalled(self):
+        """--client-output-stall-sec counts only time in which a paused client reads nothing: a
+        client that reads an 8 MiB reply slowly but steadily (about 4 s, past a stall limit of
+        1 s, while the server's one write of the reply is in flight) keeps its connection; one
+        that stops reading partway is disconnected."""
+        flags = ["--client_output_pause_bytes=65536", "--client_output_stall_sec=1"]
+        value = b"v" * (8 << 20)
+        reply = b"$%d\r\n%s\r\n" % (len(value), value)
+        with fx.running_server(flags) as server:
+            good = fx.RawConnection(server.port)
+            self.assertEqual(fx.resp_call(good, "SET", "big", value, timeout_s=30), "OK")
+
+            def connected():
+                return int(fx.parse_info(fx.resp_call(good, "INFO", "clients"))
+                           ["connected_clients"])
+            with slow_reader(server.port) as reader:
+                reader.sendall(fx.resp_encode("GET", "big") + fx.resp_encode("PING"))
+                started = time.monotonic()
+                received = read_paced(reader, len(reply) + len(b"+PONG\r\n"))
+                elapsed = time.monotonic() - started
+                self.assertEqual(len(received), len(reply) + len(b"+PONG\r\n"),
+                                 f"disconnected after {len(received)} bytes in {elapsed:.1f} s")
+                self.assertEqual(received, reply + b"+PONG\r\n")
+                self.assertGreater(elapsed, 3.0, "the reply was not read slowly")
+            fx.wait_until(lambda: connected() == 1, 10.0, "the slow reader to be counted out")
+
+            with slow_reader(server.port) as reader:
+                reader.sendall(fx.resp_encode("GET", "big"))
+                self.assertEqual(len(read_paced(reader, 1 << 20)), 1 << 20)
+                stopped = time.monotonic()  # and reads nothing more
+                fx.wait_until(lambda: connected() == 1, 10.0,
+                              "the reader that stopped to be disconnected")
+                self.assertGreaterEqual(time.monotonic() - stopped, 1.0)
             good.close()
 
 
