@@ -2,7 +2,17 @@
 
 #include <glog/logging.h>
 
+#include <string>
+
 namespace podium::protocol {
+namespace {
+
+std::string TooLargeMessage(size_t reply_size_bytes, size_t reply_size_bytes_max) {
+  return "reply of " + std::to_string(reply_size_bytes) + " bytes exceeds the limit of " +
+         std::to_string(reply_size_bytes_max) + " bytes";
+}
+
+}  // namespace
 
 ReplyWriter::ReplyWriter(std::string* out, size_t reply_size_bytes_max)
     : out_(out), reply_size_bytes_max_(reply_size_bytes_max) {
@@ -39,10 +49,36 @@ void ReplyWriter::EndReply() {
   }
   out_->resize(reply_start_);
   WriteBegin(request_id_);
-  WriteError(StatusCode::kLimit, "reply of " + std::to_string(size) +
-                                     " bytes exceeds the limit of " +
-                                     std::to_string(reply_size_bytes_max_) + " bytes");
+  WriteError(StatusCode::kLimit, TooLargeMessage(size, reply_size_bytes_max_));
   WriteEnd(StatusCode::kLimit);
+}
+
+template <typename Write>
+size_t ReplyWriter::Measure(Write write) {
+  DCHECK(in_reply_) << "measuring a value outside BeginReply/EndReply";
+  const size_t end = out_->size();
+  write();
+  const size_t size = out_->size() - end;
+  out_->resize(end);
+  return size;
+}
+
+size_t ReplyWriter::BytesSize(std::string_view bytes) {
+  return Measure([&] { WriteBytes(bytes); });
+}
+
+size_t ReplyWriter::DoubleSize(double value) {
+  return Measure([&] { WriteDouble(value); });
+}
+
+size_t ReplyWriter::ArrayHeaderSize(size_t count) {
+  return Measure([&] { WriteArrayHeader(count); });
+}
+
+void ReplyWriter::ErrorTooLarge(size_t reply_size_bytes) {
+  DCHECK_GT(reply_size_bytes, reply_size_bytes_max_);
+  DCHECK(depth_ == 0) << "ErrorTooLarge is the whole reply, not a value in an array";
+  Error(StatusCode::kLimit, TooLargeMessage(reply_size_bytes, reply_size_bytes_max_));
 }
 
 void ReplyWriter::BeforeValue() const {

@@ -17,7 +17,9 @@
 //
 // Size. A reply bigger than reply_size_bytes_max (default kReplySizeBytesMax) is replaced at
 // EndReply by a LIMIT error, so a client never receives a frame it must refuse. Commands that
-// can return much page their output well below the limit.
+// can return much page their output well below the limit; one that cannot bound its reply in
+// advance measures it first (BytesSize, ...) and answers ErrorTooLarge instead of building a
+// reply only to have EndReply drop it.
 //
 // Cost: a virtual call per value, none per byte; appends go straight to the std::string.
 // Thread-safety: none; one writer per connection.
@@ -63,6 +65,17 @@ class ReplyWriter {
 
   // Bytes of the reply being written so far, for commands that stop early (paging).
   size_t reply_size_bytes() const { return out_->size() - reply_start_; }
+  size_t reply_size_bytes_max() const { return reply_size_bytes_max_; }
+
+  // The bytes Bytes(bytes), Double(value) or ArrayHeader(count) would add to the reply, found
+  // by encoding the value after it and taking it back: the reply is unchanged and the buffer
+  // holds at most one more value meanwhile. Inside a reply only.
+  size_t BytesSize(std::string_view bytes);
+  size_t DoubleSize(double value);
+  size_t ArrayHeaderSize(size_t count);
+  // As the whole reply, in place of one measured at `reply_size_bytes` (more than
+  // reply_size_bytes_max): the LIMIT error EndReply gives a reply of that size.
+  void ErrorTooLarge(size_t reply_size_bytes);
 
  protected:
   ReplyWriter(std::string* out, size_t reply_size_bytes_max);
@@ -84,6 +97,9 @@ class ReplyWriter {
  private:
   void BeforeValue() const;
   void ValueCompleted();
+  // The bytes `write` appends to *out_, which it then takes back.
+  template <typename Write>
+  size_t Measure(Write write);
 
   const size_t reply_size_bytes_max_;
   uint32_t request_id_ = 0;

@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "protocol/binary_reply_writer.h"
 #include "protocol/number_text.h"
+#include "protocol/resp_reply_writer.h"
 #include "server/command_test_util.h"
 #include "server/sorted_set_range_commands.h"
 #include "storage/limits.h"
@@ -396,6 +399,90 @@ TEST_F(SortedSetCommandsTest, RangeRepliesAreBounded) {
   EXPECT_EQ(Run({"ZRANGE", "big", "-2", "-1", "WITHSCORES"}),
             RespArray({"999999", "999999", "1000000", FormatScore(1000000)}));
   EXPECT_EQ(Run({"ZCOUNT", "big", "-inf", "+inf"}), RespInt(static_cast<int64_t>(members)));
+}
+
+// A range command run as a connection of either protocol would run it, through a writer with
+// the reply size limit `limit` (the harness's writer has the default limit).
+struct LimitedReply {
+  std::string bytes;
+  size_t buffer_capacity = 0;  // what the output buffer grew to, however long the reply kept
+};
+
+LimitedReply RunWithReplyLimit(Database& db, const std::vector<std::string_view>& words,
+                               bool binary, size_t limit) {
+  const protocol::CommandName* command = protocol::FindCommand(*words.begin());
+  const CommandSpec* spec = CommandTable::Get().Find(command->opcode);
+  protocol::Request request;
+  request.opcode = command->opcode;
+  for (auto word = words.begin() + 1; word != words.end(); ++word) {
+    request.args.push_back(protocol::Argument::Bytes(*word));
+  }
+  LimitedReply reply;
+  std::unique_ptr<protocol::ReplyWriter> writer;
+  if (binary) {
+    writer = std::make_unique<protocol::BinaryReplyWriter>(&reply.bytes, limit);
+  } else {
+    writer = std::make_unique<protocol::RespReplyWriter>(&reply.bytes, limit);
+  }
+  ServerInfo server(ServerSettings{}, CommandTable::Get().size());
+  Session session;
+  writer->BeginReply(7);
+  CommandContext context{db, request, *writer, session, server, CommandHarness::kStartMs};
+  spec->handler(context);
+  writer->EndReply();
+  reply.buffer_capacity = reply.bytes.capacity();
+  return reply;
+}
+
+// The LIMIT error a reply of `size` bytes gets under a limit of `limit`.
+std::string TooLargeReply(bool binary, size_t size, size_t limit) {
+  const std::string message = "reply of " + std::to_string(size) + " bytes exceeds the limit of " +
+                              std::to_string(limit) + " bytes";
+  if (!binary) return RespError("LIMIT " + message);
+  std::string out;
+  protocol::BinaryReplyWriter writer(&out);
+  writer.BeginReply(7);
+  writer.Error(protocol::StatusCode::kLimit, message);
+  writer.EndReply();
+  return out;
+}
+
+// A range whose reply would pass the reply size limit gets the LIMIT error EndReply would give
+// it, but is refused before it is built: the output buffer never holds it (EndReply alone would
+// drop it only after it sat there whole, and the shard lock was held while it was built). A
+// range that just fits is unchanged. Member lengths near kMemberSizeBytesMax make few entries
+// too many, past the quick bound that spares small ranges the measuring.
+TEST_F(SortedSetCommandsTest, RangeRepliesPastTheReplySizeLimitAreRefusedBeforeTheyAreBuilt) {
+  constexpr size_t kMembers = 1000;
+  std::vector<std::string> zadd = {"ZADD", "long"};
+  for (size_t i = 0; i < kMembers; ++i) {
+    zadd.push_back(std::to_string(i) + ".5");
+    zadd.push_back(std::string(storage::kMemberSizeBytesMax - 8, 'm') + std::to_string(10000 + i));
+  }
+  ASSERT_EQ(harness_.Run(zadd), RespInt(kMembers));
+  const std::vector<std::vector<std::string_view>> queries = {
+      {"ZRANGE", "long", "0", "-1"},
+      {"ZRANGE", "long", "0", "-1", "WITHSCORES"},
+      {"ZREVRANGE", "long", "10", "-1", "WITHSCORES"},
+      {"ZRANGEBYSCORE", "long", "-inf", "+inf", "WITHSCORES", "LIMIT", "0", "900"},
+      {"ZREVRANGEBYSCORE", "long", "+inf", "(2", "WITHSCORES"},
+  };
+  for (const bool binary : {false, true}) {
+    for (const auto& query : queries) {
+      SCOPED_TRACE(std::string(query.front()) + (binary ? " binary" : " RESP"));
+      const std::string whole =
+          RunWithReplyLimit(harness_.db(), query, binary, protocol::kReplySizeBytesMax).bytes;
+      const size_t size = whole.size();
+      ASSERT_GT(size, kMembers * 900);  // the range is long, not an error
+      EXPECT_EQ(RunWithReplyLimit(harness_.db(), query, binary, size).bytes, whole);
+      const LimitedReply refused = RunWithReplyLimit(harness_.db(), query, binary, size - 1);
+      EXPECT_EQ(refused.bytes, TooLargeReply(binary, size, size - 1));
+      EXPECT_LT(refused.buffer_capacity, size / 2) << "the refused reply was built";
+    }
+  }
+  // A short range of the same set takes the quick bound and is unchanged.
+  EXPECT_EQ(RunWithReplyLimit(harness_.db(), {"ZRANGE", "long", "0", "1"}, false, 4096).bytes,
+            Run({"ZRANGE", "long", "0", "1"}));
 }
 
 // ---- ZREM ------------------------------------------------------------------------------------

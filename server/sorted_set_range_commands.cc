@@ -4,13 +4,17 @@
 // zrangeGenericCommand: the legacy commands are ZRANGE with the range type and direction fixed
 // (so "REV" or "BYSCORE" after ZRANGEBYSCORE is a syntax error, as there). A range is turned
 // into a start rank and an entry count in the requested order before anything is written,
-// because the reply states its length first, and so that a range past kRangeReplyEntriesMax is
-// refused before it is built. Replies are RESP2-shaped: a flat array of members, or of
-// member, score pairs with WITHSCORES.
+// because the reply states its length first, and so that a range past kRangeReplyEntriesMax,
+// or one whose reply would pass the reply size limit, is refused before it is built: built, it
+// would sit in the connection's output (up to a gigabyte: a million 1 KiB members) and hold
+// the shard lock all that while, only for EndReply to drop it. Replies are RESP2-shaped: a
+// flat array of members, or of member, score pairs with WITHSCORES.
 //
 // Deviations from Redis: BYLEX is not supported (error "ERR BYLEX is not supported"); a score
 // bound must be a number ("(" alone or "" is not read as 0 the way strtod lets Redis read it).
 #include "server/sorted_set_range_commands.h"
+
+#include <glog/logging.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -25,6 +29,7 @@
 #include "server/command.h"
 #include "storage/database.h"
 #include "storage/keyspace.h"
+#include "storage/limits.h"
 #include "storage/sorted_set.h"
 
 namespace podium::server {
@@ -154,13 +159,43 @@ RankSpan SpanOfScores(const SortedSet& set, const RangeQuery& query) {
   return {start, count};
 }
 
-void WriteMember(protocol::ReplyWriter& reply, const storage::MemberKey& member) {
-  if (!member.is_integer()) {
-    reply.Bytes(member.bytes());
-    return;
+// A member as replies carry it: its bytes, or an integer member's decimal text (in `text`).
+std::string_view MemberBytes(const storage::MemberKey& member,
+                             char (&text)[protocol::kNumberTextBytesMax]) {
+  if (!member.is_integer()) return member.bytes();
+  return {text, protocol::FormatInt64(static_cast<int64_t>(member.integer()), text)};
+}
+
+// Bounds for the quick test that a range's reply fits: a member is at most kMemberSizeBytesMax
+// bytes, a score's text (RESP) at most kNumberTextBytesMax, and no value's framing takes more
+// than kValueFramingBytesMax (RESP: "$", a length of up to 20 digits and two CRLFs, 25 bytes;
+// binary: a tag and a u32 length, 5). A wrong bound would only cost memory: EndReply still
+// replaces a reply past the limit.
+constexpr size_t kValueFramingBytesMax = 32;
+constexpr size_t kMemberReplyBytesMax = storage::kMemberSizeBytesMax + kValueFramingBytesMax;
+constexpr size_t kScoreReplyBytesMax = protocol::kNumberTextBytesMax + kValueFramingBytesMax;
+
+// The size the range's reply will have, measured value by value before it is written (a walk
+// of the range, but no memory: cheap next to building it); nullopt, without measuring, when
+// the bounds above show that it fits the reply size limit, as all but huge ranges do.
+std::optional<size_t> MeasureReplyIfLarge(protocol::ReplyWriter& reply, const SortedSet& set,
+                                          RankSpan span, const RangeQuery& query) {
+  const size_t limit = reply.reply_size_bytes_max();
+  const size_t before_entries = reply.reply_size_bytes() + kValueFramingBytesMax;
+  const size_t entry_bytes_max =
+      kMemberReplyBytesMax + (query.with_scores ? kScoreReplyBytesMax : 0);
+  if (before_entries <= limit && span.count <= (limit - before_entries) / entry_bytes_max) {
+    return std::nullopt;
   }
-  char text[protocol::kNumberTextBytesMax];
-  reply.Bytes({text, protocol::FormatInt64(static_cast<int64_t>(member.integer()), text)});
+  size_t size = reply.reply_size_bytes() +
+                reply.ArrayHeaderSize(query.with_scores ? span.count * 2 : span.count);
+  set.RangeByRank(span.start, span.start + span.count - 1, *query.order,
+                  [&](const storage::MemberKey& member, double score) {
+                    char text[protocol::kNumberTextBytesMax];
+                    size += reply.BytesSize(MemberBytes(member, text));
+                    if (query.with_scores) size += reply.DoubleSize(score);
+                  });
+  return size;
 }
 
 // Parses the query (type and order preset by the command) and replies the range.
@@ -189,13 +224,21 @@ void RangeGeneric(CommandContext& context, RangeQuery query) {
                               " per reply; ask for a smaller range or use LIMIT");
       return;
     }
+    const std::optional<size_t> measured = MeasureReplyIfLarge(context.reply, *set, span, query);
+    if (measured.has_value() && *measured > context.reply.reply_size_bytes_max()) {
+      context.reply.ErrorTooLarge(*measured);
+      return;
+    }
     context.reply.ArrayHeader(query.with_scores ? span.count * 2 : span.count);
     if (span.count == 0) return;
     set->RangeByRank(span.start, span.start + span.count - 1, *query.order,
                      [&](const storage::MemberKey& member, double score) {
-                       WriteMember(context.reply, member);
+                       char text[protocol::kNumberTextBytesMax];
+                       context.reply.Bytes(MemberBytes(member, text));
                        if (query.with_scores) context.reply.Double(score);
                      });
+    DCHECK(!measured.has_value() || context.reply.reply_size_bytes() == *measured)
+        << "the reply is not the size measured";
   });
 }
 

@@ -11,7 +11,9 @@ namespace podium::server {
 
 // The most entries one range reply may hold. A range that would return more answers a LIMIT
 // error instead of building a giant reply under the shard lock; clients page with LIMIT (score
-// ranges) or smaller rank ranges. 1M entries is about 20 MB of RESP with WITHSCORES.
+// ranges) or smaller rank ranges. 1M entries is about 20 MB of RESP with WITHSCORES and short
+// members; with long ones the reply size limit (kReplySizeBytesMax) comes first, and is
+// checked before the reply is built too.
 inline constexpr size_t kRangeReplyEntriesMax = 1'000'000;
 
 void RegisterSortedSetRangeCommands(CommandRegistry& registry);
