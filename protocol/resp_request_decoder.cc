@@ -16,6 +16,9 @@ namespace {
 // keep between requests.
 constexpr size_t kSpansReserved = 16;
 constexpr size_t kSpansKeptMax = 1024;
+// What the inline command's word list and unescaped words may keep between requests.
+constexpr size_t kInlineWordsKeptMax = 1024;
+constexpr size_t kInlineScratchKeptBytesMax = size_t{4} << 10;
 
 static_assert(kInlineRequestSizeBytesMax / 2 <= kArgumentsPerRequestMax + 1,
               "an inline line cannot hold more words than the argument limit");
@@ -43,6 +46,11 @@ void RespRequestDecoder::Reset() {
   bulk_size_ = -1;
   spans_.clear();
   if (spans_.capacity() > kSpansKeptMax) spans_ = {};
+}
+
+void RespRequestDecoder::ReleaseInlineBuffers() {
+  if (words_.capacity() > kInlineWordsKeptMax) words_ = {};
+  if (scratch_.capacity() > kInlineScratchKeptBytesMax) std::string().swap(scratch_);
 }
 
 RespRequestDecoder::Step RespRequestDecoder::Fail(std::string message) {

@@ -54,6 +54,11 @@ class RespRequestDecoder {
   // Forgets a partly parsed request (after the caller dropped its bytes).
   void Reset();
 
+  // Once the request Decode returned has run (its arguments no longer view this decoder):
+  // gives back what one long inline command grew the decoder's own buffers to, so that an idle
+  // connection does not keep it.
+  void ReleaseInlineBuffers();
+
  private:
   // Where a bulk string's bytes are, relative to the request's first byte.
   struct Span {

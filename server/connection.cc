@@ -126,7 +126,7 @@ void Connection::OnBytes(std::string_view bytes) {
     if (state_ != State::kClosing && consumed < bytes.size()) input_.assign(bytes.substr(consumed));
   } else {
     input_.append(bytes);
-    input_.erase(0, Process(input_));
+    ConsumeInput(Process(input_));
   }
   // While another loop waits for the shard this loop's batch holds, the replies wait for the
   // end of the round, when the batch lets go, rather than keep the shard locked across the
@@ -188,6 +188,7 @@ size_t Connection::Process(std::string_view input) {
     executed = true;
     if (session_.close_after_reply) close_after_flush_ = true;
     if (request_.args.capacity() > kRetainedArgumentsMax) request_.args = {};
+    if (state_ == State::kResp) resp_decoder_.ReleaseInlineBuffers();
     if (output_pending_bytes() > loop_->info().settings.output_bytes_max) {
       LOG(WARNING) << "closing client " << id() << ": " << output_pending_bytes()
                    << " bytes of replies queued";
@@ -199,6 +200,9 @@ size_t Connection::Process(std::string_view input) {
     }
   }
   ahead_count_ = 0;  // its views into `input` end here; its bytes were not consumed
+  for (protocol::Request& ahead : ahead_) {
+    if (ahead.args.capacity() > kRetainedArgumentsMax) ahead.args = {};
+  }
   if (executed) HoldUntilDurable();
   const bool held_too_much = durable_waiting_ && input.size() - offset > kDurableWaitInputBytesMax;
   if ((paused_ || waiting_ || held_too_much || close_after_flush_) && reading_) {
@@ -418,6 +422,12 @@ void Connection::OnWrite(uv_write_t* request, int status) {
   connection->Flush();
 }
 
+void Connection::ConsumeInput(size_t bytes) {
+  input_.erase(0, bytes);
+  // A big request is gone: its buffer is not kept for a client that may now sit idle.
+  if (input_.empty() && input_.capacity() > kReadChunkBytes) std::string().swap(input_);
+}
+
 // Once the queued replies have gone out, decode what was held back and read again.
 void Connection::ResumeIfDrained() {
   if (!paused_ || state_ == State::kClosing ||
@@ -430,7 +440,7 @@ void Connection::ResumeIfDrained() {
 
 void Connection::Resume() {
   now_ms_ = loop_->NowMs();
-  input_.erase(0, Process(input_));
+  ConsumeInput(Process(input_));
   if (!paused_ && !waiting_ && !durable_waiting_ && !close_after_flush_ &&
       state_ != State::kClosing && !reading_) {
     if (peer_closed_) {

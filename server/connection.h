@@ -114,6 +114,8 @@ class Connection {
   void HoldUntilDurable();
   void ResumeIfDrained();
   void Flush();
+  // Drops the first `bytes` of input_, decoded; frees a big buffer once nothing is left in it.
+  void ConsumeInput(size_t bytes);
   size_t output_pending_bytes() const { return output_.size() + writing_.size(); }
   // Replies the kernel has not taken yet: queued, or in the in-flight write and not yet written.
   size_t output_unsent_bytes() const {

@@ -242,6 +242,19 @@ class BadInputTest(fx.ServerTestCase, GoodClientMixin):
                              b"-ERR unknown command 'FOO', with args beginning with: 'bar' \r\n")
             self.assertEqual(fx.resp_call(connection, "PING"), "PONG")
 
+    def test_big_request_buffers_are_not_kept(self):
+        """A client that sent one big request and then idles does not keep what the request
+        needed: the bytes held while it arrived are freed once it has run."""
+        before = self.used_memory()
+        with fx.RawConnection(self.port) as connection:
+            connection.send(fx.resp_encode("FOO", *([b"x" * (8 << 20)] * 4)))  # bulks <= 8 MiB
+            connection.recv_until(fx.has_resp_replies(1))
+            self.assertTrue(connection.take().startswith(b"-ERR unknown command 'FOO'"))
+            self.assertEqual(fx.resp_call(connection, "PING"), "PONG")
+            self.assert_memory_growth_below(
+                self.used_memory() - before, 8 << 20,
+                "a connection kept the buffer of a 32 MiB request it no longer needs")
+
     # -------------------------------------------------------------------- binary framing
 
     def binary_connection(self):
