@@ -295,10 +295,10 @@ void Connection::Execute(const protocol::Request& request,
   reply.BeginReply(request.request_id);
   if (spec == nullptr) {
     reply.Error(protocol::StatusCode::kUnknownCommand, UnknownCommandMessage(request));
+  } else if (!CommandTable::ArityOk(*spec, request.args.size())) {
+    ReplyArityError(reply, CommandTable::NameOf(*spec));  // before NOAUTH, as Redis 7 does
   } else if (!session_.authenticated && (spec->flags & kCommandNoAuth) == 0) {
     reply.Error(protocol::StatusCode::kNoAuth, "Authentication required.");
-  } else if (!CommandTable::ArityOk(*spec, request.args.size())) {
-    ReplyArityError(reply, CommandTable::NameOf(*spec));
   } else {
     CommandContext context{loop_->db(), request, reply, session_, loop_->info(), now_ms_};
     context.upcoming = upcoming;

@@ -617,6 +617,9 @@ class RequirePassTest(unittest.TestCase):
                     reply = fx.resp_call(connection, *args)
                     self.assertIsInstance(reply, fx.RespError, args)
                     self.assertTrue(reply.startswith("NOAUTH"), f"{args}: -{reply}")
+                # Redis 7 checks a command's arity before authentication.
+                self.assertEqual(fx.resp_call(connection, "GET"),
+                                 "ERR wrong number of arguments for 'get' command")
                 self.assertEqual(fx.resp_call(connection, "PING"), "PONG")
                 reply = fx.resp_call(connection, "AUTH", "wrong")
                 self.assertIsInstance(reply, fx.RespError)
