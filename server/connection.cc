@@ -196,7 +196,9 @@ size_t Connection::Process(std::string_view input) {
     } else if (output_pending_bytes() > loop_->info().settings.output_pause_bytes) {
       paused_ = true;
       read_progress_ms_ = now_ms_;
-      unsent_bytes_checked_ = output_unsent_bytes();
+      // The first check only takes the mark: what the kernel takes of the replies before the
+      // pause's flush is not the client reading.
+      unsent_bytes_checked_ = 0;
     }
   }
   ahead_count_ = 0;  // its views into `input` end here; its bytes were not consumed

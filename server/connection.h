@@ -18,8 +18,8 @@
 // server memory; it is disconnected if, so paused, it reads nothing for kOutputStallMsMax, or
 // its queued replies pass kOutputBytesMax. A client that reads a big reply slowly stays paused
 // for as long as that takes, and is not stalled: the loop's periodic check sees its unsent
-// replies go down (the kernel's write queue shrinks as it takes bytes, even within one uv_write,
-// which calls back only once it is all out).
+// replies go down (libuv's write queue size shrinks as the kernel takes bytes, even within
+// one uv_write, which calls back only once it is all out).
 //
 // Durability (--fsync always): after a batch of commands, if the log holds records that are not
 // yet durable, the replies wait (and decoding stops) until the WAL thread's fsync covers them:

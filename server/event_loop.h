@@ -8,7 +8,8 @@
 // also sweeps expired holds and runs the ranking stepper on a third.
 //
 // Thread-safety: Start/Stop/Join are called from the main thread; everything else runs on the
-// loop's own thread. Stop and NotifyDurable are the cross-thread calls (each a uv_async).
+// loop's own thread. Stop and NotifyDurable are the cross-thread calls (a uv_async each;
+// NotifyDurable also signals the condition variable SleepUntilDurable waits on).
 #pragma once
 
 #include <uv.h>
@@ -66,8 +67,9 @@ class EventLoop {
   void FlushAtRoundEnd(Connection* connection) { flush_queue_.push_back(connection); }
   // Any thread (the WAL thread, after an fsync that made `durable` the durable sequence):
   // wakes the loop (from its poll or from SleepUntilDurable) to release waiting replies,
-  // unless none of its connections waits for `durable` or less. Each wake-up is a context switch, which costs tens of microseconds in
-  // a VM (docs/benchmarks.md); an fsync whose records all came from other loops needs none.
+  // unless none of its connections waits for `durable` or less. Each wake-up is a context
+  // switch, which costs tens of microseconds in a VM (docs/benchmarks.md); an fsync whose
+  // records all came from other loops needs none.
   void NotifyDurable(uint64_t durable);
   static int64_t NowMs();  // Unix milliseconds
 

@@ -175,22 +175,26 @@ constexpr size_t kValueFramingBytesMax = 32;
 constexpr size_t kMemberReplyBytesMax = storage::kMemberSizeBytesMax + kValueFramingBytesMax;
 constexpr size_t kScoreReplyBytesMax = protocol::kNumberTextBytesMax + kValueFramingBytesMax;
 
-// The size the range's reply will have, measured value by value before it is written (a walk
-// of the range, but no memory: cheap next to building it); nullopt, without measuring, when
-// the bounds above show that it fits the reply size limit, as all but huge ranges do.
+// The size the range's reply will have, measured value by value before it is written, or at
+// least a size past the limit (the measuring stops there); nullopt, without measuring, when
+// the bounds above show that it fits, as every range up to about 240k entries does. Measuring
+// encodes each value once more and keeps none of it: a bigger range holds its shard about
+// twice as long, and one past the limit is never built (up to a GiB, dropped by EndReply).
 std::optional<size_t> MeasureReplyIfLarge(protocol::ReplyWriter& reply, const SortedSet& set,
                                           RankSpan span, const RangeQuery& query) {
   const size_t limit = reply.reply_size_bytes_max();
   const size_t before_entries = reply.reply_size_bytes() + kValueFramingBytesMax;
   const size_t entry_bytes_max =
       kMemberReplyBytesMax + (query.with_scores ? kScoreReplyBytesMax : 0);
-  if (before_entries <= limit && span.count <= (limit - before_entries) / entry_bytes_max) {
+  if (span.count == 0 ||
+      (before_entries <= limit && span.count <= (limit - before_entries) / entry_bytes_max)) {
     return std::nullopt;
   }
   size_t size = reply.reply_size_bytes() +
                 reply.ArrayHeaderSize(query.with_scores ? span.count * 2 : span.count);
   set.RangeByRank(span.start, span.start + span.count - 1, *query.order,
                   [&](const storage::MemberKey& member, double score) {
+                    if (size > limit) return;  // refused whatever follows
                     char text[protocol::kNumberTextBytesMax];
                     size += reply.BytesSize(MemberBytes(member, text));
                     if (query.with_scores) size += reply.DoubleSize(score);

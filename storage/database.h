@@ -68,10 +68,11 @@ class Database {
     rankings_.set_log(log);
   }
 
-  // Runs fn() for a change of the stock counter of `product` that logs its result. With a log
-  // open, fn runs under one of kStockStripeCount stripe locks chosen by the product, so the
-  // counter's changes and their records keep one order (storage/effects.h); without one, fn runs
-  // lock-free as the StockTable is.
+  // Runs fn() for a change of the stock counter of `product` that logs its result, or for a
+  // read that must not see a change before its record is queued (STOCK.GET). With a log open,
+  // fn runs under one of kStockStripeCount stripe locks chosen by the product, so the
+  // counter's changes and their records keep one order (storage/effects.h); without one, fn
+  // runs lock-free as the StockTable is.
   template <typename Fn>
   decltype(auto) WithStockOrder(uint64_t product, Fn&& fn) {
     if (log_ == nullptr) return fn();

@@ -5,9 +5,11 @@
 // Concurrency. One mutex guards everything here: every operation is a few hash lookups, and the
 // rules that cost money ("5 orders of 1000 points against 3000 -> exactly 3", "one coupon, one
 // order") need the check and the change of a balance or coupon to be one step. Stock stays in
-// the lock-free StockTable: ORDER.PLACE reserves each item with one compare-and-swap (logged
-// under the product's stripe lock like every stock change, Database::WithStockOrder) and gives
-// back what it took on the first shortage, so STOCK.* traffic never waits for the book. Lock
+// the lock-free StockTable: ORDER.PLACE checks every item's units, then reserves each with one
+// compare-and-swap (logged under the product's stripe lock like every stock change,
+// Database::WithStockOrder), so STOCK.* traffic never waits for the book. Under the stripes no
+// one else changes those counters, so a sold-out order takes nothing; without a log (no
+// stripes) a reservation that loses a race after the check gives back what it took. Lock
 // order: the book's mutex, then a stock stripe; stock commands take only a stripe.
 //
 // Time is a parameter (now_ms, Unix milliseconds). Every operation that reads or changes an

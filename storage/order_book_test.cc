@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "storage/database.h"
+#include "storage/effect_log.h"
+#include "storage/effects.h"
+#include "storage/fault_injection_file.h"
 
 namespace podium::storage {
 namespace {
@@ -215,6 +218,56 @@ TEST_F(OrderBookTest, SoldOutOrderNeverTouchesItsOtherItems) {
   reader.join();
   EXPECT_EQ(lowest_seen.load(), 100);
   EXPECT_EQ(Stock(11), 100);
+}
+
+// With a log open every stock change runs under its product's stripe, so ORDER.PLACE's check
+// of every item holds until it reserves (ReserveStockLocked CHECKs that): orders race takes of
+// the same counter the way STOCK.RESERVE makes them, and the units end exact.
+TEST(OrderBookLogTest, OrdersAndStockTakesRaceUnderTheStripes) {
+  FaultInjectionEnv env;
+  ASSERT_TRUE(env.CreateDir("/data").ok());
+  EffectLogOptions options;
+  options.fsync = FsyncPolicy::kNo;
+  Result<std::unique_ptr<EffectLog>> log = EffectLog::Open(&env, "/data", 1, options);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  Database db;
+  db.set_log(log->get());
+  OrderBook& book = db.orders();
+  ASSERT_TRUE(book.PutBrand(1, "brand").ok());
+  ASSERT_TRUE(book.PutProduct(10, 1, 12'000, "shoe", kNow).ok());
+  constexpr int64_t kUnits = 2'000;
+  ASSERT_TRUE(db.stock().Set(10, kUnits).ok());
+  constexpr int kThreads = 4;
+  constexpr int kAttemptsPerThread = 1'000;
+  std::atomic<int64_t> taken{0};
+  std::latch start(kThreads);
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t) {
+    pool.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (int i = 0; i < kAttemptsPerThread; ++i) {
+        if (t % 2 == 0) {
+          OrderRequest request;
+          request.id = std::to_string(t) + "-" + std::to_string(i);
+          request.user = static_cast<uint64_t>(t);
+          request.hold_ms = 60'000;
+          request.items = {{10, 1, 0}};
+          if (book.Place(request, kNow).ok()) taken.fetch_add(1);
+        } else {
+          db.WithStockOrder(10, [&] {
+            Result<Reservation> reserved = db.stock().TryReserve(10, 1);
+            if (!reserved.ok() || !reserved->reserved) return;
+            LogStockSet(db.log(), 10, reserved->units);
+            taken.fetch_add(1);
+          });
+        }
+      }
+    });
+  }
+  for (std::thread& thread : pool) thread.join();
+  EXPECT_EQ(taken.load(), kUnits) << "4000 attempts on 2000 units take them all, no more";
+  EXPECT_EQ(*db.stock().Get(10), 0);
+  db.set_log(nullptr);
 }
 
 TEST_F(OrderBookTest, LikesAreIdempotentAndListedNewestFirst) {

@@ -29,6 +29,13 @@ inline constexpr uint8_t kWalRecordTypeMax = 127;
 // Sequence numbers start here; 0 is never a record's sequence.
 inline constexpr uint64_t kWalSequenceFirst = 1;
 
+// The unit a disk writes whole: a power cut leaves each sector of an unsynced write either new
+// or as it was, never half of each. 512 bytes, the smallest sector any disk has; what bigger
+// sectors or 4 KiB pages leave is whole 512-byte sectors too. The reader tells a torn write
+// before intact records from corruption by it (docs/wal_format.md, "A torn write before intact
+// records").
+inline constexpr uint64_t kWalSectorBytes = 512;
+
 static_assert(kWalSegmentHeaderBytes + kWalRecordBytesMax <= kWalSegmentBytesMax,
               "a record always fits an empty segment");
 

@@ -28,13 +28,6 @@
 
 namespace podium::storage {
 
-// The unit a disk writes whole: a power cut leaves each sector of an unsynced write either new
-// or as it was, never half of each. 512 bytes, the smallest sector any disk has; what bigger
-// sectors or 4 KiB pages leave is whole 512-byte sectors too. The reader tells a torn write
-// before intact records from corruption by it (docs/wal_format.md, "A torn write before intact
-// records").
-inline constexpr uint64_t kWalSectorBytes = 512;
-
 struct WalRecord {
   uint8_t type = 0;
   uint64_t sequence = 0;
