@@ -342,8 +342,8 @@ Status OrderBook::ReserveStockLocked(const OrderRecord& order, std::string* entr
     const OrderItem& item = order.items[i];
     Result<Reservation> reservation = db_->stock().TryReserve(item.product, item.quantity);
     if (!reservation.ok() || !reservation->reserved) {
-      CHECK(db_->log() == nullptr) << "stock of " << item.product
-                                   << " changed under its stripe lock";
+      CHECK(db_->log() == nullptr)
+          << "stock of " << item.product << " changed under its stripe lock";
       ReleaseStockLocked(order.items, i, nullptr);
       const int64_t available = reservation.ok() ? reservation->units : 0;
       return Status::SoldOut(std::to_string(item.product) + " " + std::to_string(available));

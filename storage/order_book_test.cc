@@ -209,7 +209,8 @@ TEST_F(OrderBookTest, SoldOutOrderNeverTouchesItsOtherItems) {
     }
   });
   for (int i = 0; i < kAttempts; ++i) {
-    ASSERT_EQ(book().Place(Request("x" + std::to_string(i), 7, {{11, 3, 0}, {10, 6, 0}}), kNow)
+    ASSERT_EQ(book()
+                  .Place(Request("x" + std::to_string(i), 7, {{11, 3, 0}, {10, 6, 0}}), kNow)
                   .status()
                   .code(),
               StatusCode::kSoldOut);
