@@ -6,6 +6,7 @@
 #include <string>
 
 #include "protocol/binary_format.h"
+#include "protocol/limits.h"
 #include "protocol/little_endian.h"
 
 namespace podium::protocol {
@@ -14,9 +15,11 @@ namespace {
 
 constexpr size_t kElementsReserved = 64;  // at most, before the elements are parsed
 
-// Parses the value at `*position` of `frame`, at nesting `depth`, advancing `*position`.
+// Parses the value at `*position` of `frame`, at nesting `depth`, advancing `*position`; the
+// arrays' elements are taken from *values_left (kReplyValuesMax per reply) before any is built.
 // Returns an error message, empty on success.
-std::string ParseValue(std::string_view frame, size_t depth, size_t* position, ReplyValue* value) {
+std::string ParseValue(std::string_view frame, size_t depth, size_t* position, size_t* values_left,
+                       ReplyValue* value) {
   const size_t pos = *position;
   if (pos >= frame.size()) return "value cut off by the end of the frame";
   const size_t left = frame.size() - pos - 1;  // after the type byte
@@ -57,12 +60,17 @@ std::string ParseValue(std::string_view frame, size_t depth, size_t* position, R
       if (count > 0 && depth >= kReplyNestingDepthMax) {
         return "arrays nested deeper than " + std::to_string(kReplyNestingDepthMax);
       }
+      if (count > *values_left) {
+        return "reply holds more than " + std::to_string(kReplyValuesMax) + " values";
+      }
+      *values_left -= count;
       *position = pos + 1 + 4;
       value->elements.clear();
       value->elements.reserve(std::min(count, kElementsReserved));
       for (size_t i = 0; i < count; ++i) {
         value->elements.emplace_back();
-        std::string error = ParseValue(frame, depth + 1, position, &value->elements.back());
+        std::string error =
+            ParseValue(frame, depth + 1, position, values_left, &value->elements.back());
         if (!error.empty()) return error;
       }
       return {};
@@ -99,7 +107,8 @@ DecodeResult BinaryReplyDecoder::Decode(std::string_view input, size_t reply_siz
   reply->status = static_cast<StatusCode>(LoadU16(frame.data() + kStatusOffset));
   reply->value = ReplyValue();
   size_t position = kFrameHeaderSizeBytes;
-  std::string error = ParseValue(frame, 0, &position, &reply->value);
+  size_t values_left = kReplyValuesMax;
+  std::string error = ParseValue(frame, 0, &position, &values_left, &reply->value);
   if (!error.empty()) return Fail(error);
   if (position != frame.size()) {
     return Fail(std::to_string(frame.size() - position) + " bytes after the reply value");

@@ -100,6 +100,26 @@ TEST(BinaryReplyDecoderTest, NestingDepthIsBounded) {
             "Protocol error: arrays nested deeper than 16");
 }
 
+// A binary nil is one byte and costs the client a whole ReplyValue: a reply may hold
+// kReplyValuesMax values in its arrays, and one whose arrays declare more fails before any is
+// built.
+TEST(BinaryReplyDecoderTest, DeclaredValuesAreBounded) {
+  auto array_of_nils = [](size_t count) {
+    std::string value("\x04", 1);
+    AppendU32(&value, static_cast<uint32_t>(count));
+    return value + std::string(count, '\0');
+  };
+  const std::string message =
+      "Protocol error: reply holds more than " + std::to_string(kReplyValuesMax) + " values";
+  EXPECT_EQ(ErrorOf(RawReply(1, 0, 0, array_of_nils(kReplyValuesMax + 1))), message);
+  // The bound counts the values of every array: an array of the bound's size whose first
+  // element is an array of one (the frame padded so that the outer count fits its bytes).
+  std::string nested("\x04", 1);
+  AppendU32(&nested, static_cast<uint32_t>(kReplyValuesMax));
+  nested += std::string("\x04\x01\0\0\0", 5) + std::string(kReplyValuesMax, '\0');
+  EXPECT_EQ(ErrorOf(RawReply(1, 0, 0, nested)), message);
+}
+
 TEST(BinaryReplyDecoderTest, ByteAtATimeEqualsWholeBufferAndPipelines) {
   std::string pipeline;
   BinaryReplyWriter writer(&pipeline);

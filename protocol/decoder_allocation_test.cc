@@ -100,11 +100,17 @@ TEST(ProtocolAllocationTest, BinaryFramesDeclaringHugeLengthsAllocateNothingForT
 TEST(ProtocolAllocationTest, RespRepliesDeclaringHugeSizesAllocateNothingForThem) {
   RespReplyDecoder decoder;
   ReplyValue value;
-  EXPECT_EQ(
+  const std::string at_the_bound = "*" + std::to_string(kReplyValuesMax) + "\r\n:1\r\n";
+  EXPECT_EQ(AllocatedBy([&] {
+              EXPECT_TRUE(decoder.Decode(at_the_bound, kReplySizeBytesMax, &value).need_more());
+            }),
+            0u);
+  decoder.Reset();
+  EXPECT_LE(
       AllocatedBy([&] {
-        EXPECT_TRUE(decoder.Decode("*50000000\r\n:1\r\n", kReplySizeBytesMax, &value).need_more());
+        EXPECT_TRUE(decoder.Decode("*50000000\r\n:1\r\n", kReplySizeBytesMax, &value).error());
       }),
-      0u);
+      kErrorMessageBytesMax);
   decoder.Reset();
   EXPECT_LE(AllocatedBy([&] {
               EXPECT_TRUE(decoder.Decode("$2000000000\r\n", kReplySizeBytesMax, &value).error());

@@ -39,6 +39,12 @@ inline constexpr size_t kRespLengthLineBytesMax = 32;  // from the type byte to 
 // error), and the client decoders refuse one. Commands that return ranges page their results
 // well below this.
 inline constexpr size_t kReplySizeBytesMax = size_t{256} << 20;  // 256 MiB
+// Values one decoded reply may hold in its arrays. Each costs the client a ReplyValue (about
+// 80 bytes) however few bytes it took on the wire (a binary nil is 1), so the decoders refuse
+// a reply that declares more, before building any, rather than build up to kReplySizeBytesMax
+// of them (over 20 GiB). Twice the most the server ever sends (a 1M-entry range WITHSCORES:
+// 2M values; server/sorted_set_range_commands.h asserts it).
+inline constexpr size_t kReplyValuesMax = size_t{4} << 20;
 // Arrays inside arrays: a top-level scalar has depth 0, the elements of a top-level array
 // depth 1, and so on. Redis's deepest replies (COMMAND DOCS) nest about 6 levels.
 inline constexpr size_t kReplyNestingDepthMax = 16;

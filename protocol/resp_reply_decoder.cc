@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "protocol/limits.h"
 #include "protocol/number_text.h"
 
 namespace podium::protocol {
@@ -56,6 +57,7 @@ void RespReplyDecoder::Reset() {
   position_ = 0;
   line_scanned_ = 0;
   depth_ = 0;
+  values_declared_ = 0;
 }
 
 RespReplyDecoder::Step RespReplyDecoder::Fail(std::string message) {
@@ -157,6 +159,11 @@ RespReplyDecoder::Step RespReplyDecoder::ScanElement(std::string_view input,
       return Fail(TooLarge(reply_size_bytes_max));
     }
     if (depth_ >= kReplyNestingDepthMax) return Fail("Protocol error: reply nested too deep");
+    if (static_cast<size_t>(number) > kReplyValuesMax - values_declared_) {
+      return Fail("Protocol error: reply holds more than " + std::to_string(kReplyValuesMax) +
+                  " values");
+    }
+    values_declared_ += static_cast<size_t>(number);
     position_ = next;
     line_scanned_ = 0;
     remaining_[++depth_] = number;

@@ -30,7 +30,7 @@ class RespReplyDecoder {
   // Decodes the reply at the front of `input` into `reply` (see DecodeResult). Errors, in
   // Redis's words where it has them: "Protocol error: invalid bulk length", "invalid multibulk
   // length", "invalid integer", "unknown reply type 'x'", "expected CRLF", "reply nested too
-  // deep", "reply exceeds the limit of N bytes".
+  // deep", "reply exceeds the limit of N bytes", "reply holds more than N values".
   // reply_size_bytes_max is at most kReplySizeBytesMax.
   DecodeResult Decode(std::string_view input, size_t reply_size_bytes_max, ReplyValue* reply);
 
@@ -47,6 +47,7 @@ class RespReplyDecoder {
   size_t position_ = 0;      // where the next element starts
   size_t line_scanned_ = 0;  // how far the search for the current line's CR got
   size_t depth_ = 0;         // arrays open around the next element
+  size_t values_declared_ = 0;  // by the arrays opened so far (at most kReplyValuesMax)
   std::array<int64_t, kReplyNestingDepthMax + 1> remaining_{};  // [1..depth_]: elements due
   std::string error_message_;
 };

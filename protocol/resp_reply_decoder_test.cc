@@ -73,6 +73,23 @@ TEST(RespReplyDecoderTest, HugeDeclaredCountsAndLengthsFailAtOnce) {
             "Protocol error: reply exceeds the limit of 16 bytes");
 }
 
+// Each decoded value costs far more than its bytes on the wire ("$-1\r\n"): a reply may declare
+// kReplyValuesMax of them in all its arrays, and one that declares more fails before any is
+// built.
+TEST(RespReplyDecoderTest, DeclaredValuesAreBounded) {
+  const std::string max = std::to_string(kReplyValuesMax);
+  const std::string one_more = std::to_string(kReplyValuesMax + 1);
+  const std::string message = "Protocol error: reply holds more than " + max + " values";
+  EXPECT_EQ(ErrorOf("*" + one_more + "\r\n"), message);
+  EXPECT_EQ(ErrorOf("*2\r\n*" + std::to_string(kReplyValuesMax - 1) + "\r\n"), message);
+  RespReplyDecoder decoder;
+  ReplyValue value;
+  EXPECT_TRUE(decoder.Decode("*" + max + "\r\n", kReplySizeBytesMax, &value).need_more());
+  // The count is per reply: Reset, which a completed reply also runs, starts it over.
+  decoder.Reset();
+  EXPECT_TRUE(decoder.Decode("*" + max + "\r\n", kReplySizeBytesMax, &value).need_more());
+}
+
 TEST(RespReplyDecoderTest, MalformedRepliesFail) {
   EXPECT_EQ(ErrorOf("!3\r\n"), "Protocol error: unknown reply type '!'");
   EXPECT_EQ(ErrorOf(":1.5\r\n"), "Protocol error: invalid integer");

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 
+#include "protocol/limits.h"
 #include "server/command.h"
 
 namespace podium::server {
@@ -15,6 +16,8 @@ namespace podium::server {
 // members; with long ones the reply size limit (kReplySizeBytesMax) comes first, and is
 // checked before the reply is built too.
 inline constexpr size_t kRangeReplyEntriesMax = 1'000'000;
+static_assert(2 * kRangeReplyEntriesMax <= protocol::kReplyValuesMax,
+              "the client library decodes the biggest range reply");
 
 void RegisterSortedSetRangeCommands(CommandRegistry& registry);
 
