@@ -48,6 +48,11 @@ void LogRecovery(const std::string& dir, const storage::RecoveryReport& report, 
                  << " bytes) dropped, " << report.tail.segments_dropped
                  << " later segments removed";
   }
+  for (const std::string& stray : report.stray_segments) {
+    LOG(WARNING) << "recovery: skipped " << storage::JoinPath(dir, stray)
+                 << ": its name falls inside records already read, so it is not part of this "
+                    "log (a file copied in by mistake?); left in place";
+  }
   if (report.group_records_dropped > 0) {
     LOG(WARNING) << "recovery: dropped an unfinished multi-record effect ("
                  << report.group_records_dropped << " records) at the end of the log";

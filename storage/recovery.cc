@@ -228,11 +228,14 @@ Status ReplayWal(Env* env, const std::string& dir, uint64_t covered, Database* d
   CHECK(report != nullptr);
   WalReaderOptions reader_options;
   reader_options.truncate_at_first_corruption = options.truncate_corrupt_wal;
+  reader_options.start_after = covered;
   Result<std::unique_ptr<WalReader>> reader = WalReader::Open(env, dir, reader_options);
   if (!reader.ok()) return reader.status();
   report->wal_segments = (*reader)->segment_count();
   LogReplay replay(**reader, dir, covered, db, options.truncate_corrupt_wal, report);
-  return replay.Run(on_record);
+  Status status = replay.Run(on_record);
+  report->stray_segments = (*reader)->stray_segments();
+  return status;
 }
 
 Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "storage/database.h"
 #include "storage/effect_log.h"
@@ -55,6 +56,9 @@ struct RecoveryReport {
   WalTail tail;                        // where the log was cut, if it was
   uint64_t next_sequence = 1;          // for the EffectLog
   uint64_t wal_segments = 0;           // segments in the directory before any cut
+  // Segments skipped as not part of the log (WalReader::stray_segments): left in place, for
+  // the operator to look at; a later snapshot that covers them removes them.
+  std::vector<std::string> stray_segments;
 };
 
 // `db` must be empty. Creates `dir` if it does not exist.

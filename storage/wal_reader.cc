@@ -79,9 +79,28 @@ Result<std::unique_ptr<WalReader>> WalReader::Open(Env* env, std::string dir,
       new WalReader(env, std::move(dir), options, std::move(segments)));
 }
 
+namespace {
+
+// The index of the last segment whose first sequence is at most start_after + 1; 0 if none is.
+template <typename Segment>
+size_t StartIndex(const std::vector<Segment>& segments, uint64_t start_after) {
+  size_t index = 0;
+  while (index + 1 < segments.size() && segments[index + 1].first_sequence <= start_after + 1) {
+    ++index;
+  }
+  return index;
+}
+
+}  // namespace
+
 WalReader::WalReader(Env* env, std::string dir, WalReaderOptions options,
                      std::vector<Segment> segments)
-    : env_(env), dir_(std::move(dir)), options_(options), segments_(std::move(segments)) {}
+    : env_(env),
+      dir_(std::move(dir)),
+      options_(options),
+      segments_(std::move(segments)),
+      start_index_(StartIndex(segments_, options_.start_after)),
+      segment_index_(start_index_) {}
 
 WalReader::~WalReader() = default;
 
@@ -94,6 +113,11 @@ Result<bool> WalReader::Next(WalRecord* record) {
       break;
     }
     if (file_ == nullptr) {
+      if (segment_index_ > start_index_ && segment().first_sequence <= last_sequence_) {
+        stray_segments_.push_back(segment().name);
+        ++segment_index_;
+        continue;
+      }
       Result<bool> opened = OpenSegment();
       if (!opened.ok() || !*opened) return opened;
     }
@@ -135,7 +159,8 @@ Result<bool> WalReader::OpenSegment() {
     return Stop(0, "header says first sequence " + std::to_string(*first_sequence));
   }
   const uint64_t expected = last_sequence_ + 1;
-  if (*first_sequence < kWalSequenceFirst || (segment_index_ > 0 && *first_sequence != expected)) {
+  if (*first_sequence < kWalSequenceFirst ||
+      (segment_index_ > start_index_ && *first_sequence != expected)) {
     return Stop(0, "stale or misplaced segment: it starts at sequence " +
                        std::to_string(*first_sequence) + " where " + std::to_string(expected) +
                        " was expected (a segment missing or left over?)");

@@ -12,6 +12,11 @@
 // Either way, TruncateWal(tail()) makes the directory end where the reader ended; recovery must
 // do that before a WalWriter appends again.
 //
+// A segment whose name's sequence is at most the last sequence read before it cannot continue
+// the log (every segment the writer starts is named after the record that follows the last
+// one): it is a stray (a file copied in by mistake, another server's), skipped unread and
+// listed in stray_segments(). Cutting the log at it would drop the real segments after it.
+//
 // Memory: one record at a time (at most kWalRecordBytesMax), plus the rest of one segment when
 // it looks past a bad record for intact ones, or one segment at a time when it measures what a
 // cut drops. The directory must not change while it is read.
@@ -40,6 +45,11 @@ struct WalReaderOptions {
   // Stop at the first corruption as if the log ended there (and report the drop) instead of
   // failing. For an operator's explicit repair only.
   bool truncate_at_first_corruption = false;
+  // Records up to this sequence are not wanted (a snapshot holds them): reading starts in the
+  // last segment whose name's sequence is at most start_after + 1, and the segments before it
+  // are not read (a crash between a snapshot and the removal of the segments it covers leaves
+  // them; so may a file copied in by mistake). 0: from the first segment.
+  uint64_t start_after = 0;
 };
 
 // Where and why the log ended before the end of its files. A kClean tail names a file only when
@@ -80,10 +90,12 @@ class WalReader {
   // How the log ended; meaningful once Next returned false.
   const WalTail& tail() const { return tail_; }
   // The sequence of the last record read; before any record, the one before the first
-  // segment's first sequence (0 for an empty directory). A writer continues the log at
+  // segment read's first sequence (0 for an empty directory). A writer continues the log at
   // last_sequence() + 1 once the reader ended and TruncateWal ran.
   uint64_t last_sequence() const { return last_sequence_; }
   size_t segment_count() const { return segments_.size(); }
+  // The file names (not paths) of the strays skipped so far (above), in the order met.
+  const std::vector<std::string>& stray_segments() const { return stray_segments_; }
 
   // A cut just before the record that starts at (`file`, `offset`), a position this reader
   // returned (record_position): what TruncateWal needs to drop it and everything after it.
@@ -140,7 +152,8 @@ class WalReader {
   const std::string dir_;
   const WalReaderOptions options_;
   const std::vector<Segment> segments_;  // sorted by first sequence
-  size_t segment_index_ = 0;
+  const size_t start_index_;             // of the first segment read (options_.start_after)
+  size_t segment_index_;
   std::unique_ptr<RandomAccessFile> file_;  // the open segment, or null between segments
   uint64_t offset_ = 0;                     // of the next record in the open segment
   uint64_t last_sequence_ = 0;
@@ -149,6 +162,7 @@ class WalReader {
   WalTail tail_;
   Status error_;
   bool ended_ = false;
+  std::vector<std::string> stray_segments_;
 };
 
 // Cuts the log where `tail` says it ended: removes every segment after tail.file and syncs the

@@ -227,17 +227,69 @@ TEST_F(WalReaderTest, MissingMiddleSegmentIsASequenceGap) {
   EXPECT_EQ(read.records, Prefix(written, *ParseWalSegmentFileName(segments[1]) - 1));
 }
 
-TEST_F(WalReaderTest, StaleSegmentLeftFromAnOlderLogIsCorruption) {
-  WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
-  // An older log's segment starting at a sequence no current segment starts at.
+// A segment named inside the records of the one before it cannot continue the log: it is
+// skipped, whether it holds an older log's records or nothing at all, and the real segments
+// after it are read. (Taken for damage, a repair would cut them all.)
+TEST_F(WalReaderTest, StraySegmentsInsideTheRecordsReadAreSkipped) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
   const std::vector<std::string> segments = Segments();
+  ASSERT_GE(segments.size(), 4u);
   const uint64_t stale_first = *ParseWalSegmentFileName(segments[1]) + 1;
+  ASSERT_LT(stale_first, *ParseWalSegmentFileName(segments[2]));
+  std::string stale;
+  AppendWalSegmentHeader(stale_first, &stale);
+  AppendWalRecord(9, stale_first, "from an older life", &stale);
+  PutFile(WalSegmentFileName(stale_first), stale);
+  const uint64_t empty_first = *ParseWalSegmentFileName(segments[2]) + 1;
+  PutFile(WalSegmentFileName(empty_first), "");
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(read.records, written);
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kClean);
+  EXPECT_EQ(read.stray_segments, (std::vector<std::string>{WalSegmentFileName(stale_first),
+                                                           WalSegmentFileName(empty_first)}));
+}
+
+// Past the end of the records read, a segment that does not continue them is still a gap: the
+// reader cannot tell a stray from a segment whose predecessor was lost.
+TEST_F(WalReaderTest, StaleSegmentPastTheRecordsReadIsCorruption) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  const uint64_t stale_first = written.back().sequence + 2;
   std::string stale;
   AppendWalSegmentHeader(stale_first, &stale);
   AppendWalRecord(9, stale_first, "from an older life", &stale);
   PutFile(WalSegmentFileName(stale_first), stale);
   const ReadOutcome read = ReadLog(&env_, kDir);
   ExpectCorruptionAt(read, WalSegmentFileName(stale_first), 0);
+  EXPECT_EQ(read.records, written);
+}
+
+// start_after (a snapshot's sequence): reading starts in the last segment named at or before
+// start_after + 1, so segments before it, left by a crash before their removal or copied in by
+// mistake, are not read, whatever they hold.
+TEST_F(WalReaderTest, ReadingStartsInTheSegmentHoldingTheRecordAfterStartAfter) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 60, kSmallSegmentBytes);
+  const std::vector<std::string> segments = Segments();
+  ASSERT_GE(segments.size(), 4u);
+  const uint64_t second_first = *ParseWalSegmentFileName(segments[1]);
+  // The first segment, replaced by one from another log that runs past where the second starts.
+  std::string other;
+  AppendWalSegmentHeader(1, &other);
+  for (uint64_t sequence = 1; sequence <= second_first + 5; ++sequence) {
+    AppendWalRecord(9, sequence, "another log", &other);
+  }
+  PutFile(segments[0], other);
+  WalReaderOptions options;
+  for (const uint64_t start_after : {second_first - 1, second_first + 2}) {
+    options.start_after = start_after;
+    const ReadOutcome read = ReadLog(&env_, kDir, options);
+    ASSERT_TRUE(read.status.ok()) << start_after << ": " << read.status.ToString();
+    EXPECT_EQ(read.records,
+              std::vector<WalRecord>(written.begin() + (second_first - 1), written.end()));
+    EXPECT_TRUE(read.stray_segments.empty());
+  }
+  options.start_after = 0;  // from the first segment: the other log's records, then a conflict
+  EXPECT_EQ(ReadLog(&env_, kDir, options).status.code(), StatusCode::kCorruption);
 }
 
 TEST_F(WalReaderTest, OutOfOrderSequenceIsCorruptionEvenAtTheTail) {

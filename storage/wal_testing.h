@@ -50,6 +50,7 @@ struct ReadOutcome {
   Status status;  // the error that ended the reading, or ok
   WalTail tail;
   uint64_t last_sequence = 0;
+  std::vector<std::string> stray_segments;
 };
 
 inline ReadOutcome ReadLog(Env* env, const std::string& dir, WalReaderOptions options = {}) {
@@ -71,6 +72,7 @@ inline ReadOutcome ReadLog(Env* env, const std::string& dir, WalReaderOptions op
   }
   outcome.tail = (*reader)->tail();
   outcome.last_sequence = (*reader)->last_sequence();
+  outcome.stray_segments = (*reader)->stray_segments();
   return outcome;
 }
 
