@@ -391,6 +391,16 @@ void ZRemCommand(CommandContext& context) {
   std::string_view key;
   std::vector<MemberKey> members;
   if (!ReadKey(context, 0, &key) || !ReadMembers(context, 1, 1, &members)) return;
+  // Its record is one, whatever it removes (storage/effects.h): refuse one that could not be
+  // logged before anything is removed, with a log or without, so that ZREM means one thing.
+  if (const size_t bytes = storage::SortedSetRemoveBytes(key, members);
+      bytes > storage::kSortedSetRemoveBytesMax) {
+    context.reply.Error(StatusCode::kLimit, "ZREM of members taking " + std::to_string(bytes) +
+                                                " bytes exceeds the limit of " +
+                                                std::to_string(storage::kSortedSetRemoveBytesMax) +
+                                                " per call; remove them in smaller calls");
+    return;
+  }
   context.db.WithKey(key, [&](storage::Keyspace& keys) {
     SortedSet* set = nullptr;
     if (!FindForRead(context, keys, key, &set)) return;

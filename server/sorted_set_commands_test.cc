@@ -16,6 +16,7 @@
 #include "protocol/resp_reply_writer.h"
 #include "server/command_test_util.h"
 #include "server/sorted_set_range_commands.h"
+#include "storage/effects.h"
 #include "storage/limits.h"
 
 namespace podium::server {
@@ -503,6 +504,30 @@ TEST_F(SortedSetCommandsTest, ZRemWithABadMemberRemovesNothing) {
   EXPECT_EQ(Run({"ZREM", "board", "a", long_member}),
             RespError("LIMIT member is longer than 1024 bytes"));
   EXPECT_EQ(Run({"ZCARD", "board"}), RespInt(5));
+}
+
+// A ZREM is logged as one record (storage/effects.h): one whose members would not fit is
+// refused before anything is removed, and one that just fits runs.
+TEST_F(SortedSetCommandsTest, ZRemPastTheRecordBoundRemovesNothing) {
+  const size_t member_bytes = storage::kMemberSizeBytesMax;
+  const size_t each = 2 + member_bytes;  // a 2-byte varint head, then the bytes
+  const size_t fitting = (storage::kSortedSetRemoveBytesMax - (1 + 5)) / each;  // after "board"
+  std::vector<std::string> zrem = {"ZREM", "board"};
+  for (size_t i = 0; i <= fitting; ++i) {
+    std::string member = std::to_string(i);
+    member.resize(member_bytes, 'm');
+    zrem.push_back(std::move(member));
+  }
+  ASSERT_EQ(Run({"ZADD", "board", "1", zrem[2], "2", zrem.back()}), RespInt(2));
+  const size_t bytes = 1 + 5 + (fitting + 1) * each;
+  EXPECT_EQ(harness_.Run(zrem), RespError("LIMIT ZREM of members taking " + std::to_string(bytes) +
+                                          " bytes exceeds the limit of " +
+                                          std::to_string(storage::kSortedSetRemoveBytesMax) +
+                                          " per call; remove them in smaller calls"));
+  EXPECT_EQ(Run({"ZCARD", "board"}), RespInt(2));
+  zrem.pop_back();
+  EXPECT_EQ(harness_.Run(zrem), RespInt(1));
+  EXPECT_EQ(Run({"ZCARD", "board"}), RespInt(1));
 }
 
 // ---- ZUNIONSTORE -----------------------------------------------------------------------------

@@ -53,6 +53,13 @@ inline void AppendVarint(std::string* out, uint64_t v) {
   out->push_back(static_cast<char>(v));
 }
 
+// The bytes AppendVarint(v) appends.
+inline size_t VarintBytes(uint64_t v) {
+  size_t bytes = 1;
+  for (; v >= 0x80; v >>= 7) ++bytes;
+  return bytes;
+}
+
 // Reads fields from a byte string, never past its end: every Read returns false once the bytes
 // run out (or a varint is longer than 10 bytes or overflows), and the reader stays failed.
 class ByteReader {

@@ -54,7 +54,8 @@ bool ReadMember(ByteReader* reader, MemberKey* member) {
   }
   const uint64_t length = head >> 1;
   std::string_view bytes;
-  if (length == 0 || length > kMemberSizeBytesMax || !reader->ReadBytes(length, &bytes)) {
+  // An empty member is a member: ZADD z 1 "" is valid, as in Redis.
+  if (length > kMemberSizeBytesMax || !reader->ReadBytes(length, &bytes)) {
     return false;
   }
   *member = MemberKey::FromBytes(bytes);
@@ -208,8 +209,19 @@ void LogSortedSetRecords(EffectLog* log, std::vector<std::string> records) {
   log->AppendGroup(static_cast<uint8_t>(EffectType::kSortedSetPut), std::move(records));
 }
 
+size_t SortedSetRemoveBytes(std::string_view key, std::span<const MemberKey> members) {
+  size_t bytes = VarintBytes(key.size()) + key.size();
+  for (const MemberKey& member : members) {
+    bytes += member.is_integer()
+                 ? VarintBytes(member.integer() << 1)
+                 : VarintBytes((uint64_t{member.bytes().size()} << 1) | 1) + member.bytes().size();
+  }
+  return bytes;
+}
+
 void LogSortedSetRemove(EffectLog* log, std::string_view key, std::span<const MemberKey> members) {
   if (log == nullptr || members.empty()) return;
+  DCHECK_LE(SortedSetRemoveBytes(key, members), kSortedSetRemoveBytesMax);
   std::string& payload = Scratch();
   EncodeSortedSetRemoveHeader(key, &payload);
   for (const MemberKey& member : members) AppendRemovedMember(member, &payload);
@@ -295,7 +307,12 @@ Status EffectReplayer::ApplyNow(uint8_t type, std::string_view payload) {
         members.emplace_back(member, std::bit_cast<double>(bits));
       }
       return db_->WithKey(key, [&](Keyspace& keys) -> Status {
-        Result<SortedSet*> set = keys.SortedSetForReplay(key, (flags & kSortedSetPutReplace) != 0);
+        const bool replace = (flags & kSortedSetPutReplace) != 0;
+        // Without kSortedSetPutReplace the set existed when the change was made (its creation
+        // is logged with the flag). Missing here, it was removed by its expiry, which is not
+        // logged, before a snapshot's capture reached it: the key stays gone, as it was.
+        if (!replace && keys.FindSortedSetForReplay(key) == nullptr) return Status::Ok();
+        Result<SortedSet*> set = keys.SortedSetForReplay(key, replace);
         if (!set.ok()) return set.status();
         Status status;
         for (const auto& [member, score] : members) {

@@ -20,19 +20,24 @@
 //
 // Expiry is not logged: a deadline is data, and an expired key is invisible whether or not it
 // has been swept. Replay therefore treats no key as expired; the sweeps remove them later.
+// One consequence: a snapshot's capture may miss a key that expired after S although records
+// after S changed it. Those records must not bring it back; the one effect that assigns part
+// of a key, a sorted-set put without kSortedSetPutReplace, is skipped when its key is missing
+// (the set's creation is always logged with the flag, so only an expiry can have removed it).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <utility>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "storage/member.h"
 #include "storage/sorted_set.h"
 #include "storage/status.h"
+#include "storage/wal_format.h"
 
 namespace podium::storage {
 
@@ -85,6 +90,10 @@ void LogSortedSetPut(EffectLog* log, std::string_view key, bool replace,
 std::vector<std::string> EncodeSortedSetStore(std::string_view key, const SortedSet& set);
 void LogSortedSetRecords(EffectLog* log, std::vector<std::string> records);
 void LogSortedSetRemove(EffectLog* log, std::string_view key, std::span<const MemberKey> members);
+// The payload bytes of the kSortedSetRemove record of `members` (one record, unlike puts: a
+// command must check it against kSortedSetRemoveBytesMax before it removes anything).
+size_t SortedSetRemoveBytes(std::string_view key, std::span<const MemberKey> members);
+inline constexpr size_t kSortedSetRemoveBytesMax = kWalRecordPayloadBytesMax;
 
 // Applies logged effects to a Database in log order. A kSortedSetPut group (records flagged
 // kSortedSetPutContinued, then one without the flag) is applied only when its last record

@@ -167,6 +167,77 @@ TEST_F(RecoveryTest, AKeyInBothSnapshotSectionsStartsFromTheSortedSet) {
   });
 }
 
+// A set with a deadline was changed after the snapshot's point (its record has no replace
+// flag: the set existed), then expired and was removed, unlogged, before the capture reached
+// it. Replaying the change must not bring the key back, with no deadline and part of its
+// members. A set created after the point (replace) is replayed as ever.
+TEST_F(RecoveryTest, ASortedSetThatExpiredBeforeTheCaptureStaysGone) {
+  constexpr uint64_t kSnapshotSequence = 5;
+  constexpr int64_t kCreatedMs = 1'800'000'000'000;
+  SnapshotWriter writer(&env_);
+  ASSERT_TRUE(writer.Begin(kDir, kSnapshotSequence, kCreatedMs).ok());
+  ASSERT_TRUE(writer.BeginStrings().ok());
+  ASSERT_TRUE(writer.BeginSortedSets().ok());
+  ASSERT_TRUE(writer.BeginBook().ok());
+  ASSERT_TRUE(writer.BeginRankings().ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  const std::vector<std::pair<uint8_t, std::string>> records = {
+      {kSortedSetPut, SortedSetPutPayload("expired", /*replace=*/false, "a", 5)},
+      {kSortedSetPut, SortedSetPutPayload("created", /*replace=*/true, "a", 1)},
+      {kSortedSetPut, SortedSetPutPayload("created", /*replace=*/false, "b", 2)},
+  };
+  Write(kSnapshotSequence + 1, records);
+
+  Database db;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->records_replayed, records.size());
+  db.WithKey("expired",
+             [&](Keyspace& keys) { EXPECT_EQ(keys.Type("expired", kCreatedMs), KeyType::kNone); });
+  db.WithKey("created", [&](Keyspace& keys) {
+    Result<SortedSet*> set = keys.FindSortedSet("created", kCreatedMs);
+    ASSERT_TRUE(set.ok() && *set != nullptr) << set.status().ToString();
+    EXPECT_EQ((*set)->size(), 2u);
+  });
+}
+
+// Another log's first segment copied into a directory whose snapshot ends at 3: its records
+// run past 4, where the real log starts. Reading starts in the real log's segment, so the
+// start neither replays the other log nor refuses the real one (a repair would cut it all).
+TEST_F(RecoveryTest, ASegmentBeforeTheSnapshotsLogIsNotRead) {
+  constexpr uint64_t kSnapshotSequence = 3;
+  SnapshotWriter writer(&env_);
+  ASSERT_TRUE(writer.Begin(kDir, kSnapshotSequence, 0).ok());
+  ASSERT_TRUE(writer.BeginStrings().ok());
+  ASSERT_TRUE(writer.BeginSortedSets().ok());
+  ASSERT_TRUE(writer.BeginBook().ok());
+  ASSERT_TRUE(writer.BeginRankings().ok());
+  ASSERT_TRUE(writer.Finish().ok());
+  Write(1, StockRecords(1001, 1030));  // the other log: records 1..30
+  Write(kSnapshotSequence + 1, StockRecords(1, 10));
+  Database db;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->records_replayed, 10u);
+  EXPECT_EQ(report->next_sequence, kSnapshotSequence + 11);
+  ASSERT_TRUE(db.stock().Get(10).ok());
+  EXPECT_EQ(*db.stock().Get(10), 100);
+  EXPECT_FALSE(db.stock().Get(1030).ok());
+}
+
+// ZADD z 1 "": the empty member is a member, as in Redis, and its record replays.
+TEST_F(RecoveryTest, TheEmptyMemberIsReplayed) {
+  Write(1, {{kSortedSetPut, SortedSetPutPayload("z", /*replace=*/true, "", 1.5)}});
+  Database db;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  db.WithKey("z", [&](Keyspace& keys) {
+    Result<SortedSet*> set = keys.FindSortedSet("z", 0);
+    ASSERT_TRUE(set.ok() && *set != nullptr) << set.status().ToString();
+    EXPECT_EQ((*set)->Score(MemberKey::FromBytes("")), 1.5);
+  });
+}
+
 TEST_F(RecoveryTest, ALogStartingPastTheFirstRecordWithoutASnapshotIsRefused) {
   Write(101, StockRecords(101, 150));
   const auto before = Files();
