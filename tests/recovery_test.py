@@ -14,7 +14,9 @@
   segment and offset; podium-check names them too, --repair and --truncate_corrupt_wal cut there;
 - what a cut drops is reported in records and their bytes, not in the writer's reserve of zeros;
 - podium-check --repair refuses while a server holds the directory's LOCK;
-- a second server on the same data directory, or on the same port, refuses to start.
+- a second server on the same data directory, or on the same port, refuses to start;
+- a stray segment (another server's, an empty file) is skipped with a warning, not cut at;
+- the empty sorted-set member replays after a crash.
 """
 
 import ctypes
@@ -136,6 +138,54 @@ class RecoveryTest(unittest.TestCase):
         self.assertEqual(status, 0, output)
         self.assertIn("sound", output)
         self.assertIn("1 stock counters", output)
+
+    def test_the_empty_member_survives_a_crash(self):
+        """ZADD z 1 "" is valid, as in Redis; its record must replay after a SIGKILL."""
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            self.assertEqual(resp_call(connection, "ZADD", "z", "1.5", ""), 1)
+            self.assertEqual(resp_call(connection, "SET", "after", "1"), "OK")
+        self.kill()
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            self.assertEqual(resp_call(connection, "ZSCORE", "z", ""), b"1.5")
+            self.assertEqual(resp_call(connection, "GET", "after"), b"1")
+
+    def test_a_stray_segment_is_skipped_not_cut_at(self):
+        """Another server's first segment copied into this directory, whose snapshot is past
+        it, and an empty file named inside the real log: the server starts with every
+        acknowledged write, warns about the stray, and podium-check calls the directory
+        sound. (Taken for damage, a repair would cut the real log at the stray.)"""
+        other = os.path.join(self.root, "other")
+        other_server = ServerProcess(["--fsync=always", f"--data_dir={other}",
+                                      "--snapshot_wal_bytes=0"]).start()
+        with RawConnection(other_server.port) as connection:
+            for i in range(30):
+                self.assertEqual(resp_call(connection, "SET", f"other{i}", "x"), "OK")
+        other_server.process.send_signal(signal.SIGKILL)
+        other_server.process.wait()
+        other_server.cleanup()
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            for i in range(3):
+                self.assertEqual(resp_call(connection, "SET", f"k{i}", f"value-{i}"), "OK")
+            self.assertEqual(resp_call(connection, "SAVE"), "OK")
+            for i in range(3, RECORDS):
+                self.assertEqual(resp_call(connection, "SET", f"k{i}", f"value-{i}"), "OK")
+        self.kill()
+        first_other = sorted(n for n in os.listdir(other) if n.startswith("wal-"))[0]
+        self.assertEqual(first_other, "wal-00000000000000000001.log")
+        shutil.copy(os.path.join(other, first_other), os.path.join(self.data_dir, first_other))
+        empty = "wal-%020d.log" % 100
+        open(os.path.join(self.data_dir, empty), "wb").close()
+
+        status, output = run_check(self.data_dir)
+        self.assertEqual(status, 0, output)
+        self.start()
+        self.assertEqual(self.count_keys(), RECORDS)
+        with RawConnection(self.server.port) as connection:
+            self.assertIsNone(resp_call(connection, "GET", "other5"))
+        self.assertIn("skipped " + os.path.join(self.data_dir, empty), self.server.stderr_text())
 
     def test_a_client_that_shuts_down_its_side_gets_every_reply(self):
         """A client pipelines writes and big reads, then shuts down its side (an EOF) while
