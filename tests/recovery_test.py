@@ -181,6 +181,7 @@ class RecoveryTest(unittest.TestCase):
 
         status, output = run_check(self.data_dir)
         self.assertEqual(status, 0, output)
+        self.assertIn("log: skipped " + empty + ": a stray", output)
         self.start()
         self.assertEqual(self.count_keys(), RECORDS)
         with RawConnection(self.server.port) as connection:
