@@ -54,7 +54,8 @@ DEFINE_bool(truncate_corrupt_wal, false,
             "at start, cut the log at the first corrupt record instead of refusing to start "
             "(what follows it is lost; the log says how much)");
 DEFINE_uint64(snapshot_wal_bytes, uint64_t{256} << 20,
-              "take a snapshot once the log holds this many bytes; 0: only on request");
+              "take a snapshot once the log has grown by this many bytes since the last one; "
+              "0: only on request");
 
 DEFINE_string(ranking_tz, "UTC",
               "time zone of the ranking windows' days, an IANA name (e.g. Asia/Seoul)");

@@ -48,6 +48,13 @@ void LogRecovery(const std::string& dir, const storage::RecoveryReport& report, 
                  << " bytes) dropped, " << report.tail.segments_dropped
                  << " later segments removed";
   }
+  for (const storage::RecoveryReport::DamagedSnapshot& damaged : report.damaged_snapshots) {
+    LOG(ERROR) << "recovery: snapshot " << damaged.path << " is damaged (" << damaged.problem
+               << "); recovered from "
+               << (report.snapshot_path.empty() ? std::string("the log alone")
+                                                : report.snapshot_path + " and the log")
+               << ", and renamed the damaged file to " << damaged.path << storage::kDamagedSuffix;
+  }
   for (const std::string& stray : report.stray_segments) {
     LOG(WARNING) << "recovery: skipped " << storage::JoinPath(dir, stray)
                  << ": its name falls inside records already read, so it is not part of this "
@@ -150,6 +157,7 @@ storage::Status Persistence::TakeSnapshot() {
     return result.status();
   }
   ++stats_.taken;
+  wal_bytes_after_snapshot_ = log_->stats().wal_bytes;
   stats_.last_unix_ms = UnixMs();
   stats_.last_duration_ms = duration_ms;
   stats_.last_bytes = result->file_bytes;
@@ -167,8 +175,11 @@ void Persistence::RunBackground() {
   while (!stopping_) {
     wake_.wait_for(lock, kWalSizeCheckInterval, [&] { return requested_ || stopping_; });
     if (stopping_) break;
+    // The segments since the previous generation stay after a snapshot (storage/recovery.h):
+    // what counts is what the log grew by since the last one.
+    const uint64_t wal_bytes = log_->stats().wal_bytes;
     const bool wal_full = settings_.snapshot_wal_bytes > 0 &&
-                          log_->stats().wal_bytes >= settings_.snapshot_wal_bytes;
+                          wal_bytes >= wal_bytes_after_snapshot_ + settings_.snapshot_wal_bytes;
     if (!requested_ && !wal_full) continue;
     requested_ = false;
     lock.unlock();

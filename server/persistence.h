@@ -30,7 +30,8 @@ struct PersistenceSettings {
   std::string dir;
   storage::FsyncPolicy fsync = storage::FsyncPolicy::kEverySecond;
   bool truncate_corrupt_wal = false;
-  // A snapshot starts by itself once the log's segments hold this many bytes (0: never).
+  // A snapshot starts by itself once the log has grown by this many bytes since the last one
+  // (0: never); the segments kept for the previous generation do not count.
   uint64_t snapshot_wal_bytes = uint64_t{256} << 20;
 };
 
@@ -93,6 +94,9 @@ class Persistence {
   bool stopping_ = false;
   bool closed_ = false;
   SnapshotStats stats_;
+  // The WAL's bytes in the directory when the last snapshot finished (0 before one): the
+  // WAL-size trigger counts what the log grew by since.
+  uint64_t wal_bytes_after_snapshot_ = 0;
   std::thread thread_;
 };
 

@@ -252,8 +252,9 @@ struct Examination {
   }
 };
 
-// Loads the newest snapshot into *state as the server would, and reads the older ones whole.
-// Returns the sequence the log must continue from: the newest snapshot's, damaged or not.
+// Loads the snapshot a start would load into *state, as the server does (the newest whose
+// file checksum holds: a damaged newer one is passed over for the previous generation), and
+// reads the other ones whole. Returns the sequence the log must continue from.
 uint64_t CheckSnapshots(Env* env, const std::string& dir, std::unique_ptr<Database>* state,
                         Examination* found, std::ostream& out) {
   Result<std::vector<SnapshotFile>> snapshots = ListSnapshots(env, dir);
@@ -262,35 +263,41 @@ uint64_t CheckSnapshots(Env* env, const std::string& dir, std::unique_ptr<Databa
     found->snapshots_sound = false;
     return 0;
   }
-  if (snapshots->empty()) out << "snapshots: none\n";
-  for (const SnapshotFile& file : *snapshots) {
-    const bool newest = &file == &snapshots->front();
-    Status status = Status::Ok();
-    SnapshotInfo info;
-    if (newest) {
-      Result<uint64_t> loaded = LoadNewestSnapshot(env, dir, state->get(), &found->report);
-      if (loaded.ok()) info = found->report.snapshot;
-      if (!loaded.ok()) status = loaded.status();
-    } else {
-      Discard discard;
-      Result<SnapshotInfo> read = ReadSnapshot(env, file.path, &discard);
-      if (read.ok()) info = *read;
-      if (!read.ok()) status = read.status();
-    }
-    if (!status.ok() && !newest) {  // the server never reads it: not damage to the directory
-      out << "snapshot " << file.path << ": unreadable (older: the server does not use it; "
-          << "it may be removed): " << status.message() << "\n";
-      continue;
-    }
-    if (!status.ok()) {
-      out << "snapshot " << file.path << ": DAMAGED: " << status.message() << "\n";
-      found->snapshots_sound = false;
-      *state = std::make_unique<Database>();  // the log is replayed without it
-      continue;
-    }
-    PrintSnapshot(out, file.path, info, newest ? "newest: the server starts from it" : "older");
+  if (snapshots->empty()) {
+    out << "snapshots: none\n";
+    return 0;
   }
-  return snapshots->empty() ? 0 : snapshots->front().wal_sequence;
+  Result<uint64_t> loaded = LoadNewestSnapshot(env, dir, state->get(), &found->report);
+  for (const RecoveryReport::DamagedSnapshot& damaged : found->report.damaged_snapshots) {
+    out << "snapshot " << damaged.path << ": WARNING: damaged (" << damaged.problem
+        << "): a start passes over it for the previous generation and renames it to "
+        << damaged.path << kDamagedSuffix << "\n";
+  }
+  if (!loaded.ok()) {
+    out << "snapshots: DAMAGED: " << loaded.status().message() << "\n";
+    found->snapshots_sound = false;
+    *state = std::make_unique<Database>();  // the log is replayed without it
+    return snapshots->front().wal_sequence;
+  }
+  for (const SnapshotFile& file : *snapshots) {
+    if (file.path == found->report.snapshot_path) {
+      PrintSnapshot(out, file.path, found->report.snapshot, "the server starts from it");
+      continue;
+    }
+    const bool passed_over =
+        std::any_of(found->report.damaged_snapshots.begin(), found->report.damaged_snapshots.end(),
+                    [&](const RecoveryReport::DamagedSnapshot& d) { return d.path == file.path; });
+    if (passed_over) continue;
+    Discard discard;
+    Result<SnapshotInfo> read = ReadSnapshot(env, file.path, &discard);
+    if (!read.ok()) {  // the server does not read it: not damage to the directory
+      out << "snapshot " << file.path << ": unreadable (older: the server does not use it; "
+          << "it may be removed): " << read.status().message() << "\n";
+      continue;
+    }
+    PrintSnapshot(out, file.path, *read, "older");
+  }
+  return *loaded;
 }
 
 // The gap, if the log's first segment starts past covered + 1 (its name says where it starts:
@@ -374,9 +381,14 @@ Examination Examine(Env* env, const std::string& dir, std::ostream& out) {
 // What to do about damage a cut cannot repair.
 std::string Remedy(const Examination& found) {
   if (!found.snapshots_sound) {
-    return "the newest snapshot is damaged, and the log segments it covers were removed when it "
-           "was written (the server keeps one snapshot generation): restore a backup, or start "
-           "empty by moving every snapshot-* and wal-* file away (all data is lost)";
+    return "a snapshot is damaged, and neither the previous generation nor the log can stand "
+           "in for it: restore a backup, or start empty by moving every snapshot-* and wal-* "
+           "file away (all data is lost)";
+  }
+  if (!found.report.damaged_snapshots.empty()) {
+    return "the newest snapshot is damaged, and the previous generation cannot stand in for "
+           "it (its log does not continue it): restore a backup, or start empty by moving "
+           "every snapshot-* and wal-* file away (all data is lost)";
   }
   if (found.gap) {
     const LogGap& gap = *found.gap;

@@ -138,6 +138,7 @@ class LogReplay {
       report_->tail = std::move(cut);
       last = group_first_sequence_ - 1;
     }
+    report_->log_last_sequence = last;
     report_->next_sequence = std::max(last, covered_) + 1;
     return Status::Ok();
   }
@@ -188,6 +189,7 @@ class LogReplay {
     report_->tail = reader_.CutBefore(in_group ? group_start_ : at, std::move(reason));
     report_->tail.kind = WalTail::Kind::kCorruptionDropped;
     const uint64_t first_dropped = in_group ? group_first_sequence_ : record.sequence;
+    report_->log_last_sequence = first_dropped - 1;
     report_->next_sequence = std::max(first_dropped - 1, covered_) + 1;
     return false;
   }
@@ -212,14 +214,20 @@ Result<uint64_t> LoadNewestSnapshot(Env* env, const std::string& dir, Database* 
   CHECK(report != nullptr);
   Result<std::vector<SnapshotFile>> snapshots = ListSnapshots(env, dir);
   if (!snapshots.ok()) return snapshots.status();
-  if (snapshots->empty()) return uint64_t{0};
-  const SnapshotFile& newest = snapshots->front();
-  DatabaseLoader loader(db);
-  Result<SnapshotInfo> info = ReadSnapshot(env, newest.path, &loader);
-  if (!info.ok()) return Status::Corruption(info.status().message());  // whatever failed
-  report->snapshot_path = newest.path;
-  report->snapshot = *info;
-  return info->wal_sequence;
+  for (const SnapshotFile& file : *snapshots) {
+    if (Status verified = VerifySnapshotFile(env, file.path); !verified.ok()) {
+      if (verified.code() != StatusCode::kCorruption) return verified;
+      report->damaged_snapshots.push_back({file.path, verified.message()});
+      continue;  // the previous generation, and the log since it, may stand in for it
+    }
+    DatabaseLoader loader(db);
+    Result<SnapshotInfo> info = ReadSnapshot(env, file.path, &loader);
+    if (!info.ok()) return Status::Corruption(info.status().message());  // whatever failed
+    report->snapshot_path = file.path;
+    report->snapshot = *info;
+    return info->wal_sequence;
+  }
+  return uint64_t{0};  // none, or none whole: the log must then start at the first record
 }
 
 Status ReplayWal(Env* env, const std::string& dir, uint64_t covered, Database* db,
@@ -249,15 +257,31 @@ Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
   }
   if (!covered.ok()) return covered.status();
   if (Status status = ReplayWal(env, dir, *covered, db, options, &report); !status.ok()) {
-    return status;
+    if (report.damaged_snapshots.empty()) return status;
+    return Status::Corruption(
+        report.damaged_snapshots.front().path + " is damaged (" +
+        report.damaged_snapshots.front().problem + "), and " +
+        (report.snapshot_path.empty() ? std::string("no older snapshot") : report.snapshot_path) +
+        " cannot stand in for it: " + status.message() + " (see podium-check)");
   }
   // Cuts a torn tail, a dropped corruption or group, or the zeros of a reserve left by a crash
   // (so that only the segment being written ever has one).
   if (Status status = TruncateWal(env, dir, report.tail); !status.ok()) return status;
-  if (report.next_sequence == *covered + 1) {
-    // Every record in the log is in the snapshot (or there is no log): start afresh at
-    // covered + 1, which must not follow segments that end earlier.
+  if (report.log_last_sequence < *covered) {
+    // The log ends before the snapshot (or there is none): no snapshot can use it, and the
+    // new segment at covered + 1 would not chain onto it. Start afresh.
     if (Status status = RemoveAllSegments(env, dir); !status.ok()) return status;
+  }
+  // A damaged snapshot goes aside, so that the next snapshot keeps the one recovery used as
+  // its previous generation (WriteSnapshot) rather than this one.
+  for (const RecoveryReport::DamagedSnapshot& damaged : report.damaged_snapshots) {
+    if (Status status = env->RenameFile(damaged.path, damaged.path + kDamagedSuffix);
+        !status.ok()) {
+      return status;
+    }
+  }
+  if (!report.damaged_snapshots.empty()) {
+    if (Status status = env->SyncDir(dir); !status.ok()) return status;
   }
   return report;
 }
@@ -288,16 +312,25 @@ Result<SnapshotResult> WriteSnapshot(Env* env, const std::string& dir, Database&
   result.path = *path;
   result.file_bytes = writer.file_bytes();
 
-  // The new snapshot is durable: older snapshots and the segments it covers can go.
+  // The new snapshot is durable. The newest older one stays as its previous generation, with
+  // the segments after it (recovery's way around a damaged newest snapshot); what that one
+  // makes unnecessary can go.
   Result<std::vector<SnapshotFile>> snapshots = ListSnapshots(env, dir);
   if (!snapshots.ok()) return snapshots.status();
-  for (const SnapshotFile& old : *snapshots) {
+  const SnapshotFile* previous = nullptr;
+  for (const SnapshotFile& old : *snapshots) {  // newest first
     if (old.wal_sequence >= result.wal_sequence) continue;
+    if (previous == nullptr) {
+      previous = &old;
+      continue;
+    }
     if (Status removed = env->RemoveFile(old.path); !removed.ok()) return removed;
   }
-  Result<uint64_t> removed = log.RemoveSegmentsThrough(result.wal_sequence);
-  if (!removed.ok()) return removed.status();
-  result.wal_bytes_removed = *removed;
+  if (previous != nullptr) {
+    Result<uint64_t> removed = log.RemoveSegmentsThrough(previous->wal_sequence);
+    if (!removed.ok()) return removed.status();
+    result.wal_bytes_removed = *removed;
+  }
   return result;
 }
 

@@ -1,6 +1,6 @@
 // Recovery: rebuilding a Database from its data directory at start, and writing snapshots.
 //
-// Recover loads the newest snapshot (sequence S), then replays every WAL record after S
+// Recover loads the newest valid snapshot (sequence S), then replays every WAL record after S
 // (storage/effects.h says why replaying over a snapshot that may already hold some of them is
 // right). A torn last record (a crash mid-write) is cut off and reported; corruption anywhere
 // else stops recovery with an error naming the file and offset, unless the caller asked to
@@ -9,9 +9,16 @@
 // sequence chain) and a record whose effect does not decode (EffectReplayer refuses it). A log
 // that does not continue the snapshot (its first record, or its first segment when it has no
 // record, is past S + 1) stops recovery too, with or without truncation: a cut cannot bring the
-// missing records back. A damaged snapshot stops recovery too: the log segments it covered are
-// gone, so an older snapshot cannot stand in for it (podium-check says which file is bad).
-// Recovery changes nothing in the directory before it knows it will succeed.
+// missing records back.
+//
+// Two generations. A snapshot removes only the snapshots and segments that the one before it,
+// its previous generation P, makes unnecessary: P stays, with every segment after P. So when
+// the newest snapshot is damaged (its file checksum fails: a write that never completed is
+// impossible, since it is renamed only once synced, so this is rot or a bad copy), recovery
+// loads P and replays the log from P + 1, which covers everything the damaged one held; it
+// then renames the damaged file aside (kDamagedSuffix) and reports it. With no snapshot whole,
+// the log must start at the first record. Anything else stops the start, naming the damaged
+// file. Recovery changes nothing in the directory before it knows it will succeed.
 //
 // LoadNewestSnapshot and ReplayWal are Recover's two reading steps, which change nothing on
 // disk: podium-check runs them on a scratch Database, so that it calls damage exactly what
@@ -21,8 +28,8 @@
 // for its snapshot point S (every record <= S is queued; the log rolls to a new segment at
 // S + 1), then captures the state in bounded slices while writes go on (CaptureDatabase),
 // streams it through a SnapshotWriter, makes the log durable through every record the image
-// may hold, and, once the file is renamed and synced, removes the WAL segments and older
-// snapshots it makes unnecessary.
+// may hold, and, once the file is renamed and synced, removes what its previous generation
+// makes unnecessary: the snapshots older than that one, and the WAL segments it covers.
 //
 // Thread-safety: Recover runs before anything else uses the Database. WriteSnapshot may run on
 // any thread alongside the event loops; at most one at a time (the caller serializes them).
@@ -47,14 +54,25 @@ struct RecoveryOptions {
   bool truncate_corrupt_wal = false;
 };
 
+// A damaged snapshot recovery set aside is renamed to its name plus this suffix (which
+// ListSnapshots does not list), and kept for the operator.
+inline constexpr char kDamagedSuffix[] = ".damaged";
+
 struct RecoveryReport {
-  std::string snapshot_path;  // empty if there was none
+  std::string snapshot_path;  // the snapshot loaded; empty if none was
   SnapshotInfo snapshot;
+  // Newer snapshots whose file checksum failed, passed over for the previous generation.
+  struct DamagedSnapshot {
+    std::string path;
+    std::string problem;
+  };
+  std::vector<DamagedSnapshot> damaged_snapshots;
   uint64_t records_replayed = 0;
   uint64_t records_skipped = 0;        // already covered by the snapshot
   uint64_t group_records_dropped = 0;  // an unfinished multi-record effect at the end
   WalTail tail;                        // where the log was cut, if it was
   uint64_t next_sequence = 1;          // for the EffectLog
+  uint64_t log_last_sequence = 0;      // of the last record the log keeps (0: none)
   uint64_t wal_segments = 0;           // segments in the directory before any cut
   // Segments skipped as not part of the log (WalReader::stray_segments): left in place, for
   // the operator to look at; a later snapshot that covers them removes them.
@@ -65,10 +83,11 @@ struct RecoveryReport {
 Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
                                RecoveryOptions options = {});
 
-// Loads the newest snapshot of `dir` into `db` (empty) and sets report->snapshot_path and
-// report->snapshot. Returns the sequence it holds every record up to (0: no snapshot);
-// Corruption naming the file if it cannot be read whole (`db` then holds part of it); or the
-// error of listing the directory.
+// Loads the newest snapshot of `dir` whose file checksum holds (VerifySnapshotFile) into `db`
+// (empty), lists the newer ones that failed in report->damaged_snapshots, and sets
+// report->snapshot_path and report->snapshot. Returns the sequence it holds every record up to
+// (0: no snapshot whole); Corruption naming the file if the one chosen still cannot be read
+// whole (`db` then holds part of it); or an I/O error.
 Result<uint64_t> LoadNewestSnapshot(Env* env, const std::string& dir, Database* db,
                                     RecoveryReport* report);
 

@@ -1,8 +1,9 @@
 // Crashes during recovery's own repairs. A start changes the data directory before the log goes
 // on: it cuts a torn tail off the last WAL segment; with --truncate_corrupt_wal it cuts the log
-// at the first bad record and removes every later segment; when no record is left after the
-// snapshot it removes every segment; then the log goes on in a new segment. Each of those steps
-// can be the last one the machine takes.
+// at the first bad record and removes every later segment; when the log ends before the
+// snapshot it removes every segment (segments that reach the snapshot stay: the previous
+// generation's log); then the log goes on in a new segment. Each of those steps can be the
+// last one the machine takes.
 //
 // The directory is first damaged through the real write path (an EffectLog with small segments,
 // every write acknowledged by a sync; a WalWriter for the record a crash tears). Then, for every
@@ -309,8 +310,10 @@ void Damaged(Damage damage, DamagedDirectory* out) {
       break;
     case Damage::kTornTailAfterSnapshot:
       ASSERT_NO_FATAL_FAILURE(TearTheLastRecord(damage, random, out));
-      out->segments_kept = 0;
-      out->changes_min = 2;  // the cut, and the segment left with no record
+      // The segments before the snapshot stay: they are its previous generation's log (here,
+      // the log from the first record), the stand-in for a damaged snapshot.
+      out->segments_kept = SegmentNames(env).size();
+      out->changes_min = 1;  // the cut, which leaves the last segment its header
       break;
     case Damage::kSegmentsCoveredBySnapshot:
       ASSERT_GE(covered.size(), kLaterSegmentsMin);
@@ -318,8 +321,10 @@ void Damaged(Damage damage, DamagedDirectory* out) {
         ASSERT_NO_FATAL_FAILURE(WriteDurably(env, JoinPath(kDir, name), contents));
       }
       out->kept = out->writes.size();
-      out->segments_kept = 0;
-      out->changes_min = covered.size() + 1;  // every segment goes, the empty last one too
+      // Kept, not removed: the previous generation's log (storage/recovery.h); the start
+      // changes no segment, and only the log's new segment follows.
+      out->segments_kept = covered.size() + 1;
+      out->changes_min = 0;
       break;
     case Damage::kBadChecksum:
     case Damage::kBadChecksumFirstRecord:

@@ -16,6 +16,9 @@ namespace podium::storage {
 
 namespace sf = snapshot_format;
 
+// VerifySnapshotFile reads this much at a time.
+constexpr size_t kVerifyChunkBytes = size_t{1} << 20;
+
 namespace {
 
 // Reads one file front to back: raw bytes (all through the file checksum), and section content
@@ -448,6 +451,42 @@ Status ReadFooter(Reader& reader, const SnapshotInfo& read) {
 Result<uint64_t> SnapshotVisitor::OnRankingChunk(std::string_view chunk) {
   Rankings scratch;
   return scratch.ApplyEntries(chunk);
+}
+
+Status VerifySnapshotFile(Env* env, const std::string& path) {
+  CHECK(env != nullptr);
+  Result<std::unique_ptr<SequentialFile>> file = env->NewSequentialFile(path);
+  if (!file.ok()) return file.status();
+  XXH3_state_t* const hash = XXH3_createState();
+  CHECK(hash != nullptr);
+  CHECK_EQ(XXH3_64bits_reset(hash), XXH_OK);
+  // The last 8 bytes read so far are held back: at the end they are the stored checksum.
+  std::string chunk;
+  std::string tail;
+  uint64_t bytes = 0;
+  Status status = Status::Ok();
+  for (;;) {
+    status = (*file)->Read(kVerifyChunkBytes, &chunk);
+    if (!status.ok() || chunk.empty()) break;
+    bytes += chunk.size();
+    tail += chunk;
+    if (tail.size() > 8) {
+      CHECK_EQ(XXH3_64bits_update(hash, tail.data(), tail.size() - 8), XXH_OK);
+      tail.erase(0, tail.size() - 8);
+    }
+  }
+  const uint64_t digest = XXH3_64bits_digest(hash);
+  XXH3_freeState(hash);
+  if (!status.ok()) return status;
+  if (bytes < sf::kHeaderBytes + 1 + sf::kFooterBytes) {
+    return Status::Corruption("snapshot " + path + ": " + std::to_string(bytes) +
+                              " bytes, shorter than a header, an end marker and a footer");
+  }
+  if (LoadU64(tail.data()) != digest) {
+    return Status::Corruption("snapshot " + path + ": file checksum mismatch at offset " +
+                              std::to_string(bytes - 8));
+  }
+  return Status::Ok();
 }
 
 Result<SnapshotInfo> ReadSnapshot(Env* env, const std::string& path, SnapshotVisitor* visitor) {

@@ -65,6 +65,12 @@ struct SnapshotInfo {
   uint64_t file_bytes = 0;
 };
 
+// Checks only the file checksum (the footer's last field, over every byte before it): fast
+// (no decompression, no entries), and what recovery uses to choose the newest snapshot that
+// was written whole and has not rotted since, before it loads one. Corruption naming the file
+// and the offset, or the Env's IoError.
+Status VerifySnapshotFile(Env* env, const std::string& path);
+
 // Reads and checks the whole file at `path`, passing entries to `visitor`.
 Result<SnapshotInfo> ReadSnapshot(Env* env, const std::string& path, SnapshotVisitor* visitor);
 

@@ -3,14 +3,15 @@ terminal prompt, and the advice it gives. docs/operations.md, "Checking and repa
 
 - a usage error exits 2, as the docs say (an unknown flag, two directories, none, a directory
   that does not exist); --help exits 0;
-- a snapshot that a live server finishes mid-check (it adds a snapshot and removes the segments
-  and the snapshot the check is reading) is not damage: the check runs again and says sound.
+- snapshots that a live server finishes mid-check (two of them remove the segments and the
+  snapshot the check is reading) are not damage: the check runs again and says sound.
   The directory is changed at a chosen moment through PODIUM_CHECK_TEST_OPEN_HOOK, a command
   podium-check runs before it opens each file, not by racing a server;
 - a directory that changes during every pass is reported as such (exit 3), not as damage;
 - "no" at the --repair prompt changes nothing and says so;
-- a log that starts after the snapshot ends tells a backup copy's owner to take it again, and
-  a damaged snapshot's advice does not suggest moving it away.
+- a log that starts after the snapshot ends tells a backup copy's owner to take it again;
+- a damaged newest snapshot is passed over for the previous generation (a warning, not
+  damage), and a damaged snapshot nothing can stand in for is not advised away.
 """
 
 import os
@@ -26,44 +27,36 @@ from podium_fixture import RawConnection, ServerProcess, main, resp_call
 
 CHECK_TIMEOUT_S = 60
 
-# Run by podium-check before it opens a file (PODIUM_CHECK_OPENING). It plays the end of a
-# server's snapshot of sequence 100 over a directory that holds the snapshot of 50: the new
-# snapshot appears, then the segment and the snapshot it covers go. argv: mode, directory,
-# where the files of both states wait, a marker file for "done once".
-#   log-once:      the first time a segment is opened;
-#   snapshot-once: the first time a snapshot is opened;
+# Run by podium-check before it opens a file (PODIUM_CHECK_OPENING). It plays two snapshots a
+# live server finishes (of 150 and 200) over a directory that holds the snapshots of 50 and 100
+# and their segments: the server keeps two generations, so only the second of them removes
+# what the check reads. The directory then holds what <files>/after holds instead of what
+# <files>/before holds. argv: mode, directory, files, a marker file for "done once".
+#   log-once:       the first time a segment is opened;
+#   snapshot-once:  the first time a snapshot is opened;
 #   every-snapshot: at every snapshot opened, back and forth between the two states.
 HOOK = r'''
 import os, shutil, sys
 mode, data, files, marker = sys.argv[1:]
 opening = os.path.basename(os.environ["PODIUM_CHECK_OPENING"])
-OLD_SNAPSHOT = "snapshot-00000000000000000050.snap"
-OLD_SEGMENT = "wal-00000000000000000051.log"
-NEW_SNAPSHOT = "snapshot-00000000000000000100.snap"
 
-def put(name):
-    shutil.copyfile(os.path.join(files, name), os.path.join(data, name + ".tmp"))
-    os.rename(os.path.join(data, name + ".tmp"), os.path.join(data, name))
-
-def finish_snapshot():
-    put(NEW_SNAPSHOT)
-    os.remove(os.path.join(data, OLD_SEGMENT))
-    os.remove(os.path.join(data, OLD_SNAPSHOT))
-
-def undo_snapshot():
-    put(OLD_SEGMENT)
-    put(OLD_SNAPSHOT)
-    os.remove(os.path.join(data, NEW_SNAPSHOT))
+def become(state):
+    wanted = set(os.listdir(os.path.join(files, state)))
+    for name in sorted(wanted):  # snapshots sort before segments: as a server adds them
+        if not os.path.exists(os.path.join(data, name)):
+            shutil.copyfile(os.path.join(files, state, name), os.path.join(data, name + ".tmp"))
+            os.rename(os.path.join(data, name + ".tmp"), os.path.join(data, name))
+    for name in os.listdir(data):
+        if (name.startswith("wal-") or name.startswith("snapshot-")) and name not in wanted:
+            os.remove(os.path.join(data, name))
 
 kind = "log" if opening.startswith("wal-") else "snapshot"
 if mode == "every-snapshot" and kind == "snapshot":
-    if os.path.exists(os.path.join(data, OLD_SNAPSHOT)):
-        finish_snapshot()
-    else:
-        undo_snapshot()
+    before = "snapshot-00000000000000000050.snap" in os.listdir(data)
+    become("after" if before else "before")
 elif mode == kind + "-once" and not os.path.exists(marker):
     open(marker, "w").close()
-    finish_snapshot()
+    become("after")
 '''
 
 
@@ -109,30 +102,45 @@ class PodiumCheckTest(unittest.TestCase):
         for i in range(first, first + count):
             self.assertEqual(resp_call(connection, "SET", f"k{i}", f"value-{i}"), "OK")
 
+    def save(self, connection):
+        self.assertEqual(resp_call(connection, "SAVE"), "OK")
+
     def snapshot_mid_check(self):
-        """The data directory as a live server leaves it between rolling the log for a snapshot
-        of 100 and finishing it: the snapshot of 50, the segment from 51 and the one from 101.
-        The files of both states are kept in <root>/files for HOOK."""
+        """A data directory as a live server leaves it with the snapshots of 50 and 100 (two
+        generations) and the segments after 50, kept in <root>/files/before, and the same
+        server's directory after two more snapshots (150 and 200) removed all of that, kept in
+        <root>/files/after. The data directory starts as 'before'. Returns <root>/files."""
         files = os.path.join(self.root, "files")
-        os.mkdir(files)
+        os.makedirs(os.path.join(files, "before"))
         self.start()
         with RawConnection(self.server.port) as connection:
             self.write(connection, 0, 50)
-            self.assertEqual(resp_call(connection, "SAVE"), "OK")
+            self.save(connection)
             self.write(connection, 50, 50)
+            self.save(connection)
             before = self.names()
             self.assertEqual(before, ["snapshot-00000000000000000050.snap",
-                                      "wal-00000000000000000051.log"])
+                                      "snapshot-00000000000000000100.snap",
+                                      "wal-00000000000000000051.log",
+                                      "wal-00000000000000000101.log"])
             for name in before:  # every write was acknowledged, so synced (--fsync=always)
-                shutil.copyfile(os.path.join(self.data_dir, name), os.path.join(files, name))
-            self.assertEqual(resp_call(connection, "SAVE"), "OK")
-            self.write(connection, 100, 10)
+                shutil.copyfile(os.path.join(self.data_dir, name),
+                                os.path.join(files, "before", name))
+            for first in (100, 150):
+                self.write(connection, first, 50)
+                self.save(connection)
+            self.write(connection, 200, 10)
         self.kill()
-        self.assertEqual(self.names(), ["snapshot-00000000000000000100.snap",
-                                        "wal-00000000000000000101.log"])
-        shutil.move(os.path.join(self.data_dir, "snapshot-00000000000000000100.snap"), files)
+        self.assertEqual(self.names(), ["snapshot-00000000000000000150.snap",
+                                        "snapshot-00000000000000000200.snap",
+                                        "wal-00000000000000000151.log",
+                                        "wal-00000000000000000201.log"])
+        shutil.copytree(self.data_dir, os.path.join(files, "after"),
+                        ignore=shutil.ignore_patterns("LOCK"))
+        for name in self.names():
+            os.remove(os.path.join(self.data_dir, name))
         for name in before:
-            shutil.copyfile(os.path.join(files, name), os.path.join(self.data_dir, name))
+            shutil.copyfile(os.path.join(files, "before", name), os.path.join(self.data_dir, name))
         status, output = run_check(self.data_dir)
         self.assertEqual(status, 0, output)  # sound while nothing changes it
         return files
@@ -226,32 +234,54 @@ class PodiumCheckTest(unittest.TestCase):
             self.assertEqual(file.read(), bytes(data))
 
     def test_a_log_that_starts_after_the_snapshot_names_both_and_the_backup_race(self):
-        """A backup that copied the snapshot of 50, then the segments after a snapshot of 100
-        removed the one from 51."""
-        self.snapshot_mid_check()
-        os.remove(os.path.join(self.data_dir, "wal-00000000000000000051.log"))
+        """A backup that copied the snapshots of 50 and 100, then the segments after two more
+        snapshots had removed those from 51 and 101."""
+        files = self.snapshot_mid_check()
+        for name in self.names():
+            if name.startswith("wal-"):
+                os.remove(os.path.join(self.data_dir, name))
+        for name in os.listdir(os.path.join(files, "after")):
+            if name.startswith("wal-"):
+                shutil.copyfile(os.path.join(files, "after", name),
+                                os.path.join(self.data_dir, name))
         status, output = run_check(self.data_dir)
         self.assertEqual(status, 1, output)
         last = output.splitlines()[-1]
-        self.assertIn("records 51 to 100 are in no file", last)
-        self.assertIn("snapshot-00000000000000000050.snap", last)
-        self.assertIn("wal-00000000000000000101.log", last)
+        self.assertIn("records 101 to 150 are in no file", last)
+        self.assertIn("snapshot-00000000000000000100.snap", last)
+        self.assertIn("wal-00000000000000000151.log", last)
         self.assertIn("if this is a backup copy", last)
         self.assertIn("take it again", last)
 
-    def test_a_damaged_snapshot_is_not_advised_away(self):
-        """Its segments are gone, so moving it away cannot help: the server would refuse."""
+    def damage(self, path, offset=40):
+        with open(path, "r+b") as file:
+            file.seek(offset)
+            byte = file.read(1)
+            file.seek(offset)
+            file.write(bytes([byte[0] ^ 1]))
+
+    def test_a_damaged_newest_snapshot_is_passed_over_for_the_previous_generation(self):
+        """The snapshot of 100 is damaged; the one of 50 and the log after it hold everything:
+        not damage (the server starts from them), but a warning naming the file."""
+        self.snapshot_mid_check()
+        newest = os.path.join(self.data_dir, "snapshot-00000000000000000100.snap")
+        self.damage(newest)
+        status, output = run_check(self.data_dir)
+        self.assertEqual(status, 0, output)
+        self.assertIn(f"snapshot {newest}: WARNING: damaged (", output)
+        self.assertIn("snapshot-00000000000000000050.snap: ok (the server starts from it)", output)
+        self.assertEqual(output.splitlines()[-1], "sound")
+
+    def test_a_damaged_snapshot_nothing_can_stand_in_for_is_not_advised_away(self):
+        """The only snapshot is damaged and the log before it is gone: moving it away cannot
+        help, so the advice is a backup or an empty start."""
         self.start()
         with RawConnection(self.server.port) as connection:
             self.write(connection, 0, 50)
-            self.assertEqual(resp_call(connection, "SAVE"), "OK")
+            self.save(connection)
         self.kill()
-        snapshot = os.path.join(self.data_dir, "snapshot-00000000000000000050.snap")
-        with open(snapshot, "r+b") as file:
-            file.seek(40)
-            byte = file.read(1)
-            file.seek(40)
-            file.write(bytes([byte[0] ^ 1]))
+        self.damage(os.path.join(self.data_dir, "snapshot-00000000000000000050.snap"))
+        os.remove(os.path.join(self.data_dir, "wal-00000000000000000001.log"))
         for args in [(self.data_dir,), (self.data_dir, "--repair", "--yes")]:
             with self.subTest(args=args):
                 status, output = run_check(*args)

@@ -7,7 +7,9 @@
   and the offset; podium-check exits 1 naming them too; --truncate_corrupt_wal starts anyway
   and keeps what came before the damage; podium-check --repair --yes cuts the log, after which
   the directory checks sound;
-- a damaged snapshot is reported by podium-check (exit 1) and stops the start;
+- a damaged newest snapshot gives way to the previous one and the log after it (set aside as
+  .damaged); one that nothing can stand in for is reported by podium-check (exit 1) and stops
+  the start;
 - a log that does not continue the snapshot (records missing in between) stops the start, and
   podium-check calls it damage;
 - a record whose checksum is good but whose effect does not decode stops the start naming the
@@ -297,7 +299,48 @@ class RecoveryTest(unittest.TestCase):
         kept = self.count_keys()
         self.assertTrue(0 < kept < RECORDS, kept)
 
-    def test_damaged_snapshot_is_reported_and_stops_the_start(self):
+    def damage_snapshot(self, name):
+        with open(os.path.join(self.data_dir, name), "r+b") as file:
+            file.seek(40)
+            byte = file.read(1)
+            file.seek(40)
+            file.write(bytes([byte[0] ^ 1]))
+
+    def test_a_damaged_newest_snapshot_gives_way_to_the_previous_generation(self):
+        """SAVEs at 50 and 100 ZADDs, 50 more, a SIGKILL; then the newest snapshot rots. The
+        server starts from the previous snapshot and the log after it, with every write, and
+        sets the damaged file aside; the next start is ordinary."""
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            for i in range(150):
+                self.assertEqual(resp_call(connection, "ZADD", "board", str(i), f"m{i}"), 1)
+                if i + 1 in (50, 100):
+                    self.assertEqual(resp_call(connection, "SAVE"), "OK")
+        self.kill()
+        newest = "snapshot-00000000000000000100.snap"
+        self.assertEqual(sorted(n for n in os.listdir(self.data_dir) if n.endswith(".snap")),
+                         ["snapshot-00000000000000000050.snap", newest])
+        self.damage_snapshot(newest)
+        status, output = run_check(self.data_dir)
+        self.assertEqual(status, 0, output)
+        self.assertIn("WARNING: damaged", output)
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            self.assertEqual(resp_call(connection, "ZCARD", "board"), 150)
+            self.assertEqual(resp_call(connection, "ZSCORE", "board", "m149"), b"149")
+        log = self.server.stderr_text()
+        self.assertIn(f"snapshot {os.path.join(self.data_dir, newest)} is damaged", log)
+        self.assertIn("snapshot-00000000000000000050.snap and the log", log)
+        self.assertTrue(os.path.exists(os.path.join(self.data_dir, newest + ".damaged")))
+        self.assertFalse(os.path.exists(os.path.join(self.data_dir, newest)))
+        self.kill()
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            self.assertEqual(resp_call(connection, "ZCARD", "board"), 150)
+        self.assertNotIn("is damaged", self.server.stderr_text())
+
+    def test_damaged_snapshot_nothing_can_stand_in_for_stops_the_start(self):
+        """The only snapshot rots and the log before it is gone: the start stops, naming it."""
         self.start()
         with RawConnection(self.server.port) as connection:
             for i in range(50):
@@ -305,18 +348,15 @@ class RecoveryTest(unittest.TestCase):
             self.assertEqual(resp_call(connection, "SAVE"), "OK")
         self.kill()
         snapshot = next(n for n in os.listdir(self.data_dir) if n.endswith(".snap"))
-        path = os.path.join(self.data_dir, snapshot)
-        with open(path, "r+b") as file:
-            file.seek(40)
-            byte = file.read(1)
-            file.seek(40)
-            file.write(bytes([byte[0] ^ 1]))
+        self.damage_snapshot(snapshot)
+        os.remove(os.path.join(self.data_dir, "wal-00000000000000000001.log"))
         status, output = run_check(self.data_dir)
         self.assertEqual(status, 1, output)
         self.assertIn(snapshot, output)
         status, output = self.start_fails()
         self.assertNotEqual(status, 0, output)
         self.assertIn(snapshot, output)
+        self.assertIn("is damaged", output)
 
     def test_a_log_that_does_not_continue_the_snapshot_is_damage(self):
         """150 records, SAVEs at 50 and 100, a SIGKILL; then the snapshot and every segment but
