@@ -70,17 +70,18 @@ ThreadResult Run(const ClientOptions& options, int thread_index,
     podium::client::Pipeline pipeline = client->Pipeline();
     for (int i = 0; i < FLAGS_pipeline; ++i) AddRequest(pipeline, random);
     const auto start = std::chrono::steady_clock::now();
-    auto replies = pipeline.Execute();
+    podium::client::PipelineResult batch = pipeline.Execute();
     const auto elapsed = std::chrono::steady_clock::now() - start;
-    if (!replies.ok()) {
-      std::fprintf(stderr, "batch: %s\n", replies.status().ToString().c_str());
+    if (!batch.ok()) {
+      std::fprintf(stderr, "batch: %s (%zu replies arrived)\n", batch.status.ToString().c_str(),
+                   batch.replies.size());
       ++result.errors;
       break;
     }
-    for (const auto& reply : *replies) {
+    for (const auto& reply : batch.replies) {
       if (reply.type == podium::protocol::ValueType::kError) ++result.errors;
     }
-    result.requests += replies->size();
+    result.requests += batch.replies.size();
     result.batch_us.push_back(std::chrono::duration<double, std::micro>(elapsed).count());
   }
   return result;

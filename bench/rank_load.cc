@@ -62,12 +62,13 @@ bool LoadRange(podium::client::Client& client, int32_t day, uint64_t first, uint
     pipeline.Add(podium::protocol::Opcode::kRankEvents, args);
     product = batch_end;
     if (pipeline.size() == static_cast<size_t>(FLAGS_pipeline) || product == end) {
-      auto replies = pipeline.Execute();
-      if (!replies.ok()) {
-        std::fprintf(stderr, "rank_load: %s\n", replies.status().ToString().c_str());
+      podium::client::PipelineResult batch = pipeline.Execute();
+      if (!batch.ok()) {
+        std::fprintf(stderr, "rank_load: %s (%zu replies arrived)\n",
+                     batch.status.ToString().c_str(), batch.replies.size());
         return false;
       }
-      for (const auto& reply : *replies) {
+      for (const auto& reply : batch.replies) {
         if (reply.type != podium::protocol::ValueType::kArray) {
           std::fprintf(stderr, "rank_load: %s\n", reply.ToString().c_str());
           ++*errors;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """podium-cli against the real podium-server: one-shot commands in both protocols, --raw,
-piped stdin, the interactive prompt on a terminal (a pty) with its history, and a connection
-failure. Usage: cli_blackbox_test.py PODIUM_CLI PODIUM_SERVER
+piped stdin, the interactive prompt on a terminal (a pty) with its history (passwords kept
+out), a connection failure, and a typed AUTH used again after the server restarts.
+Usage: cli_blackbox_test.py PODIUM_CLI PODIUM_SERVER
 
 Starts the server on a free port with a temporary data directory, waits for it by polling a
 connect (with a deadline, no fixed sleep), and stops it with SIGTERM.
@@ -84,6 +85,9 @@ def check(cli, port):
     c.expect([], 'PONG\nOK\n"hello\\nworld"\n(integer) 2\nInvalid argument(s)\n',
              stdin='PING\nSET "a key" "hello\\nworld"\n\nGET \'a key\'\nZCARD b\nGET "open\n')
     c.expect(["--resp"], "PONG\n(integer) 2\n", stdin="PING\nZCARD b\n")
+    # An empty command name is answered locally, as Redis answers it, and the session goes on.
+    for protocol in ([], ["--resp"]):
+        c.expect(protocol, "(error) ERR unknown command ''\nPONG\n", stdin='""\nPING\n')
 
     # Nobody listens on a fresh port: exit 1 with a message on stderr.
     result = c.run(["PING"], server=f"127.0.0.1:{free_port()}")
@@ -124,10 +128,13 @@ def run_on_pty(cli, port, home, keys):
 
 def check_interactive(cli, port):
     """The prompt, replies printed as redis-cli prints them, and the history: kept in
-    $HOME/.podium_cli_history, so that the next session's up-arrow brings the last command."""
+    $HOME/.podium_cli_history, so that the next session's up-arrow brings the last command, and
+    without the lines that carry a password (AUTH, CONFIG SET requirepass, HELLO ... AUTH)."""
     failures = 0
     with tempfile.TemporaryDirectory(prefix="podium_cli_home_") as home:
-        first, code = run_on_pty(cli, port, home, "SET greeting hi\rGET greeting\rQUIT\r")
+        first, code = run_on_pty(
+            cli, port, home, "SET greeting hi\rAUTH topsecret1\rCONFIG SET requirepass "
+            "topsecret2\rHELLO 3 AUTH default topsecret3\rGET greeting\rQUIT\r")
         prompt = f"127.0.0.1:{port}> "
         if code != 0 or prompt not in first or "OK" not in first or '"hi"' not in first:
             failures += 1
@@ -137,6 +144,9 @@ def check_interactive(cli, port):
         if "SET greeting hi" not in history or "GET greeting" not in history:
             failures += 1
             print(f"FAIL history file: {history!r}")
+        if "topsecret" in history:  # lines with passwords stay out, as in redis-cli
+            failures += 1
+            print(f"FAIL a password reached the history file: {history!r}")
         # Up arrow twice (past QUIT), then Enter: a command of the session before.
         second, code = run_on_pty(cli, port, home, "\x1b[A\x1b[A\rQUIT\r")
         if code != 0 or '"hi"' not in second:
@@ -145,6 +155,77 @@ def check_interactive(cli, port):
     if not failures:
         print("ok   interactive prompt, history kept and recalled")
     return failures
+
+
+def start_server(server_binary, port, data_dir, log, flags=()):
+    server = subprocess.Popen([server_binary, "--port", str(port), "--threads", "1",
+                               "--data_dir", data_dir, *flags], stdout=log, stderr=log)
+    wait_until_listening(server, port)
+    return server
+
+
+def stop_server(server):
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=STOP_DEADLINE_S)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def read_line(stream, deadline):
+    """One line from a pipe, or "" at its end or the deadline."""
+    line = b""
+    while not line.endswith(b"\n") and time.monotonic() < deadline:
+        ready, _, _ = select.select([stream], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        byte = os.read(stream.fileno(), 1)
+        if not byte:
+            break
+        line += byte
+    return line.decode("utf-8", "replace")
+
+
+def check_auth_survives_restart(cli, server_binary):
+    """A session that typed AUTH goes on after the server restarts: its next command connects
+    again (the old connection is hung up) and authenticates with the typed password."""
+    port = free_port()
+    password = "typed-pass"
+    flags = ["--requirepass", password]
+    got, code, stderr = [], None, ""
+    with tempfile.TemporaryDirectory(prefix="podium_cli_auth_") as data_dir:
+        log_path = os.path.join(data_dir, "server.log")
+        with open(log_path, "w") as log:
+            server = start_server(server_binary, port, data_dir, log, flags)
+            session = subprocess.Popen([cli, "--server", f"127.0.0.1:{port}"],
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE)
+            try:
+                deadline = time.monotonic() + COMMAND_TIMEOUT_S
+                session.stdin.write(f"AUTH {password}\nSET typed v\n".encode())
+                session.stdin.flush()
+                got += [read_line(session.stdout, deadline), read_line(session.stdout, deadline)]
+                stop_server(server)
+                server = start_server(server_binary, port, data_dir, log, flags)
+                session.stdin.write(b"SET typed again\n")
+                session.stdin.close()
+                got.append(read_line(session.stdout, deadline))
+                code = session.wait(timeout=COMMAND_TIMEOUT_S)
+                stderr = session.stderr.read().decode("utf-8", "replace")
+            finally:
+                if session.poll() is None:
+                    session.kill()
+                    session.wait()
+                stop_server(server)
+        if got != ["OK\n", "OK\n", "OK\n"] or code != 0:
+            print(f"FAIL typed AUTH after a restart: exit {code}, lines {got!r}, stderr "
+                  f"{stderr!r}")
+            with open(log_path) as log:
+                print("--- podium-server log ---\n" + log.read())
+            return 1
+    print("ok   typed AUTH is used again after the server restarts")
+    return 0
 
 
 def main():
@@ -158,7 +239,8 @@ def main():
         failures = 1  # until check() says otherwise
         try:
             wait_until_listening(server, port)
-            failures = check(cli, port) + check_interactive(cli, port)
+            failures = (check(cli, port) + check_interactive(cli, port) +
+                        check_auth_survives_restart(cli, server_binary))
         finally:
             server.send_signal(signal.SIGTERM)
             try:

@@ -1,6 +1,7 @@
 #include "client/client.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 #include <utility>
@@ -27,6 +28,21 @@ constexpr size_t kRefusalLineBytesMax = 256;
 bool IsServerProtocolError(const ReplyValue& reply) {
   return reply.type == protocol::ValueType::kError &&
          reply.status == protocol::StatusCode::kProtocol;
+}
+
+// Whether an error reply to AUTH refuses the password itself, so that the same password fails
+// again: WRONGPASS, NOAUTH, or a message about the password (older Redis: "ERR invalid
+// password", "ERR Client sent AUTH, but no password is set"). Anything else (a RESP server
+// past --maxclients answers the AUTH with "ERR max number of clients reached") refuses this
+// connection only, and a later attempt may be let in.
+bool RefusesThePassword(const ReplyValue& error, ClientProtocol protocol) {
+  if (error.status == protocol::StatusCode::kWrongPass ||
+      error.status == protocol::StatusCode::kNoAuth) {
+    return true;
+  }
+  std::string line = ErrorLine(error, protocol);
+  for (char& c : line) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return line.find("password") != std::string::npos;
 }
 
 }  // namespace
@@ -70,27 +86,29 @@ Result<ReplyValue> Client::CallRequest(protocol::Opcode opcode, std::string_view
 
 Status Client::Open() {
   Disconnect();
+  const Deadline deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.connect_timeout_ms);
   Result<TcpSocket> socket =
       TcpSocket::Connect(options_.host, options_.port, options_.connect_timeout_ms);
   if (!socket.ok()) return socket.status();
   socket_ = std::move(socket).value();
   if (options_.protocol == ClientProtocol::kBinary) {
-    Status status = Handshake();
+    Status status = Handshake(deadline);
     if (!status.ok()) return Break(std::move(status));
   }
   if (!options_.password.empty()) {
-    Status status = Authenticate();
+    Status status = Authenticate(deadline);
     if (!status.ok()) return Break(std::move(status));
   }
   DCHECK(socket_.is_open());
   return Status::Ok();
 }
 
-Status Client::Handshake() {
+Status Client::Handshake(Deadline deadline) {
   std::string hello;
   protocol::AppendClientHello(protocol::ClientHello{}, &hello);
-  Status status = socket_.SendAll(hello, options_.io_timeout_ms);
-  if (!status.ok()) return status;
+  Status status = socket_.SendAll(hello, options_.io_timeout_ms, deadline);
+  if (!status.ok()) return WithContext("handshake", std::move(status));
   protocol::ServerHello answer;
   while (true) {
     const std::string_view input = std::string_view(read_buffer_).substr(read_offset_);
@@ -111,8 +129,8 @@ Status Client::Handshake() {
       read_offset_ += result.consumed_bytes();
       break;
     }
-    status = socket_.Receive(options_.io_timeout_ms, &read_buffer_);
-    if (!status.ok()) return status;
+    status = socket_.Receive(options_.io_timeout_ms, deadline, &read_buffer_);
+    if (!status.ok()) return WithContext("handshake", std::move(status));
   }
   if (answer.status != protocol::StatusCode::kOk) {
     return Status::Protocol("the server refused the handshake with status " +
@@ -129,7 +147,7 @@ Status Client::Handshake() {
   return Status::Ok();
 }
 
-Status Client::Authenticate() {
+Status Client::Authenticate(Deadline deadline) {
   const protocol::Argument password = protocol::Argument::Bytes(options_.password);
   std::string request;
   std::optional<ReplyValue> local_reply;
@@ -138,17 +156,35 @@ Status Client::Authenticate() {
                                 {&password, 1}, &request, &local_reply);
   CHECK(status.ok() && !local_reply.has_value()) << status.ToString();
   std::vector<ReplyValue> replies;
-  status = Exchange(request, {&request_id, 1}, &replies);
-  if (!status.ok()) return status;
-  if (replies[0].type == protocol::ValueType::kError) {
-    return Status::Error(ErrorCode::kAuthFailed,
-                         "AUTH refused: " + ErrorLine(replies[0], options_.protocol));
+  status = Exchange(request, {&request_id, 1}, &replies, deadline);
+  if (!status.ok()) return WithContext("AUTH", std::move(status));
+  DCHECK_EQ(replies.size(), 1u);
+  if (replies[0].type != protocol::ValueType::kError) return Status::Ok();
+  const std::string line = ErrorLine(replies[0], options_.protocol);
+  if (RefusesThePassword(replies[0], options_.protocol)) {
+    return Status::Error(ErrorCode::kAuthFailed, "AUTH refused: " + line);
   }
+  return Status::Error(ErrorCode::kConnectFailed, "the server refused the connection: " + line);
+}
+
+Status Client::SetPassword(std::string_view password) {
+  if (password.size() > kPasswordSizeBytesMax) {
+    return Status::InvalidArgument("password is longer than " +
+                                   std::to_string(kPasswordSizeBytesMax) + " bytes");
+  }
+  options_.password = password;
   return Status::Ok();
 }
 
 Status Client::EnsureConnected() {
-  if (socket_.is_open()) return Status::Ok();
+  if (socket_.is_open()) {
+    // Bytes received and not yet decoded count as an open connection, as unread ones do in
+    // PeerHungUp: they may be the server's last word.
+    if (read_offset_ < read_buffer_.size() || !socket_.PeerHungUp()) return Status::Ok();
+    // The server closed the connection while it was quiet (idle timeout, restart, QUIT).
+    // Nothing of this call is sent yet, so a new connection is safe.
+    Disconnect();
+  }
   if (options_.reconnect_attempts == 0) {
     return Status::Error(ErrorCode::kClosed,
                          "not connected: the connection broke and reconnect_attempts is 0");
@@ -176,11 +212,14 @@ Status Client::RoundTrip(std::string_view requests, std::span<const uint32_t> re
 }
 
 Status Client::Exchange(std::string_view requests, std::span<const uint32_t> request_ids,
-                        std::vector<ReplyValue>* replies) {
+                        std::vector<ReplyValue>* replies, Deadline deadline) {
   DCHECK(socket_.is_open());
   const size_t replies_before = replies->size();
   const size_t replies_wanted = replies_before + request_ids.size();
   size_t sent = 0;
+  // Once a send fails nothing more is sent, but the replies the server wrote before it closed
+  // may still be unread: they are read and decoded until the receive side fails too.
+  Status send_failure;
   while (true) {
     // Decode every complete reply first, so the buffer holds at most one partial reply.
     while (replies->size() < replies_wanted) {
@@ -202,17 +241,21 @@ Status Client::Exchange(std::string_view requests, std::span<const uint32_t> req
       return Status::Ok();
     }
     size_t progress = 0;
-    if (sent < requests.size()) {
-      Status status = socket_.SendSome(requests.substr(sent), &progress);
-      if (!status.ok()) return Break(ServerReasonOr(std::move(status)));
+    if (sent < requests.size() && send_failure.ok()) {
+      send_failure = socket_.SendSome(requests.substr(sent), &progress);
       sent += progress;
     }
     size_t received = 0;
     Status status = socket_.ReceiveSome(&read_buffer_, &received);
-    if (!status.ok()) return Break(ServerReasonOr(std::move(status)));
+    if (!status.ok()) {
+      return Break(ServerReasonOr(send_failure.ok() ? std::move(status) : std::move(send_failure)));
+    }
     if (progress > 0 || received > 0) continue;
-    status = socket_.Wait(/*want_write=*/sent < requests.size(), options_.io_timeout_ms);
-    if (!status.ok()) return Break(std::move(status));
+    const bool want_write = sent < requests.size() && send_failure.ok();
+    status = socket_.Wait(want_write, options_.io_timeout_ms, deadline);
+    if (!status.ok()) {
+      return Break(send_failure.ok() ? std::move(status) : ServerReasonOr(std::move(send_failure)));
+    }
   }
 }
 
@@ -278,6 +321,10 @@ void Client::Disconnect() {
 Status Client::Break(Status status) {
   Disconnect();
   return status;
+}
+
+Status Client::WithContext(std::string_view step, Status status) {
+  return Status::Error(status.code(), std::string(step) + ": " + status.message());
 }
 
 }  // namespace podium::client

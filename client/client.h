@@ -6,7 +6,7 @@
 //   Pipeline pipeline = client->Pipeline();
 //   pipeline.Add(Opcode::kZCard, "board");
 //   pipeline.Add("ZREVRANGE", "board", 0, 9, "WITHSCORES");
-//   Result<std::vector<ReplyValue>> replies = pipeline.Execute();
+//   PipelineResult batch = pipeline.Execute();  // batch.replies, batch.status
 //
 // Two kinds of failure. An error *reply* (SOLDOUT, WRONGTYPE, unknown command, ...) is an ok
 // Result holding a ReplyValue of type kError; nothing is wrong with the connection. A
@@ -15,10 +15,14 @@
 // is closed at once and the client is "broken" until its next call.
 //
 // Reconnecting. The call after a transport failure first connects again (handshake and AUTH
-// included), up to options.reconnect_attempts times, and only then sends its own request. A
-// request whose reply was lost is NEVER resent: the server may or may not have executed it,
-// and writes (ZINCRBY, STOCK.RESERVE) are not idempotent, so only the caller can decide
-// whether to repeat it (for example after reading the state back).
+// included), up to options.reconnect_attempts times, and only then sends its own request. So
+// does a call that finds the connection hung up by the server while it was quiet (idle
+// timeout, restart, QUIT): each Call and each Execute first checks without waiting (one
+// non-blocking recv, TcpSocket::PeerHungUp), since nothing is sent yet and connecting again is
+// safe. The server may still close between that check and the request's arrival; the call
+// then fails as below. A request whose reply was lost is NEVER resent: the server may or may
+// not have executed it, and writes (ZINCRBY, STOCK.RESERVE) are not idempotent, so only the
+// caller can decide whether to repeat it (for example after reading the state back).
 //
 // Error values differ by protocol, as ReplyValue says: binary errors hold the message and
 // their status ("3", kSoldOut); RESP errors hold the whole line ("SOLDOUT 3"). ErrorLine() in
@@ -49,6 +53,23 @@
 namespace podium::client {
 
 class Client;
+
+// What Pipeline::Execute returns: the replies that arrived, in Add order, and how the batch
+// ended.
+//   - status ok: one reply per request.
+//   - status kInvalidArgument: an Add failed (Pipeline::Add); nothing was sent, replies is
+//     empty and no request ran.
+//   - any other status: a transport failure (see Client); the connection is closed. replies
+//     holds the replies of the first replies.size() requests, which ran (or were answered
+//     locally) as those replies say. Requests from index replies.size() on have an UNKNOWN
+//     outcome: each may or may not have been executed, and none is resent. A STOCK.RESERVE
+//     among them must be read back (STOCK.GET) before it is repeated.
+struct [[nodiscard]] PipelineResult {
+  std::vector<protocol::ReplyValue> replies;
+  Status status;
+
+  bool ok() const { return status.ok(); }
+};
 
 // A batch of requests sent together (one write, or a few for big batches) whose replies are
 // read back in order: one round trip instead of one per request. Made by Client::Pipeline();
@@ -84,10 +105,10 @@ class Pipeline {
   size_t size() const { return local_replies_.size(); }
 
   // Sends every request added since the last Execute and returns their replies, one per Add,
-  // in order. On a transport failure returns the Status and no replies: requests up to the
-  // failure may have been executed (see Client on resending). Either way the pipeline is
-  // empty afterwards and can be reused.
-  Result<std::vector<protocol::ReplyValue>> Execute();
+  // in order; on a failure, the replies that arrived before it and the reason (see
+  // PipelineResult for which requests ran). Either way the pipeline is empty afterwards and
+  // can be reused.
+  PipelineResult Execute();
 
  private:
   void AddRequest(protocol::Opcode opcode, std::string_view name,
@@ -106,8 +127,10 @@ class Pipeline {
 class Client {
  public:
   // Connects (one attempt), does the binary handshake when options.protocol is kBinary, then
-  // AUTH when a password is set. Errors: kInvalidArgument (ValidateOptions), kConnectFailed,
-  // kTimeout, kProtocol (handshake refused), kAuthFailed, kClosed.
+  // AUTH when a password is set, all within options.connect_timeout_ms. Errors:
+  // kInvalidArgument (ValidateOptions), kConnectFailed (also: the server refused the
+  // connection, e.g. past --maxclients), kTimeout, kProtocol (handshake refused), kAuthFailed
+  // (the server refused the password), kClosed.
   static Result<Client> Connect(const ClientOptions& options);
 
   Client(Client&&) noexcept = default;
@@ -115,7 +138,8 @@ class Client {
 
   // One request, waiting for its reply. By opcode (RESP sends the opcode's name), or by name
   // (the binary protocol looks the opcode up; an unknown name gets a local UNKNOWN_COMMAND
-  // error reply, nothing is sent). Arguments: ArgumentLike values, or a span of Arguments.
+  // error reply, nothing is sent; so does an empty name, in both protocols). Arguments:
+  // ArgumentLike values, or a span of Arguments.
   Result<protocol::ReplyValue> Call(protocol::Opcode opcode,
                                     std::span<const protocol::Argument> args = {}) {
     return CallRequest(opcode, {}, args);
@@ -145,6 +169,11 @@ class Client {
   // A new, empty batch on this client.
   podium::client::Pipeline Pipeline() { return podium::client::Pipeline(this); }
 
+  // The password for the AUTH after every later (re)connect, e.g. the one a podium-cli user
+  // typed in an AUTH the server accepted. Sends nothing. kInvalidArgument (and no change)
+  // past kPasswordSizeBytesMax; "" means no AUTH.
+  Status SetPassword(std::string_view password);
+
   // False after a transport failure, until a call reconnects.
   bool connected() const { return socket_.is_open(); }
   const ClientOptions& options() const { return options_; }
@@ -156,20 +185,24 @@ class Client {
 
   Result<protocol::ReplyValue> CallRequest(protocol::Opcode opcode, std::string_view name,
                                            std::span<const protocol::Argument> args);
-  // Connects, handshakes, authenticates; on failure the client stays closed.
+  // Connects, handshakes, authenticates, all by options.connect_timeout_ms; on failure the
+  // client stays closed.
   Status Open();
-  Status Handshake();
-  Status Authenticate();
-  // Reconnects a broken client (options.reconnect_attempts).
+  Status Handshake(Deadline deadline);
+  Status Authenticate(Deadline deadline);
+  // Reconnects a broken client, or one whose quiet connection the server hung up
+  // (options.reconnect_attempts).
   Status EnsureConnected();
   // EnsureConnected, then Exchange.
   Status RoundTrip(std::string_view requests, std::span<const uint32_t> request_ids,
                    std::vector<protocol::ReplyValue>* replies);
   // Sends `requests` and appends one reply per id to *replies (binary: checking each reply's
   // id; RESP: ids are ignored). Reads while it writes and decodes replies as they complete,
-  // so the read buffer holds at most one partial reply and one receive chunk.
+  // so the read buffer holds at most one partial reply and one receive chunk. On a failure
+  // *replies keeps the replies that arrived before it, including those the server sent
+  // before a failed send. Each wait is at most options.io_timeout_ms and ends by `deadline`.
   Status Exchange(std::string_view requests, std::span<const uint32_t> request_ids,
-                  std::vector<protocol::ReplyValue>* replies);
+                  std::vector<protocol::ReplyValue>* replies, Deadline deadline = kNoDeadline);
   // kProtocol for the server's PROTOCOL error or, binary, a reply for another request.
   Status CheckReply(const protocol::ReplyValue& reply, uint32_t received_id, uint32_t due_id) const;
   // The server's PROTOCOL error if one is buffered (why it closed), else `status`.
@@ -181,6 +214,8 @@ class Client {
   void Disconnect();
   // Disconnect, then return `status`.
   Status Break(Status status);
+  // `status` (an error) with "<step>: " before its message.
+  static Status WithContext(std::string_view step, Status status);
 
   ClientOptions options_;
   TcpSocket socket_;

@@ -21,10 +21,13 @@ struct ClientOptions {
   std::string host = "127.0.0.1";  // a name or a numeric IPv4/IPv6 address (resolved
                                    // blocking, without the connect timeout)
   uint16_t port = 7700;
-  // The whole TCP connect, all resolved addresses together. 1..kTimeoutMsMax.
+  // The whole connect: the TCP connect (all resolved addresses together), the binary
+  // handshake and AUTH, one deadline for all three. 1..kTimeoutMsMax.
   int64_t connect_timeout_ms = 1000;
-  // The longest wait for the socket to become readable or writable during a handshake or a
-  // call; each byte of progress starts a new wait. 0 waits forever. At most kTimeoutMsMax.
+  // The longest wait for the socket to become readable or writable during a call (and during
+  // the handshake and AUTH, which also end by the connect deadline). Each byte of progress
+  // starts a new wait, so a big or slow reply may take longer in all. 0 waits forever. At
+  // most kTimeoutMsMax.
   int64_t io_timeout_ms = 5000;
   // When not empty, AUTH <password> right after connecting (and after each reconnect).
   std::string password;

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "client/fake_server.h"
+#include "client/limits.h"
 
 namespace podium::client {
 namespace {
@@ -150,9 +151,9 @@ TEST(ClientTest, ByNameAndByWords) {
   pipeline.Add("get", "k");
   const std::vector<std::string_view> words = {"zadd", "b", "-1.5", "a"};
   pipeline.AddWords(words);
-  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
-  ASSERT_TRUE(replies.ok()) << replies.status().ToString();
-  EXPECT_EQ(*replies, (std::vector<ReplyValue>{ReplyValue::Nil(), ReplyValue::Int64(1)}));
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_TRUE(batch.ok()) << batch.status.ToString();
+  EXPECT_EQ(batch.replies, (std::vector<ReplyValue>{ReplyValue::Nil(), ReplyValue::Int64(1)}));
 }
 
 TEST(ClientTest, UnknownNameOverBinaryIsALocalErrorReply) {
@@ -194,6 +195,118 @@ TEST(ClientTest, AuthenticatesAfterTheHandshake) {
   Result<Client> client = Client::Connect(options);
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   EXPECT_TRUE(client->connected());
+}
+
+TEST(ClientTest, ASilentHandshakeIsBoundedByTheConnectTimeout) {
+  FakeServer server({[](FakeConnection& connection) {
+    connection.WaitForClientClose();  // accepts, reads the hello, never answers
+  }});
+  ClientOptions options = OptionsFor(server);
+  options.connect_timeout_ms = 300;
+  options.io_timeout_ms = 4000;
+  const Clock::time_point start = Clock::now();
+  Result<Client> client = Client::Connect(options);
+  const Clock::duration elapsed = Clock::now() - start;
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), ErrorCode::kTimeout) << client.status().ToString();
+  EXPECT_NE(client.status().message().find("handshake"), std::string::npos)
+      << client.status().ToString();
+  EXPECT_GE(elapsed, std::chrono::milliseconds(250));
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST(ClientTest, ASilentAuthIsBoundedByTheConnectTimeout) {
+  FakeServer server({[](FakeConnection& connection) {
+    EXPECT_EQ(connection.ReadRespRequests(1).size(), 1u);  // the AUTH, never answered
+    connection.WaitForClientClose();
+  }});
+  ClientOptions options = OptionsFor(server);
+  options.protocol = ClientProtocol::kResp;
+  options.password = "secret";
+  options.connect_timeout_ms = 300;
+  options.io_timeout_ms = 4000;
+  const Clock::time_point start = Clock::now();
+  Result<Client> client = Client::Connect(options);
+  const Clock::duration elapsed = Clock::now() - start;
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), ErrorCode::kTimeout) << client.status().ToString();
+  EXPECT_NE(client.status().message().find("AUTH"), std::string::npos)
+      << client.status().ToString();
+  EXPECT_LT(elapsed, std::chrono::seconds(2));
+}
+
+TEST(ClientTest, AuthRefusedForAnotherReasonIsARefusedConnection) {
+  // A RESP server past --maxclients answers the AUTH with its refusal line: the password was
+  // not judged, so this is kConnectFailed (which reconnecting retries), not kAuthFailed.
+  FakeServer server({[](FakeConnection& connection) {
+    EXPECT_EQ(connection.ReadRespRequests(1).size(), 1u);
+    connection.Write("-ERR max number of clients reached\r\n");
+  }});
+  ClientOptions options = OptionsFor(server);
+  options.protocol = ClientProtocol::kResp;
+  options.password = "secret";
+  Result<Client> client = Client::Connect(options);
+  ASSERT_FALSE(client.ok());
+  EXPECT_EQ(client.status().code(), ErrorCode::kConnectFailed) << client.status().ToString();
+  EXPECT_NE(client.status().message().find("max number of clients reached"), std::string::npos)
+      << client.status().ToString();
+}
+
+TEST(ClientTest, AuthRefusalsOfThePasswordAreAuthFailed) {
+  for (const std::string_view line :
+       {"-WRONGPASS invalid username-password pair or user is disabled.\r\n",
+        "-ERR invalid password\r\n", "-NOAUTH Authentication required.\r\n",
+        "-ERR AUTH <password> called without any password configured for the default user.\r\n"}) {
+    FakeServer server({[line](FakeConnection& connection) {
+      EXPECT_EQ(connection.ReadRespRequests(1).size(), 1u);
+      connection.Write(line);
+      connection.WaitForClientClose();
+    }});
+    ClientOptions options = OptionsFor(server);
+    options.protocol = ClientProtocol::kResp;
+    options.password = "wrong";
+    Result<Client> client = Client::Connect(options);
+    ASSERT_FALSE(client.ok()) << line;
+    EXPECT_EQ(client.status().code(), ErrorCode::kAuthFailed) << client.status().ToString();
+  }
+}
+
+TEST(ClientTest, SetPasswordIsUsedByTheNextConnect) {
+  FakeServer server({
+      [](FakeConnection& connection) {
+        ASSERT_TRUE(connection.AcceptHandshake());
+        const auto requests = connection.ReadBinaryRequests(1);
+        ASSERT_EQ(requests.size(), 1u);
+        EXPECT_EQ(requests[0].opcode, Opcode::kPing);  // no AUTH: no password yet
+        connection.Close();                            // the reply is lost
+      },
+      [](FakeConnection& connection) {
+        ASSERT_TRUE(connection.AcceptHandshake());
+        auto requests = connection.ReadBinaryRequests(1);
+        ASSERT_EQ(requests.size(), 1u);
+        EXPECT_EQ(requests[0].opcode, Opcode::kAuth);
+        ASSERT_EQ(requests[0].args.size(), 1u);
+        EXPECT_EQ(requests[0].args[0].bytes, "typed");
+        connection.Write(BinaryReplyBytes(requests[0].request_id, ReplyValue::SimpleString("OK")));
+        requests = connection.ReadBinaryRequests(1);
+        ASSERT_EQ(requests.size(), 1u);
+        EXPECT_EQ(requests[0].opcode, Opcode::kPing);
+        connection.Write(
+            BinaryReplyBytes(requests[0].request_id, ReplyValue::SimpleString("PONG")));
+        connection.WaitForClientClose();
+      },
+  });
+  Result<Client> client = Client::Connect(OptionsFor(server));
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  EXPECT_EQ(client->SetPassword(std::string(kPasswordSizeBytesMax + 1, 'x')).code(),
+            ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(client->SetPassword("typed").ok());
+  ASSERT_FALSE(client->Call(Opcode::kPing).ok());
+  // The call after the lost one connects again, authenticates with the new password, and only
+  // then sends its PING.
+  Result<ReplyValue> reply = client->Call(Opcode::kPing);
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  EXPECT_EQ(*reply, ReplyValue::SimpleString("PONG"));
 }
 
 TEST(ClientTest, WrongPasswordFailsTheConnect) {

@@ -16,6 +16,13 @@ namespace podium::client {
 // when quotes are unbalanced (redis-cli: "Invalid argument(s)"). A blank line gives no words.
 std::optional<std::vector<std::string>> SplitCommandLine(std::string_view line);
 
+// Whether a line typed at the prompt carries a secret and must stay out of the history (file
+// and in-memory), as redis-cli keeps it out: AUTH; HELLO with AUTH; CONFIG SET of requirepass,
+// masterauth, masteruser or a TLS key passphrase; ACL SETUSER; MIGRATE with AUTH or AUTH2.
+// Names in any case. A line with unbalanced quotes is judged by its whitespace-separated
+// words, so that `AUTH "secret` stays out too.
+bool LineHoldsSecret(std::string_view line);
+
 struct ProgramArguments {
   std::vector<std::string> flags;  // argv[0], then the flags, names normalized for gflags
   std::vector<std::string> words;  // the command after the flags, untouched

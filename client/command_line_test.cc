@@ -41,6 +41,28 @@ TEST(CliCommandLineTest, RefusesUnbalancedQuotes) {
   EXPECT_EQ(SplitCommandLine(R"(SET k "a"b)"), std::nullopt);
 }
 
+TEST(CliCommandLineTest, LinesWithSecretsStayOutOfTheHistory) {
+  EXPECT_TRUE(LineHoldsSecret("AUTH s3cret"));
+  EXPECT_TRUE(LineHoldsSecret("  auth default s3cret"));
+  EXPECT_TRUE(LineHoldsSecret(R"(AUTH "my secret)"));  // unbalanced quotes: still kept out
+  EXPECT_TRUE(LineHoldsSecret(R"("auth" 'x y')"));
+  EXPECT_TRUE(LineHoldsSecret("HELLO 3 AUTH default s3cret"));
+  EXPECT_TRUE(LineHoldsSecret("hello 2 SETNAME me auth default s3cret"));
+  EXPECT_TRUE(LineHoldsSecret("CONFIG SET requirepass s3cret"));
+  EXPECT_TRUE(LineHoldsSecret("config set maxmemory 1mb MasterAuth s3cret"));
+  EXPECT_TRUE(LineHoldsSecret("ACL SETUSER alice on >s3cret"));
+  EXPECT_TRUE(LineHoldsSecret("MIGRATE h 6379 k 0 5000 AUTH s3cret"));
+
+  EXPECT_FALSE(LineHoldsSecret("GET auth"));
+  EXPECT_FALSE(LineHoldsSecret("SET requirepass v"));
+  EXPECT_FALSE(LineHoldsSecret("CONFIG GET requirepass"));
+  EXPECT_FALSE(LineHoldsSecret("CONFIG SET maxmemory requirepass"));  // a value, not a name
+  EXPECT_FALSE(LineHoldsSecret("HELLO 3"));
+  EXPECT_FALSE(LineHoldsSecret("AUTHX s"));
+  EXPECT_FALSE(LineHoldsSecret(""));
+  EXPECT_FALSE(LineHoldsSecret(R"(SET k "open)"));
+}
+
 bool TakesValue(std::string_view name) { return name == "server" || name == "server_pass"; }
 
 TEST(CliProgramArgumentsTest, FlagsThenCommand) {

@@ -124,6 +124,13 @@ void FakeConnection::Close() {
   fd_ = -1;
 }
 
+void FakeConnection::CloseWithReset() {
+  if (fd_ < 0) return;
+  const linger abort_on_close{1, 0};
+  ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+  Close();
+}
+
 FakeServer::FakeServer(std::vector<Script> scripts) {
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   CHECK_GE(listen_fd_, 0);

@@ -42,6 +42,8 @@ class FakeConnection {
   // One byte per send, with TCP_NODELAY, so the client receives the bytes in many pieces.
   void WriteByteByByte(std::string_view bytes);
   void Close();
+  // Closes with a TCP reset (SO_LINGER 0), as a server does that closes with requests unread.
+  void CloseWithReset();
 
  private:
   // Appends what arrives within kWaitMs to buffer_; false on end of stream or timeout.

@@ -39,31 +39,37 @@ void Pipeline::AddRequest(protocol::Opcode opcode, std::string_view name,
   local_replies_.push_back(std::move(local_reply));
 }
 
-Result<std::vector<protocol::ReplyValue>> Pipeline::Execute() {
+PipelineResult Pipeline::Execute() {
+  PipelineResult result;
   if (!error_.ok()) {
-    Status status = std::move(error_);
+    result.status = std::move(error_);
     Clear();
-    return status;
+    return result;
   }
   std::vector<protocol::ReplyValue> received;
   if (!request_ids_.empty()) {
-    Status status = client_->RoundTrip(requests_, request_ids_, &received);
-    if (!status.ok()) {
-      Clear();
-      return status;
-    }
+    result.status = client_->RoundTrip(requests_, request_ids_, &received);
   }
-  CHECK_EQ(received.size(), request_ids_.size());
-  std::vector<protocol::ReplyValue> replies;
-  replies.reserve(local_replies_.size());
+  CHECK_LE(received.size(), request_ids_.size());
+  if (result.ok()) CHECK_EQ(received.size(), request_ids_.size());
+  // Local replies take their places among the server's; on a failure the replies end before
+  // the first request the server did not answer, whose outcome (and every later one's) is
+  // unknown.
+  result.replies.reserve(local_replies_.size());
   size_t next_received = 0;
   for (std::optional<protocol::ReplyValue>& local_reply : local_replies_) {
-    replies.push_back(local_reply.has_value() ? std::move(*local_reply)
-                                              : std::move(received[next_received++]));
+    if (local_reply.has_value()) {
+      result.replies.push_back(std::move(*local_reply));
+    } else if (next_received < received.size()) {
+      result.replies.push_back(std::move(received[next_received++]));
+    } else {
+      break;
+    }
   }
-  DCHECK_EQ(next_received, received.size());
+  CHECK_EQ(next_received, received.size());
+  DCHECK(!result.ok() || result.replies.size() == local_replies_.size());
   Clear();
-  return replies;
+  return result;
 }
 
 void Pipeline::Clear() {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <future>
 
 #include "client/client.h"
 #include "client/fake_server.h"
@@ -55,9 +56,9 @@ TEST(ClientPipelineTest, RepliesComeBackInRequestOrder) {
   pipeline.Add(Opcode::kZCard, "b");
   pipeline.Add("ZREVRANGE", "b", 0, -1, "WITHSCORES");
   EXPECT_EQ(pipeline.size(), 4u);
-  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
-  ASSERT_TRUE(replies.ok()) << replies.status().ToString();
-  EXPECT_EQ(*replies,
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_TRUE(batch.ok()) << batch.status.ToString();
+  EXPECT_EQ(batch.replies,
             (std::vector<ReplyValue>{
                 ReplyValue::Int64(1),
                 ReplyValue::Error(StatusCode::kUnknownCommand, "unknown command 'NOSUCH'"),
@@ -74,9 +75,9 @@ TEST(ClientPipelineTest, EmptyPipelineSendsNothing) {
   Result<Client> client = Client::Connect(OptionsFor(server, ClientProtocol::kBinary));
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   Pipeline pipeline = client->Pipeline();
-  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
-  ASSERT_TRUE(replies.ok());
-  EXPECT_TRUE(replies->empty());
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_TRUE(batch.ok());
+  EXPECT_TRUE(batch.replies.empty());
 }
 
 TEST(ClientPipelineTest, AReplyForTheWrongRequestIsAProtocolError) {
@@ -92,9 +93,61 @@ TEST(ClientPipelineTest, AReplyForTheWrongRequestIsAProtocolError) {
   Pipeline pipeline = client->Pipeline();
   pipeline.Add(Opcode::kPing);
   pipeline.Add(Opcode::kPing);
-  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
-  ASSERT_FALSE(replies.ok());
-  EXPECT_EQ(replies.status().code(), ErrorCode::kProtocol) << replies.status().ToString();
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.status.code(), ErrorCode::kProtocol) << batch.status.ToString();
+  EXPECT_FALSE(client->connected());
+}
+
+TEST(ClientPipelineTest, AFailureMidBatchKeepsTheRepliesBeforeIt) {
+  FakeServer server({[](FakeConnection& connection) {
+    ASSERT_TRUE(connection.AcceptHandshake());
+    const auto requests = connection.ReadBinaryRequests(3);
+    ASSERT_EQ(requests.size(), 3u);
+    connection.Write(BinaryReplyBytes(requests[0].request_id, ReplyValue::Int64(7)));
+    connection.Close();  // the second and third replies never come
+  }});
+  Result<Client> client = Client::Connect(OptionsFor(server, ClientProtocol::kBinary));
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  Pipeline pipeline = client->Pipeline();
+  pipeline.Add(Opcode::kStockReserve, 1, 3);
+  pipeline.Add("NOSUCH");  // answered locally, after a reply that arrived
+  pipeline.Add(Opcode::kStockReserve, 1, 3);
+  pipeline.Add("NOSUCH");  // after the first unanswered request: left out
+  pipeline.Add(Opcode::kStockReserve, 1, 3);
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.status.code(), ErrorCode::kClosed) << batch.status.ToString();
+  EXPECT_EQ(batch.replies,
+            (std::vector<ReplyValue>{
+                ReplyValue::Int64(7),
+                ReplyValue::Error(StatusCode::kUnknownCommand, "unknown command 'NOSUCH'")}));
+  EXPECT_FALSE(client->connected());
+  EXPECT_EQ(pipeline.size(), 0u);
+}
+
+TEST(ClientPipelineTest, RepliesBeforeAResetThatFailsASendAreKept) {
+  // A reply and then a reset both wait in the client's socket when it sends: the send fails
+  // (ECONNRESET), but the reply that came first is still read and returned. Arranged before
+  // Execute starts: the server answers request id 1, the id the batch's first request gets.
+  std::promise<void> reset;
+  FakeServer server({[&reset](FakeConnection& connection) {
+    ASSERT_TRUE(connection.AcceptHandshake());
+    connection.Write(BinaryReplyBytes(1, ReplyValue::Int64(7)));
+    connection.CloseWithReset();
+    reset.set_value();
+  }});
+  Result<Client> client = Client::Connect(OptionsFor(server, ClientProtocol::kBinary));
+  ASSERT_TRUE(client.ok()) << client.status().ToString();
+  ASSERT_EQ(reset.get_future().wait_for(std::chrono::milliseconds(FakeConnection::kWaitMs)),
+            std::future_status::ready);
+  Pipeline pipeline = client->Pipeline();
+  pipeline.Add(Opcode::kStockReserve, 1, 3);
+  pipeline.Add(Opcode::kStockReserve, 1, 3);
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.status.code(), ErrorCode::kClosed) << batch.status.ToString();
+  EXPECT_EQ(batch.replies, std::vector<ReplyValue>{ReplyValue::Int64(7)});
   EXPECT_FALSE(client->connected());
 }
 
@@ -108,9 +161,10 @@ TEST(ClientPipelineTest, ABadAddFailsExecuteWithoutSending) {
   Pipeline pipeline = client->Pipeline();
   pipeline.Add(Opcode::kPing);
   pipeline.Add(Opcode::kSet, "k", std::string(protocol::kArgumentSizeBytesMax + 1, 'x'));
-  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
-  ASSERT_FALSE(replies.ok());
-  EXPECT_EQ(replies.status().code(), ErrorCode::kInvalidArgument);
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.status.code(), ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(batch.replies.empty());  // nothing ran
   EXPECT_TRUE(client->connected());
 }
 
@@ -138,10 +192,10 @@ TEST(ClientPipelineTest, ManyRequestsDoNotDeadlock) {
   ASSERT_TRUE(client.ok()) << client.status().ToString();
   Pipeline pipeline = client->Pipeline();
   for (size_t i = 0; i < kRequests; ++i) pipeline.Add(Opcode::kSet, "key", value);
-  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
-  ASSERT_TRUE(replies.ok()) << replies.status().ToString();
-  ASSERT_EQ(replies->size(), kRequests);
-  EXPECT_EQ(replies->back(), ReplyValue::Bytes(value));
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_TRUE(batch.ok()) << batch.status.ToString();
+  ASSERT_EQ(batch.replies.size(), kRequests);
+  EXPECT_EQ(batch.replies.back(), ReplyValue::Bytes(value));
 }
 
 const ReplyValue& NestedReply() {
@@ -165,9 +219,9 @@ TEST(ClientPipelineTest, BinaryReplySplitByteByByte) {
   Pipeline pipeline = client->Pipeline();
   pipeline.Add(Opcode::kZRange, "b", 0, -1);
   pipeline.Add(Opcode::kZCard, "b");
-  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
-  ASSERT_TRUE(replies.ok()) << replies.status().ToString();
-  EXPECT_EQ(*replies, (std::vector<ReplyValue>{NestedReply(), ReplyValue::Int64(9)}));
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_TRUE(batch.ok()) << batch.status.ToString();
+  EXPECT_EQ(batch.replies, (std::vector<ReplyValue>{NestedReply(), ReplyValue::Int64(9)}));
 }
 
 TEST(ClientPipelineTest, RespReplySplitByteByByte) {
@@ -183,13 +237,13 @@ TEST(ClientPipelineTest, RespReplySplitByteByByte) {
   Pipeline pipeline = client->Pipeline();
   pipeline.Add(Opcode::kZRange, "b", 0, -1);
   pipeline.Add(Opcode::kZCard, "b");
-  Result<std::vector<ReplyValue>> replies = pipeline.Execute();
-  ASSERT_TRUE(replies.ok()) << replies.status().ToString();
+  PipelineResult batch = pipeline.Execute();
+  ASSERT_TRUE(batch.ok()) << batch.status.ToString();
   // RESP has no doubles: the score arrives as its text.
   const ReplyValue expected = ReplyValue::Array(
       {ReplyValue::Bytes("member"), ReplyValue::Bytes("-0.5"), ReplyValue::Nil(),
        ReplyValue::Array({ReplyValue::Int64(-7), ReplyValue::SimpleString("OK")})});
-  EXPECT_EQ(*replies, (std::vector<ReplyValue>{expected, ReplyValue::Int64(9)}));
+  EXPECT_EQ(batch.replies, (std::vector<ReplyValue>{expected, ReplyValue::Int64(9)}));
 }
 
 TEST(ClientPipelineTest, OversizedDeclaredFrameIsRefusedAtOnce) {

@@ -7,6 +7,10 @@
 //
 // Exit status: 0 when every command got a reply, error replies included (as redis-cli); 1 when
 // the server could not be reached or a connection failed mid-way (message on stderr).
+//
+// Secrets: lines that carry a password (AUTH, CONFIG SET requirepass, ...: LineHoldsSecret)
+// are kept out of the prompt's history, as redis-cli keeps them out. The password of an AUTH
+// the server accepts is remembered for the AUTH after a reconnect, as --server-pass is.
 #include <gflags/gflags.h>
 #include <unistd.h>
 
@@ -29,8 +33,12 @@ DEFINE_string(server, "127.0.0.1:7700", "the server, host:port");
 DEFINE_string(server_pass, "", "password to AUTH with after connecting (also --server-pass)");
 DEFINE_bool(resp, false, "speak RESP2 instead of the binary protocol (also works with Redis)");
 DEFINE_bool(raw, false, "print replies raw, as redis-cli --raw does");
-DEFINE_int64(connect_timeout_ms, 2000, "give up connecting after this long");
-DEFINE_int64(timeout_ms, 30000, "give up waiting for a reply after this long; 0 waits forever");
+DEFINE_int64(connect_timeout_ms, 2000,
+             "give up connecting (TCP connect, handshake and AUTH together) after this long");
+DEFINE_int64(timeout_ms, 30000,
+             "give up on a command when the server sends no byte of its reply (or takes none of "
+             "the request) for this long; each byte restarts the wait, so a slow but steady reply "
+             "may take longer in all; 0 waits forever");
 
 namespace podium::client {
 namespace {
@@ -56,6 +64,16 @@ bool IsQuit(std::string_view word) {
   return EqualsIgnoringCase(word, "quit") || EqualsIgnoringCase(word, "exit");
 }
 
+// After an AUTH the server accepted, its password, so that a reconnect authenticates as this
+// session did. The two-word form only for the default user: ClientOptions has no user name.
+void RememberPassword(Client& client, const std::vector<std::string>& words) {
+  const bool one_word = words.size() == 2;
+  const bool default_user = words.size() == 3 && words[1] == "default";
+  if (!one_word && !default_user) return;
+  Status status = client.SetPassword(words.back());
+  if (!status.ok()) std::cerr << "Warning: not kept for reconnects: " << status.message() << "\n";
+}
+
 // Sends one command and prints its reply; a transport failure goes to stderr.
 LineOutcome RunCommand(Client& client, const std::vector<std::string>& words) {
   const std::vector<std::string_view> views(words.begin(), words.end());
@@ -63,6 +81,9 @@ LineOutcome RunCommand(Client& client, const std::vector<std::string>& words) {
   if (!reply.ok()) {
     std::cerr << "Error: " << reply.status().message() << std::endl;
     return LineOutcome::kFailed;
+  }
+  if (EqualsIgnoringCase(words.front(), "auth") && reply->type != protocol::ValueType::kError) {
+    RememberPassword(client, words);
   }
   const ClientProtocol protocol = client.options().protocol;
   // redis-cli prints INFO's text as it is, whatever the output mode.
@@ -112,8 +133,10 @@ int RunInteractive(Client& client, const std::string& prompt) {
     const std::string line(input);
     std::free(input);
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    add_history(line.c_str());
-    if (!history_path.empty()) write_history(history_path.c_str());
+    if (!LineHoldsSecret(line)) {
+      add_history(line.c_str());
+      if (!history_path.empty()) write_history(history_path.c_str());
+    }
     if (RunLine(client, line) == LineOutcome::kQuit) break;
   }
   return 0;

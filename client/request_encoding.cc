@@ -47,8 +47,17 @@ Status TooLarge(size_t size_bytes) {
 Status AppendRequest(ClientProtocol protocol, uint32_t request_id, protocol::Opcode opcode,
                      std::string_view name, std::span<const protocol::Argument> args,
                      std::string* out, std::optional<protocol::ReplyValue>* local_reply) {
-  DCHECK(!name.empty() || opcode != protocol::Opcode::kNone);
   local_reply->reset();
+  if (name.empty() && opcode == protocol::Opcode::kNone) {
+    // An empty command name (`""` typed at a prompt) is bad input: no opcode to send, and over
+    // RESP the server's answer would differ by server. Redis's reply, made here.
+    *local_reply = protocol == ClientProtocol::kResp
+                       ? protocol::ReplyValue::Error(protocol::StatusCode::kUnknownCommand,
+                                                     "ERR unknown command ''")
+                       : protocol::ReplyValue::Error(protocol::StatusCode::kUnknownCommand,
+                                                     "unknown command ''");
+    return Status::Ok();
+  }
   Status status = CheckArguments(args);
   if (!status.ok()) return status;
 

@@ -54,7 +54,9 @@ protocol::Argument ToArgument(const T& value) {
 // its name from the table). Outcomes:
 //   - ok, bytes appended: send them and expect one reply;
 //   - ok, *local_reply set and nothing appended: the binary protocol has no opcode for `name`,
-//     and the reply is the UNKNOWN_COMMAND error the server would have given;
+//     and the reply is the UNKNOWN_COMMAND error the server would have given; or, in both
+//     protocols, the name is empty and opcode is kNone, and the reply is Redis's
+//     "ERR unknown command ''";
 //   - kInvalidArgument, nothing appended: too many arguments, one too big, the request past
 //     kRequestSizeBytesMax, or an opcode that RESP has no name for.
 Status AppendRequest(ClientProtocol protocol, uint32_t request_id, protocol::Opcode opcode,

@@ -60,6 +60,22 @@ TEST(ClientRequestEncodingTest, RespUsesTheOpcodesName) {
   EXPECT_FALSE(local.has_value());
 }
 
+TEST(ClientRequestEncodingTest, AnEmptyNameIsAnsweredLocallyInBothProtocols) {
+  // `""` typed at podium-cli's prompt: Redis's error reply, and nothing to send.
+  const std::array<Argument, 1> args = {Argument::Bytes("x")};
+  for (const ClientProtocol wire : {ClientProtocol::kBinary, ClientProtocol::kResp}) {
+    std::string out;
+    std::optional<protocol::ReplyValue> local;
+    ASSERT_TRUE(AppendRequest(wire, 1, Opcode::kNone, "", args, &out, &local).ok());
+    EXPECT_TRUE(out.empty());
+    ASSERT_TRUE(local.has_value());
+    EXPECT_EQ(local->type, protocol::ValueType::kError);
+    EXPECT_EQ(local->status, protocol::StatusCode::kUnknownCommand);
+    EXPECT_EQ(local->bytes,
+              wire == ClientProtocol::kResp ? "ERR unknown command ''" : "unknown command ''");
+  }
+}
+
 TEST(ClientRequestEncodingTest, RefusesWhatTheServerWouldRefuse) {
   std::string out;
   std::optional<protocol::ReplyValue> local;

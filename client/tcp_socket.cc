@@ -108,6 +108,19 @@ Result<TcpSocket> TcpSocket::Connect(const std::string& host, uint16_t port, int
   return Status::Error(ErrorCode::kConnectFailed, where + ": " + std::strerror(error));
 }
 
+bool TcpSocket::PeerHungUp() const {
+  DCHECK(is_open());
+  char byte = 0;
+  while (true) {
+    const ssize_t peeked = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (peeked > 0) return false;
+    if (peeked == 0) return true;  // end of stream
+    if (errno == EINTR) continue;
+    // ECONNRESET and the like: as unusable as a closed connection.
+    return errno != EAGAIN && errno != EWOULDBLOCK;
+  }
+}
+
 Status TcpSocket::SendSome(std::string_view data, size_t* sent_bytes) {
   DCHECK(is_open());
   *sent_bytes = 0;
@@ -141,41 +154,57 @@ Status TcpSocket::ReceiveSome(std::string* buffer, size_t* received_bytes) {
   }
 }
 
-Status TcpSocket::Wait(bool want_write, int64_t timeout_ms) {
+Status TcpSocket::Wait(bool want_write, int64_t timeout_ms, Deadline deadline) {
   DCHECK(is_open());
+  DCHECK_GE(timeout_ms, 0);
+  // One end for the whole wait, so that signals arriving faster than the timeout cannot
+  // postpone it forever.
+  const Clock::time_point timeout_end =
+      timeout_ms > 0 ? Clock::now() + std::chrono::milliseconds(timeout_ms) : kNoDeadline;
+  const bool timeout_binds = timeout_end < deadline;
+  const Deadline end = std::min(timeout_end, deadline);
   pollfd waiting{fd_, static_cast<short>(POLLIN | (want_write ? POLLOUT : 0)), 0};
   while (true) {
-    const int ready = ::poll(&waiting, 1, PollTimeout(timeout_ms));
+    int poll_ms = -1;
+    if (end != kNoDeadline) {
+      const int64_t left_ms =
+          std::chrono::ceil<std::chrono::milliseconds>(end - Clock::now()).count();
+      if (left_ms <= 0) break;
+      poll_ms = PollTimeout(left_ms);
+    }
+    const int ready = ::poll(&waiting, 1, poll_ms);
     if (ready > 0) return Status::Ok();  // POLLHUP and POLLERR too: the next call reports them
-    if (ready < 0 && errno == EINTR) continue;
-    if (ready < 0) return SocketError("poll", errno);
-    return Status::Error(ErrorCode::kTimeout,
-                         std::string("no progress ") +
-                             (want_write ? "sending or receiving" : "receiving") + " for " +
-                             std::to_string(timeout_ms) + " ms");
+    if (ready < 0 && errno != EINTR) return SocketError("poll", errno);
+    // EINTR, or poll's own timeout: the loop's check of the time left decides.
   }
+  const std::string what = want_write ? "sending or receiving" : "receiving";
+  if (!timeout_binds) {
+    return Status::Error(ErrorCode::kTimeout, "the deadline passed while " + what);
+  }
+  return Status::Error(ErrorCode::kTimeout,
+                       "no progress " + what + " for " + std::to_string(timeout_ms) + " ms");
 }
 
-Status TcpSocket::SendAll(std::string_view data, int64_t timeout_ms) {
+Status TcpSocket::SendAll(std::string_view data, int64_t timeout_ms, Deadline deadline) {
   while (!data.empty()) {
     size_t sent = 0;
     Status status = SendSome(data, &sent);
     if (!status.ok()) return status;
     data.remove_prefix(sent);
     if (sent == 0) {
-      status = Wait(/*want_write=*/true, timeout_ms);
+      status = Wait(/*want_write=*/true, timeout_ms, deadline);
       if (!status.ok()) return status;
     }
   }
   return Status::Ok();
 }
 
-Status TcpSocket::Receive(int64_t timeout_ms, std::string* buffer) {
+Status TcpSocket::Receive(int64_t timeout_ms, Deadline deadline, std::string* buffer) {
   while (true) {
     size_t received = 0;
     Status status = ReceiveSome(buffer, &received);
     if (!status.ok() || received > 0) return status;
-    status = Wait(/*want_write=*/false, timeout_ms);
+    status = Wait(/*want_write=*/false, timeout_ms, deadline);
     if (!status.ok()) return status;
   }
 }

@@ -8,6 +8,7 @@
 // Thread-safety: none; one thread at a time.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -16,6 +17,10 @@
 #include "client/result.h"
 
 namespace podium::client {
+
+// A point in time a wait may not pass; kNoDeadline for none.
+using Deadline = std::chrono::steady_clock::time_point;
+inline constexpr Deadline kNoDeadline = Deadline::max();
 
 class TcpSocket {
  public:
@@ -34,19 +39,26 @@ class TcpSocket {
   bool is_open() const { return fd_ >= 0; }
   void Close();
 
+  // True when the peer has closed or reset the connection and left nothing unread: one
+  // non-blocking recv(MSG_PEEK), never a wait. Bytes waiting to be read count as open (they
+  // may say why the peer closed). For a connection that has been quiet: a request sent on a
+  // hung-up connection is lost, one not yet sent can go on a new connection.
+  bool PeerHungUp() const;
+
   // Non-blocking steps. SendSome sends what the kernel takes now (*sent_bytes, maybe 0);
   // ReceiveSome appends what has arrived, at most kReceiveChunkBytes (*received_bytes, maybe
   // 0). Errors: kClosed (end of stream, reset, broken pipe), kIoError.
   Status SendSome(std::string_view data, size_t* sent_bytes);
   Status ReceiveSome(std::string* buffer, size_t* received_bytes);
   // Waits until the socket is readable, or writable when `want_write`, or has an error, for at
-  // most timeout_ms (0: forever). Errors: kTimeout, kIoError.
-  Status Wait(bool want_write, int64_t timeout_ms);
+  // most timeout_ms (0: no bound) and not past `deadline`. Both are fixed when the call starts:
+  // a signal (EINTR) does not restart them. Errors: kTimeout, kIoError.
+  Status Wait(bool want_write, int64_t timeout_ms, Deadline deadline = kNoDeadline);
 
   // Blocking helpers: send all of `data`; receive at least one byte. Each wait is at most
-  // timeout_ms (0: forever); errors as above.
-  Status SendAll(std::string_view data, int64_t timeout_ms);
-  Status Receive(int64_t timeout_ms, std::string* buffer);
+  // timeout_ms (0: no bound), and none goes past `deadline`; errors as above.
+  Status SendAll(std::string_view data, int64_t timeout_ms, Deadline deadline = kNoDeadline);
+  Status Receive(int64_t timeout_ms, Deadline deadline, std::string* buffer);
 
  private:
   explicit TcpSocket(int fd) : fd_(fd) {}
