@@ -7,15 +7,22 @@
 // when it answers an error, so an error reply never follows a change. Records (a product, a
 // coupon, an order) are replied as flat field, value pairs, as Redis's HGETALL does: a client
 // reads them into a map, and a field added later breaks nobody.
+//
+// ORDER.CONFIRM, LIKE.ADD and LIKE.DEL also feed the rankings, after the book's change is
+// logged; a retry that finds the change done applies the same events again
+// (storage/book_events.h), which is how a crash between the two records is made good.
 #include <glog/logging.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/status_codes.h"
 #include "server/arguments.h"
 #include "server/command.h"
+#include "storage/book_events.h"
 #include "storage/database.h"
 #include "storage/limits.h"
 #include "storage/order_book.h"
@@ -296,29 +303,39 @@ void OrderPlaceCommand(CommandContext& context) {
 // The ranking namespace the shop's own events go to (docs/rankings.md).
 constexpr std::string_view kShopRankingNamespace = "all";
 
-// A paid order counts for the ranking: one ORDER event per item, its id made of the order's,
-// so a repeated confirm could never count twice.
-void RecordOrderEvents(CommandContext& context, const storage::OrderRecord& order) {
-  for (const storage::OrderItem& item : order.items) {
-    const std::string event_id = "order:" + order.id + ":" + std::to_string(item.product);
-    const storage::RankEvent event{event_id,     storage::RankEventKind::kOrder, item.product,
-                                   context.now_ms, item.quantity, item.unit_price};
+// Applies the book's ranking events. `retry`: the change was done by an earlier command, and
+// these events were applied then unless a crash lost them; the rankings count each id once.
+// A retry's event may be refused for a window that has expired: expected, so not a warning.
+void ApplyBookEvents(CommandContext& context, const std::vector<storage::BookEvent>& events,
+                     bool retry) {
+  for (const storage::BookEvent& event : events) {
     storage::Result<bool> applied =
-        context.db.rankings().Apply(kShopRankingNamespace, event, context.now_ms);
-    LOG_IF(WARNING, !applied.ok()) << "ranking event " << event_id << ": "
-                                   << applied.status().ToString();
+        context.db.rankings().Apply(kShopRankingNamespace, event.view(), context.now_ms);
+    if (applied.ok()) continue;
+    if (retry) {
+      VLOG(1) << "ranking event " << event.id << " again: " << applied.status().ToString();
+    } else {
+      LOG(WARNING) << "ranking event " << event.id << ": " << applied.status().ToString();
+    }
   }
 }
 
+// A paid order counts for the ranking: one ORDER event per item. A confirm of an order that is
+// already PAID (a retry) answers as before and applies its events again.
 void OrderConfirmCommand(CommandContext& context) {
   std::string_view id;
   if (!ReadBytesId(context, 0, "order", &id)) return;
-  storage::Result<storage::OrderRecord> order = context.db.orders().Confirm(id, context.now_ms);
+  OrderBook& book = context.db.orders();
+  storage::Result<storage::OrderRecord> order = book.Confirm(id, context.now_ms);
   if (!order.ok()) {
+    if (const std::optional<storage::OrderRecord> paid = book.Get(id, context.now_ms);
+        paid.has_value() && paid->state == storage::OrderState::kPaid) {
+      ApplyBookEvents(context, storage::OrderEvents(*paid), /*retry=*/true);
+    }
     ReplyStatus(context, order.status());
     return;
   }
-  RecordOrderEvents(context, *order);
+  ApplyBookEvents(context, storage::OrderEvents(*order), /*retry=*/false);
   ReplyOrder(context.reply, *order);
 }
 
@@ -361,24 +378,19 @@ void LikeChange(CommandContext& context, bool add) {
   uint64_t product = 0;
   if (!ReadIntegerId(context, 0, "user", &user) || !ReadProductId(context, 1, &product)) return;
   OrderBook& book = context.db.orders();
-  storage::Result<bool> changed = add ? book.Like(user, product) : book.Unlike(user, product);
-  if (!changed.ok()) {
-    ReplyStatus(context, changed.status());
+  storage::Result<storage::LikeChange> change =
+      add ? book.Like(user, product, context.now_ms) : book.Unlike(user, product, context.now_ms);
+  if (!change.ok()) {
+    ReplyStatus(context, change.status());
     return;
   }
-  if (*changed) {  // a LIKE or UNLIKE ranking event for the change
-    const std::string event_id = std::string(add ? "like:" : "unlike:") + std::to_string(user) +
-                                 ":" + std::to_string(product) + ":" +
-                                 std::to_string(context.now_ms);
-    const storage::RankEvent event{
-        event_id, add ? storage::RankEventKind::kLike : storage::RankEventKind::kUnlike, product,
-        context.now_ms};
-    storage::Result<bool> applied =
-        context.db.rankings().Apply(kShopRankingNamespace, event, context.now_ms);
-    LOG_IF(WARNING, !applied.ok()) << "ranking event " << event_id << ": "
-                                   << applied.status().ToString();
+  // The LIKE or UNLIKE event of the like or unlike in force: this one's, or (no change) the
+  // earlier one's again.
+  if (change->sequence != 0) {
+    ApplyBookEvents(context, {storage::LikeEvent(add, user, product, change->sequence)},
+                    /*retry=*/!change->changed);
   }
-  context.reply.Integer(*changed ? 1 : 0);
+  context.reply.Integer(change->changed ? 1 : 0);
 }
 
 void LikeAddCommand(CommandContext& context) { LikeChange(context, true); }

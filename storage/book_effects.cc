@@ -9,8 +9,11 @@
 namespace podium::storage {
 namespace {
 
-// A points balance may pass kAmountMax by the refunds of orders placed before a charge.
-constexpr int64_t kBalanceMax = 2 * kAmountMax;
+// Live balances stay within kPointsMax (OrderBook::ChargePoints), but a log or snapshot
+// written before that rule may hold any balance its refunds reached, and the book carries such
+// a balance on (and logs it again): a decoder accepts every non-negative int64.
+constexpr int64_t kBalanceDecodedMax = INT64_MAX;
+static_assert(kPointsMax <= kBalanceDecodedMax);
 
 void Frame(BookTag tag, const std::string& payload, std::string* out) {
   out->push_back(static_cast<char>(tag));
@@ -77,7 +80,9 @@ bool DecodeOrder(ByteReader& reader, OrderRecord* order) {
       return false;
     }
   }
-  return true;
+  // paid_ms, absent from entries written before it was kept (they read as 0).
+  order->paid_ms = 0;
+  return reader.empty() || ReadI64(reader, 0, INT64_MAX / 2, &order->paid_ms);
 }
 
 }  // namespace
@@ -141,6 +146,7 @@ void AppendOrderEntry(const OrderRecord& order, std::string* out) {
     AppendU64(&payload, static_cast<uint64_t>(item.quantity));
     AppendU64(&payload, static_cast<uint64_t>(item.unit_price));
   }
+  AppendU64(&payload, static_cast<uint64_t>(order.paid_ms));
   Frame(BookTag::kOrder, payload, out);
 }
 
@@ -150,6 +156,15 @@ void AppendLikeEntry(uint64_t user, uint64_t product, uint64_t sequence, std::st
   AppendU64(&payload, product);
   AppendU64(&payload, sequence);
   Frame(BookTag::kLike, payload, out);
+}
+
+void AppendUnlikeEntry(uint64_t user, uint64_t product, uint64_t sequence, std::string* out) {
+  DCHECK_NE(sequence, 0u);
+  std::string& payload = Scratch();
+  AppendU64(&payload, user);
+  AppendU64(&payload, product);
+  AppendU64(&payload, sequence);
+  Frame(BookTag::kUnlike, payload, out);
 }
 
 Status DecodeBookEntry(uint8_t tag, std::string_view payload, BookEntry* entry) {
@@ -172,7 +187,7 @@ Status DecodeBookEntry(uint8_t tag, std::string_view payload, BookEntry* entry) 
       break;
     }
     case BookTag::kPoints:
-      ok = reader.ReadU64(&entry->id) && ReadI64(reader, 0, kBalanceMax, &entry->value);
+      ok = reader.ReadU64(&entry->id) && ReadI64(reader, 0, kBalanceDecodedMax, &entry->value);
       break;
     case BookTag::kCoupon: {
       Coupon& coupon = entry->coupon;
@@ -193,6 +208,10 @@ Status DecodeBookEntry(uint8_t tag, std::string_view payload, BookEntry* entry) 
     case BookTag::kLike:
       ok = reader.ReadU64(&entry->id) && ReadProduct(reader, &entry->product) &&
            ReadI64(reader, 0, INT64_MAX, &entry->value);
+      break;
+    case BookTag::kUnlike:
+      ok = reader.ReadU64(&entry->id) && ReadProduct(reader, &entry->product) &&
+           ReadI64(reader, 1, INT64_MAX, &entry->value);
       break;
     default:
       return Status::InvalidArgument("unknown book entry tag " + std::to_string(tag));
@@ -237,6 +256,9 @@ void ApplyBookEntry(const BookEntry& entry, Database* db) {
       return;
     case BookTag::kLike:
       book.RestoreLike(entry.id, entry.product, static_cast<uint64_t>(entry.value));
+      return;
+    case BookTag::kUnlike:
+      book.RestoreUnlike(entry.id, entry.product, static_cast<uint64_t>(entry.value));
       return;
   }
 }

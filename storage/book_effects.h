@@ -3,7 +3,8 @@
 //
 // An entry assigns the final value of one cell, as every WAL effect does (storage/effects.h):
 // a stock counter's units, a brand, a product, a user's points balance, a coupon, an order (its
-// whole record, state included), or whether a user likes a product. What the book derives
+// whole record, state included), or whether a user likes a product (liked, unliked with the
+// unlike's sequence, or neither). What the book derives
 // (units held per product, like counts, a user's order list, the deadline queue) is rebuilt
 // from the entries as they are applied, never logged, so it cannot disagree with them.
 //
@@ -35,14 +36,16 @@ enum class BookTag : uint8_t {
   kCoupon = 5,
   kOrder = 6,
   kLike = 7,
+  kUnlike = 8,
 };
 
 // One decoded entry; which fields mean something depends on the tag.
 struct BookEntry {
   BookTag tag = BookTag::kStockSet;
   uint64_t id = 0;         // product (stock), brand, user (points, like)
-  uint64_t product = 0;    // like
-  int64_t value = 0;       // stock units, points balance, like sequence (0: not liked)
+  uint64_t product = 0;    // like, unlike
+  int64_t value = 0;       // stock units, points balance, like sequence (0: not liked),
+                           // unlike sequence
   std::string name;        // brand
   Product product_record;  // product
   Coupon coupon;
@@ -57,6 +60,7 @@ void AppendPointsEntry(uint64_t user, int64_t balance, std::string* out);
 void AppendCouponEntry(const Coupon& coupon, std::string* out);
 void AppendOrderEntry(const OrderRecord& order, std::string* out);
 void AppendLikeEntry(uint64_t user, uint64_t product, uint64_t sequence, std::string* out);
+void AppendUnlikeEntry(uint64_t user, uint64_t product, uint64_t sequence, std::string* out);
 
 // Decodes the payload of one entry with the given tag; InvalidArgument if it is malformed or
 // out of range (storage/limits.h).

@@ -49,6 +49,9 @@ static_assert(kStockUnitsMax < INT64_MAX / 2, "adding two counters' worth never 
 inline constexpr size_t kOrderItemsMax = 32;
 inline constexpr int64_t kOrderQuantityMax = 1'000'000;
 inline constexpr int64_t kAmountMax = 1'000'000'000'000;  // prices, totals, points: 10^12
+// A user's points balance plus the points their pending orders hold: POINTS.CHARGE refuses to
+// pass it, so no refund can make a balance pass it either (docs/orders.md, "Points").
+inline constexpr int64_t kPointsMax = kAmountMax;
 inline constexpr int64_t kHoldMsMax = int64_t{24} * 3600 * 1000;
 inline constexpr size_t kIdBytesMax = 64;     // order and coupon ids
 inline constexpr size_t kNameBytesMax = 256;  // brand and product names

@@ -204,12 +204,19 @@ Result<int64_t> OrderBook::ChargePoints(uint64_t user, int64_t amount) {
   if (Status status = CheckAmount("amount", amount, 1); !status.ok()) return status;
   std::lock_guard<std::mutex> lock(mutex_);
   int64_t& balance = points_[user];
-  if (balance > kAmountMax - amount) {
+  const auto held_points = points_held_.find(user);
+  const int64_t held = held_points == points_held_.end() ? 0 : held_points->second;
+  // balance + held + amount <= kPointsMax, written so that nothing overflows (a balance loaded
+  // from a log written before the rule may be anything up to INT64_MAX).
+  const int64_t room = kPointsMax - amount;
+  if (balance > room || held > room - balance) {
     return Status::LimitExceeded("balance " + std::to_string(balance) + " plus " +
+                                 std::to_string(held) + " held by pending orders plus " +
                                  std::to_string(amount) + " would pass " +
-                                 std::to_string(kAmountMax));
+                                 std::to_string(kPointsMax));
   }
   balance += amount;
+  DCHECK(balance + held <= kPointsMax);
   std::string entries;
   AppendPointsEntry(user, balance, &entries);
   LogLocked(entries);
@@ -380,6 +387,12 @@ void OrderBook::LogLocked(const std::string& entries) {
 void OrderBook::AdjustHeldLocked(const OrderRecord& order, int64_t sign) {
   if (order.state != OrderState::kPending) return;
   for (const OrderItem& item : order.items) held_[item.product] += sign * item.quantity;
+  if (order.points > 0) {
+    int64_t& held = points_held_[order.user];
+    held += sign * order.points;
+    DCHECK_GE(held, 0);
+    if (held == 0) points_held_.erase(order.user);
+  }
 }
 
 namespace {
@@ -399,6 +412,7 @@ Result<OrderRecord> OrderBook::Place(const OrderRequest& request, int64_t now_ms
     }
     OrderRecord placed = existing->second;
     placed.state = OrderState::kPending;  // the original reply
+    placed.paid_ms = 0;
     return placed;
   }
   OrderRecord order;
@@ -442,8 +456,17 @@ void OrderBook::EndLocked(OrderRecord& order, OrderState state) {
     ReleaseStockLocked(order.items, order.items.size(), &entries);
     AdjustHeldLocked(order, -1);
     if (order.points > 0) {
+      // The rule of ChargePoints keeps balance + held <= kPointsMax, so the refund fits; only
+      // a book loaded from a log written before the rule could pass INT64_MAX here.
       int64_t& balance = points_[order.user];
-      balance += order.points;
+      if (balance > INT64_MAX - order.points) {
+        LOG(ERROR) << "refunding " << order.points << " points of order " << order.id
+                   << " to balance " << balance << " of user " << order.user
+                   << " passes INT64_MAX; the balance stops there";
+        balance = INT64_MAX;
+      } else {
+        balance += order.points;
+      }
       AppendPointsEntry(order.user, balance, &entries);
     }
     if (!order.coupon.empty()) {
@@ -491,6 +514,7 @@ Result<OrderRecord> OrderBook::Confirm(std::string_view id, int64_t now_ms) {
     AppendCouponEntry(coupon, &entries);
   }
   order.state = OrderState::kPaid;
+  order.paid_ms = now_ms;
   AppendOrderEntry(order, &entries);
   LogLocked(entries);
   return order;
@@ -540,38 +564,60 @@ int64_t OrderBook::Held(uint64_t product) {
 
 // ---- Likes ----------------------------------------------------------------------------------
 
-Result<bool> OrderBook::Like(uint64_t user, uint64_t product) {
+uint64_t OrderBook::NextLikeSequenceLocked(int64_t now_ms) {
+  const int64_t time_ms = std::clamp<int64_t>(now_ms, 0, kLikeSequenceTimeMsMax);
+  CHECK_LT(like_sequence_, static_cast<uint64_t>(INT64_MAX));
+  like_sequence_ =
+      std::max(like_sequence_ + 1, static_cast<uint64_t>(time_ms) << kLikeSequenceTimeShift);
+  return like_sequence_;
+}
+
+void OrderBook::DropLikeLocked(UserLikes& likes, uint64_t product) {
+  const auto it = likes.sequence_of.find(product);
+  if (it == likes.sequence_of.end()) return;
+  likes.by_sequence.erase(it->second);
+  likes.sequence_of.erase(it);
+  --like_counts_[product];
+  DCHECK_GE(like_counts_[product], 0);
+}
+
+Result<LikeChange> OrderBook::Like(uint64_t user, uint64_t product, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!products_.contains(product)) return Status::NotFound("product " + std::to_string(product));
   UserLikes& likes = likes_of_user_[user];
-  const uint64_t sequence = like_sequence_ + 1;
-  if (!likes.sequence_of.try_emplace(product, sequence).second) return false;
-  like_sequence_ = sequence;
+  if (const auto it = likes.sequence_of.find(product); it != likes.sequence_of.end()) {
+    return LikeChange{false, it->second};
+  }
+  const uint64_t sequence = NextLikeSequenceLocked(now_ms);
+  likes.sequence_of.emplace(product, sequence);
   likes.by_sequence.emplace(sequence, product);
+  likes.unliked_of.erase(product);
   ++like_counts_[product];
   IndexLocked(products_.find(product)->second);
   std::string entries;
   AppendLikeEntry(user, product, sequence, &entries);
   LogLocked(entries);
-  return true;
+  return LikeChange{true, sequence};
 }
 
-Result<bool> OrderBook::Unlike(uint64_t user, uint64_t product) {
+Result<LikeChange> OrderBook::Unlike(uint64_t user, uint64_t product, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!products_.contains(product)) return Status::NotFound("product " + std::to_string(product));
   const auto user_likes = likes_of_user_.find(user);
-  if (user_likes == likes_of_user_.end()) return false;
+  if (user_likes == likes_of_user_.end()) return LikeChange{};
   UserLikes& likes = user_likes->second;
-  const auto it = likes.sequence_of.find(product);
-  if (it == likes.sequence_of.end()) return false;
-  likes.by_sequence.erase(it->second);
-  likes.sequence_of.erase(it);
-  --like_counts_[product];
+  if (!likes.sequence_of.contains(product)) {
+    const auto unliked = likes.unliked_of.find(product);
+    return LikeChange{false, unliked == likes.unliked_of.end() ? 0 : unliked->second};
+  }
+  DropLikeLocked(likes, product);
+  const uint64_t sequence = NextLikeSequenceLocked(now_ms);
+  likes.unliked_of[product] = sequence;
   IndexLocked(products_.find(product)->second);
   std::string entries;
-  AppendLikeEntry(user, product, 0, &entries);
+  AppendUnlikeEntry(user, product, sequence, &entries);
   LogLocked(entries);
-  return true;
+  return LikeChange{true, sequence};
 }
 
 int64_t OrderBook::LikeCount(uint64_t product) {
@@ -637,17 +683,24 @@ void OrderBook::RestoreOrder(const OrderRecord& order) {
 void OrderBook::RestoreLike(uint64_t user, uint64_t product, uint64_t sequence) {
   std::lock_guard<std::mutex> lock(mutex_);
   UserLikes& likes = likes_of_user_[user];
-  if (const auto it = likes.sequence_of.find(product); it != likes.sequence_of.end()) {
-    likes.by_sequence.erase(it->second);
-    likes.sequence_of.erase(it);
-    --like_counts_[product];
-  }
+  DropLikeLocked(likes, product);
+  likes.unliked_of.erase(product);
   if (sequence != 0) {
     likes.sequence_of.emplace(product, sequence);
     likes.by_sequence.emplace(sequence, product);
     ++like_counts_[product];
     like_sequence_ = std::max(like_sequence_, sequence);
   }
+  if (const auto it = products_.find(product); it != products_.end()) IndexLocked(it->second);
+}
+
+void OrderBook::RestoreUnlike(uint64_t user, uint64_t product, uint64_t sequence) {
+  DCHECK_NE(sequence, 0u);
+  std::lock_guard<std::mutex> lock(mutex_);
+  UserLikes& likes = likes_of_user_[user];
+  DropLikeLocked(likes, product);
+  likes.unliked_of[product] = sequence;
+  like_sequence_ = std::max(like_sequence_, sequence);
   if (const auto it = products_.find(product); it != products_.end()) IndexLocked(it->second);
 }
 
@@ -664,6 +717,10 @@ uint64_t OrderBook::AppendSnapshotEntries(std::string* out) {
   for (const auto& [user, likes] : likes_of_user_) {
     for (const auto& [sequence, product] : likes.by_sequence) {
       AppendLikeEntry(user, product, sequence, out);
+      ++count;
+    }
+    for (const auto& [product, sequence] : likes.unliked_of) {
+      AppendUnlikeEntry(user, product, sequence, out);
       ++count;
     }
   }

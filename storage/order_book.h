@@ -24,6 +24,10 @@
 // Durability: every change is logged, while the book's lock (and for stock, the items' stripe
 // locks) is held, as one kBook WAL record of final values (storage/book_effects.h), so a
 // command's changes replay together and in per-cell order.
+//
+// Ranking events: the book keeps what a confirm's, a like's or an unlike's ranking events are
+// made of (a paid order's items and paid time, the sequence of a like or an unlike, which
+// carries its time), so a retried command can apply them again (storage/book_events.h).
 #pragma once
 
 #include <cstdint>
@@ -107,6 +111,26 @@ struct OrderRecord {
   int64_t pay = 0;
   int64_t created_ms = 0;
   int64_t expires_ms = 0;
+  int64_t paid_ms = 0;  // when it became PAID; 0 otherwise (and in logs from before it was kept)
+};
+
+// A like's or an unlike's sequence: its time in Unix ms shifted left by kLikeSequenceTimeShift,
+// plus a count that keeps sequences increasing (within a millisecond, or if the clock steps
+// back). So sequences order LIKE.LIST, are never reused (a restart that lost the highest one
+// comes back at a later millisecond), and tell the time of their ranking event.
+inline constexpr int kLikeSequenceTimeShift = 20;  // a million per ms: more than one lock passes
+inline constexpr int64_t kLikeSequenceTimeMsMax = INT64_MAX >> kLikeSequenceTimeShift;  // 2248
+inline int64_t LikeSequenceTimeMs(uint64_t sequence) {
+  return static_cast<int64_t>(sequence >> kLikeSequenceTimeShift);
+}
+
+// What LIKE.ADD or LIKE.DEL did. `sequence` is that of the like (Like) or the unlike (Unlike)
+// in force after the call, made by it (changed) or before it; 0 when there is none (an unlike
+// of what was never liked, or one logged before unlikes were kept).
+struct LikeChange {
+  bool changed = false;
+  uint64_t sequence = 0;
+  bool operator==(const LikeChange&) const = default;
 };
 
 class OrderBook {
@@ -126,7 +150,9 @@ class OrderBook {
   std::vector<ProductView> ListProducts(ProductSort sort, size_t offset, size_t count,
                                         std::optional<uint64_t> brand_filter);
 
-  // Points.
+  // Points. A charge is refused (LimitExceeded) when the balance plus the points the user's
+  // pending orders hold would pass kPointsMax; since placing moves points from the balance into
+  // the hold and a refund moves them back, no balance ever passes kPointsMax.
   int64_t Points(uint64_t user);
   Result<int64_t> ChargePoints(uint64_t user, int64_t amount);  // the new balance
 
@@ -135,7 +161,7 @@ class OrderBook {
   std::optional<Coupon> GetCoupon(std::string_view id);
 
   // Orders. Place returns the order as placed (state PENDING), also for a retry of the same
-  // request, whatever the order's state is now.
+  // request, whatever the order's state is now. Confirm stamps paid_ms with now_ms.
   Result<OrderRecord> Place(const OrderRequest& request, int64_t now_ms);
   Result<OrderRecord> Confirm(std::string_view id, int64_t now_ms);
   Result<OrderRecord> Cancel(std::string_view id, int64_t now_ms);
@@ -155,16 +181,18 @@ class OrderBook {
   void RestoreCoupon(const Coupon& coupon);
   void RestoreOrder(const OrderRecord& order);
   void RestoreLike(uint64_t user, uint64_t product, uint64_t sequence);  // 0: not liked
+  // Not liked, the last unlike having this sequence (>= 1).
+  void RestoreUnlike(uint64_t user, uint64_t product, uint64_t sequence);
 
   // Snapshots: appends one book entry per cell (brands, products, points, coupons, orders in
-  // each user's placement order, likes) to *out, holding the book's lock meanwhile; returns
-  // how many.
+  // each user's placement order, likes and unlikes) to *out, holding the book's lock
+  // meanwhile; returns how many.
   uint64_t AppendSnapshotEntries(std::string* out);
 
-  // Likes. Like/Unlike return true when something changed; NotFound for a product not in the
-  // catalog.
-  Result<bool> Like(uint64_t user, uint64_t product);
-  Result<bool> Unlike(uint64_t user, uint64_t product);
+  // Likes. NotFound for a product not in the catalog. A change gets a new sequence (from
+  // now_ms, kLikeSequenceTimeShift); an unlike's is kept until the user likes the product again.
+  Result<LikeChange> Like(uint64_t user, uint64_t product, int64_t now_ms);
+  Result<LikeChange> Unlike(uint64_t user, uint64_t product, int64_t now_ms);
   int64_t LikeCount(uint64_t product);
   std::vector<uint64_t> LikedProducts(uint64_t user, size_t offset, size_t count);
 
@@ -178,10 +206,12 @@ class OrderBook {
   template <typename Value>
   using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
 
-  // A user's likes: by product, and by when (a sequence number), for LIKE.LIST.
+  // A user's likes: by product, and by when (a sequence number), for LIKE.LIST; and the
+  // products the user unliked (and has not liked again since), with the unlike's sequence.
   struct UserLikes {
     std::unordered_map<uint64_t, uint64_t> sequence_of;  // product -> sequence
     std::map<uint64_t, uint64_t> by_sequence;            // sequence -> product
+    std::unordered_map<uint64_t, uint64_t> unliked_of;   // product -> unlike's sequence
   };
 
   // Held by mutex_.
@@ -195,7 +225,8 @@ class OrderBook {
   // Cancel or expire: gives everything back and logs it.
   void EndLocked(OrderRecord& order, OrderState state);
   void LogLocked(const std::string& entries);  // one kBook record, if a log is open
-  void AdjustHeldLocked(const OrderRecord& order, int64_t sign);  // a pending order's units
+  // A pending order's units (held_) and points (points_held_).
+  void AdjustHeldLocked(const OrderRecord& order, int64_t sign);
   Result<OrderRecord*> FinalizableLocked(std::string_view id, int64_t now_ms);
 
   // The catalog's orders (a sorted set each: product ids scored by created time, price,
@@ -208,6 +239,9 @@ class OrderBook {
   void IndexLocked(const Product& product);    // adds or re-scores it
   void UnindexLocked(const Product& product);  // before its brand changes
   ProductView ViewLocked(const Product& product);
+  uint64_t NextLikeSequenceLocked(int64_t now_ms);
+  // Removes the user's like of product, if any, and counts it out (the caller re-indexes).
+  void DropLikeLocked(UserLikes& likes, uint64_t product);
 
   Database* const db_;
   std::mutex mutex_;
@@ -216,6 +250,7 @@ class OrderBook {
   std::unordered_map<uint64_t, std::string> brands_;
   std::unordered_map<uint64_t, Product> products_;
   std::unordered_map<uint64_t, int64_t> points_;
+  std::unordered_map<uint64_t, int64_t> points_held_;  // user -> points of pending orders
   StringMap<Coupon> coupons_;
   StringMap<OrderRecord> orders_;
   std::unordered_map<uint64_t, std::vector<std::string>> orders_of_user_;  // oldest first

@@ -10,10 +10,14 @@
 #include <thread>
 #include <vector>
 
+#include "storage/book_effects.h"
+#include "storage/book_events.h"
 #include "storage/database.h"
 #include "storage/effect_log.h"
 #include "storage/effects.h"
 #include "storage/fault_injection_file.h"
+#include "storage/limits.h"
+#include "storage/ranking.h"
 
 namespace podium::storage {
 namespace {
@@ -188,8 +192,8 @@ TEST_F(OrderBookTest, RacesEndExactly) {
               return book().Place(request, kNow).ok();
             }),
             1);
-  EXPECT_EQ(race(10, [&](int i) { return *book().Like(100 + i, 10); }), 10);
-  EXPECT_EQ(race(5, [&](int) { return *book().Like(7, 11); }), 1);
+  EXPECT_EQ(race(10, [&](int i) { return book().Like(100 + i, 10, kNow)->changed; }), 10);
+  EXPECT_EQ(race(5, [&](int) { return book().Like(7, 11, kNow)->changed; }), 1);
   EXPECT_EQ(book().LikeCount(10), 10);
   EXPECT_EQ(book().LikeCount(11), 1);
 }
@@ -272,15 +276,15 @@ TEST(OrderBookLogTest, OrdersAndStockTakesRaceUnderTheStripes) {
 }
 
 TEST_F(OrderBookTest, LikesAreIdempotentAndListedNewestFirst) {
-  EXPECT_TRUE(*book().Like(7, 10));
-  EXPECT_FALSE(*book().Like(7, 10));
-  EXPECT_TRUE(*book().Like(7, 11));
+  EXPECT_TRUE(book().Like(7, 10, kNow)->changed);
+  EXPECT_FALSE(book().Like(7, 10, kNow)->changed);
+  EXPECT_TRUE(book().Like(7, 11, kNow)->changed);
   EXPECT_EQ(book().LikedProducts(7, 0, 10), (std::vector<uint64_t>{11, 10}));
   EXPECT_EQ(book().LikedProducts(7, 1, 10), (std::vector<uint64_t>{10}));
-  EXPECT_TRUE(*book().Unlike(7, 10));
-  EXPECT_FALSE(*book().Unlike(7, 10));
+  EXPECT_TRUE(book().Unlike(7, 10, kNow)->changed);
+  EXPECT_FALSE(book().Unlike(7, 10, kNow)->changed);
   EXPECT_EQ(book().LikeCount(10), 0);
-  EXPECT_EQ(book().Like(7, 99).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(book().Like(7, 99, kNow).status().code(), StatusCode::kNotFound);
 }
 
 std::vector<uint64_t> Ids(const std::vector<ProductView>& page) {
@@ -304,9 +308,9 @@ TEST_F(OrderBookTest, ProductListOrdersFollowChanges) {
   EXPECT_EQ(Ids(book().ListProducts(kPriceAscending, 0, 10, 1)),
             (std::vector<uint64_t>{11, 13, 10}));
   EXPECT_TRUE(book().ListProducts(kLatest, 0, 10, 99).empty());
-  ASSERT_TRUE(*book().Like(7, 13));
-  ASSERT_TRUE(*book().Like(8, 13));
-  ASSERT_TRUE(*book().Like(7, 12));
+  ASSERT_TRUE(book().Like(7, 13, kNow)->changed);
+  ASSERT_TRUE(book().Like(8, 13, kNow)->changed);
+  ASSERT_TRUE(book().Like(7, 12, kNow)->changed);
   EXPECT_EQ(Ids(book().ListProducts(kLikesDescending, 0, 2, std::nullopt)),
             (std::vector<uint64_t>{13, 12}));
   // A price and brand change moves the product in every index, old brand's included.
@@ -315,10 +319,172 @@ TEST_F(OrderBookTest, ProductListOrdersFollowChanges) {
   EXPECT_EQ(Ids(book().ListProducts(kPriceAscending, 0, 10, 2)), (std::vector<uint64_t>{13, 12}));
   EXPECT_EQ(Ids(book().ListProducts(kLikesDescending, 0, 1, 2)), (std::vector<uint64_t>{13}));
   EXPECT_EQ(book().ListProducts(kLatest, 0, 1, 2)[0].product.created_ms, kNow + 2);  // kept
-  ASSERT_TRUE(*book().Unlike(7, 13));
-  ASSERT_TRUE(*book().Unlike(8, 13));
+  ASSERT_TRUE(book().Unlike(7, 13, kNow)->changed);
+  ASSERT_TRUE(book().Unlike(8, 13, kNow)->changed);
   EXPECT_EQ(Ids(book().ListProducts(kLikesDescending, 0, 1, std::nullopt)),
             (std::vector<uint64_t>{12}));
+}
+
+// docs/orders.md, "Points": a charge may not take a user's balance plus the points their
+// pending orders hold past kPointsMax, so a refund never takes a balance past it either.
+TEST_F(OrderBookTest, PointsHeldByPendingOrdersCountTowardTheLimit) {
+  ASSERT_TRUE(book().PutProduct(12, 1, kAmountMax, "yacht", kNow).ok());
+  ASSERT_TRUE(db_.stock().Set(12, 10).ok());
+  OrderRequest first = Request("first", 7, {{12, 1, 0}});
+  first.points = kPointsMax;
+  ASSERT_EQ(*book().ChargePoints(7, kPointsMax), kPointsMax);
+  ASSERT_TRUE(book().Place(first, kNow).ok());
+  EXPECT_EQ(book().Points(7), 0);
+  // Once, this charge was taken, and the cancel below made the balance 2 x 10^12.
+  EXPECT_EQ(book().ChargePoints(7, kPointsMax).status().code(), StatusCode::kLimitExceeded);
+  EXPECT_EQ(book().ChargePoints(7, 1).status().code(), StatusCode::kLimitExceeded);
+  EXPECT_EQ(book().Points(7), 0);
+  ASSERT_TRUE(book().Cancel("first", kNow).ok());
+  EXPECT_EQ(book().Points(7), kPointsMax);
+  EXPECT_EQ(book().ChargePoints(7, 1).status().code(), StatusCode::kLimitExceeded);
+  // Spent points (a confirm) leave the hold and make room; expiry gives back like a cancel.
+  OrderRequest paid = Request("paid", 7, {{12, 1, 0}});
+  paid.points = kPointsMax / 4;
+  ASSERT_TRUE(book().Place(paid, kNow).ok());
+  ASSERT_TRUE(book().Confirm("paid", kNow).ok());
+  OrderRequest expiring = Request("expiring", 7, {{12, 1, 0}});
+  expiring.points = kPointsMax / 2;
+  expiring.hold_ms = 10;
+  ASSERT_TRUE(book().Place(expiring, kNow).ok());
+  const Result<int64_t> charged = book().ChargePoints(7, kPointsMax / 4);
+  ASSERT_TRUE(charged.ok()) << charged.status().ToString();
+  EXPECT_EQ(*charged, kPointsMax / 2);
+  EXPECT_EQ(book().ChargePoints(7, 1).status().code(), StatusCode::kLimitExceeded);
+  EXPECT_EQ(book().ExpireDue(kNow + 10, 10), 1u);
+  EXPECT_EQ(book().Points(7), kPointsMax);
+}
+
+// A log or snapshot written before the limit may hold any balance its refunds reached: every
+// non-negative int64 decodes, replays, and is logged again as it is; nothing is charged on it.
+TEST_F(OrderBookTest, BalancesOfLogsWrittenBeforeTheLimitLoad) {
+  for (const int64_t balance : {int64_t{0}, kPointsMax, 3 * kAmountMax, INT64_MAX}) {
+    std::string record;
+    AppendPointsEntry(9, balance, &record);
+    ASSERT_TRUE(ApplyBookRecord(record, &db_).ok()) << balance;
+    EXPECT_EQ(book().Points(9), balance);
+    std::string snapshot;
+    book().AppendSnapshotEntries(&snapshot);
+    Database loaded;
+    ASSERT_TRUE(ApplyBookRecord(snapshot, &loaded).ok()) << balance;
+    EXPECT_EQ(loaded.orders().Points(9), balance);
+  }
+  EXPECT_EQ(book().ChargePoints(9, 1).status().code(), StatusCode::kLimitExceeded);
+  std::string negative;
+  AppendPointsEntry(9, -1, &negative);
+  EXPECT_EQ(ApplyBookRecord(negative, &db_).code(), StatusCode::kInvalidArgument);
+  // A refund onto such a balance stops at INT64_MAX rather than overflow.
+  OrderRecord held;
+  held.id = "old";
+  held.user = 9;
+  held.hold_ms = 60'000;
+  held.items = {{11, 1, 3'000}};
+  held.total = 3'000;
+  held.points = 3'000;
+  held.created_ms = kNow;
+  held.expires_ms = kNow + 60'000;
+  book().RestoreOrder(held);
+  ASSERT_TRUE(book().Cancel("old", kNow).ok());
+  EXPECT_EQ(book().Points(9), INT64_MAX);
+}
+
+// docs/orders.md, "Ranking events": every order id (1..64 bytes) and product makes an event id
+// the rankings take, one per item.
+TEST(BookEventsTest, EveryOrderIdAndProductMakeAValidEventId) {
+  OrderRecord order;
+  order.id = "o1";
+  order.state = OrderState::kPaid;
+  order.items = {{10, 2, 500}, {kProductIdMax, 1, 7}};
+  order.created_ms = kNow - 5;
+  order.paid_ms = kNow;
+  std::vector<BookEvent> events = OrderEvents(order);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].id, "order:o1:10");  // the id confirms always used, where it fits
+  EXPECT_EQ(events[0].ts_ms, kNow);
+  order.id = std::string(kIdBytesMax, 'x');
+  events = OrderEvents(order);
+  Rankings rankings;
+  for (const BookEvent& event : events) {
+    EXPECT_LE(event.id.size(), kIdBytesMax);
+    EXPECT_EQ(event.id.substr(0, 6), "order#");
+    Result<bool> applied = rankings.Apply("all", event.view(), kNow);
+    ASSERT_TRUE(applied.ok()) << event.id << ": " << applied.status().ToString();
+    EXPECT_TRUE(*applied) << "a digest of another item's id";
+  }
+  EXPECT_NE(events[0].id, events[1].id);
+  order.paid_ms = 0;  // paid before paid times were logged: its placement time
+  EXPECT_EQ(OrderEvents(order)[0].ts_ms, kNow - 5);
+  const uint64_t user_max = static_cast<uint64_t>(INT64_MAX);
+  const uint64_t sequence = uint64_t{INT64_MAX};
+  for (bool like : {true, false}) {
+    const BookEvent event = LikeEvent(like, user_max, kProductIdMax, sequence);
+    EXPECT_LE(event.id.size(), kIdBytesMax);
+    EXPECT_EQ(event.ts_ms, kLikeSequenceTimeMsMax);
+  }
+}
+
+// A like's and an unlike's sequence carries its time, an unlike is kept until the next like,
+// both survive a snapshot, and a sequence is never given out twice for one user and product.
+TEST_F(OrderBookTest, LikeAndUnlikeSequencesCarryTimeAndSurviveASnapshot) {
+  const LikeChange liked = *book().Like(7, 10, kNow);
+  EXPECT_TRUE(liked.changed);
+  EXPECT_EQ(LikeSequenceTimeMs(liked.sequence), kNow);
+  EXPECT_EQ(book().Like(7, 10, kNow + 1)->sequence, liked.sequence);
+  const LikeChange unliked = *book().Unlike(7, 10, kNow);
+  EXPECT_TRUE(unliked.changed);
+  EXPECT_GT(unliked.sequence, liked.sequence);
+  EXPECT_EQ(LikeSequenceTimeMs(unliked.sequence), kNow);
+  EXPECT_EQ(book().Unlike(7, 10, kNow + 1)->sequence, unliked.sequence);
+  EXPECT_FALSE(book().Unlike(7, 10, kNow + 1)->changed);
+  EXPECT_EQ(book().Unlike(8, 10, kNow)->sequence, 0u) << "never liked: no event";
+  ASSERT_TRUE(book().Place(Request("paid", 7, {{11, 2, 0}}), kNow).ok());
+  ASSERT_TRUE(book().Confirm("paid", kNow + 5).ok());
+  EXPECT_EQ(book().Get("paid", kNow + 6)->paid_ms, kNow + 5);
+
+  std::string snapshot;
+  book().AppendSnapshotEntries(&snapshot);
+  Database loaded;
+  ASSERT_TRUE(ApplyBookRecord(snapshot, &loaded).ok());
+  EXPECT_EQ(*loaded.orders().Unlike(7, 10, kNow), (LikeChange{false, unliked.sequence}));
+  EXPECT_EQ(loaded.orders().Get("paid", kNow + 6)->paid_ms, kNow + 5);
+  // Same millisecond as the first like: still a new sequence, so a new event id.
+  const LikeChange again = *loaded.orders().Like(7, 10, kNow);
+  EXPECT_TRUE(again.changed);
+  EXPECT_GT(again.sequence, unliked.sequence);
+  EXPECT_EQ(loaded.orders().LikeCount(10), 1);
+  EXPECT_EQ(loaded.orders().Unlike(7, 10, kNow)->changed, true);
+  EXPECT_EQ(loaded.orders().LikeCount(10), 0);
+}
+
+// Order entries logged before paid times were kept (no trailing paid_ms) still decode.
+TEST(BookEffectsTest, OrderEntriesWithoutPaidTimeDecode) {
+  OrderRecord order;
+  order.id = "old";
+  order.user = 3;
+  order.state = OrderState::kPaid;
+  order.hold_ms = 1'000;
+  order.items = {{10, 1, 100}};
+  order.total = order.pay = 100;
+  order.created_ms = kNow;
+  order.expires_ms = kNow + 1'000;
+  order.paid_ms = kNow + 1;
+  std::string entry;
+  AppendOrderEntry(order, &entry);
+  std::string_view bytes = entry;
+  BookEntry decoded;
+  ASSERT_TRUE(ReadBookEntry(&bytes, &decoded).ok());
+  EXPECT_EQ(decoded.order.paid_ms, kNow + 1);
+  const std::string_view payload = std::string_view(entry).substr(2);  // tag, 1-byte length
+  ASSERT_EQ(static_cast<uint8_t>(entry[1]), payload.size());
+  ASSERT_TRUE(DecodeBookEntry(static_cast<uint8_t>(BookTag::kOrder),
+                              payload.substr(0, payload.size() - 8), &decoded)
+                  .ok());
+  EXPECT_EQ(decoded.order.paid_ms, 0);
+  EXPECT_EQ(decoded.order.created_ms, kNow);
 }
 
 }  // namespace

@@ -70,10 +70,13 @@ only sleep is the random crash point, as in crash_test.py.
 """
 
 import collections
+import ctypes
+import math
 import os
 import random
 import shutil
 import signal
+import struct
 import sys
 import tempfile
 import threading
@@ -1211,6 +1214,247 @@ class KillUnderLoadTest(DataDirTestCase):
                             f"{listed[:5]}..., acknowledged (+ in flight, if stored) "
                             f"{len(expected)} {expected[:5]}...")
         return problems
+
+
+# ------------------------------------------------------------- points past the limit, WAL cuts
+
+AMOUNT_MAX = 10 ** 12          # kAmountMax; kPointsMax, the balance + held limit, is the same
+SEGMENT_HEADER_BYTES = 18      # docs/wal_format.md, "Segment header"
+RECORD_HEADER_BYTES = 17       # docs/wal_format.md, "Record"
+RECORD_BOOK = 7
+RECORD_RANKING = 8
+BOOK_TAG_POINTS = 4            # docs/wal_format.md, "Book entries"
+
+
+def wal_checksum(data):
+    """The low 32 bits of XXH3-64 (seed 0), as the server computes it (libxxhash)."""
+    xxhash = ctypes.CDLL("libxxhash.so.0")
+    xxhash.XXH3_64bits.restype = ctypes.c_uint64
+    xxhash.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    return xxhash.XXH3_64bits(data, len(data)) & 0xFFFFFFFF
+
+
+def wal_segment(first_sequence, records):
+    """A whole segment: its header, then (type, payload) records numbered from first_sequence."""
+    header = b"PDWL" + struct.pack("<HQ", 1, first_sequence)
+    data = header + struct.pack("<I", wal_checksum(header))
+    for offset, (record_type, payload) in enumerate(records):
+        body = struct.pack("<IBQ", len(payload), record_type, first_sequence + offset) + payload
+        data += struct.pack("<I", wal_checksum(body)) + body
+    return data
+
+
+def varint(value):
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def points_entry(user, balance):
+    payload = struct.pack("<QQ", user, balance)
+    return bytes([BOOK_TAG_POINTS]) + varint(len(payload)) + payload
+
+
+def wal_segments(data_dir):
+    return sorted(name for name in os.listdir(data_dir)
+                  if name.startswith("wal-") and name.endswith(".log"))
+
+
+def wal_records(path):
+    """(offset, end, type) of each record of a segment, up to its end or its zeros."""
+    with open(path, "rb") as segment:
+        data = segment.read()
+    records = []
+    offset = SEGMENT_HEADER_BYTES
+    while offset + RECORD_HEADER_BYTES <= len(data):
+        length, record_type, _ = struct.unpack_from("<IBQ", data, offset + 4)
+        if record_type == 0:
+            break
+        records.append((offset, offset + RECORD_HEADER_BYTES + length, record_type))
+        offset += RECORD_HEADER_BYTES + length
+    return records
+
+
+def cut_after_last_book_record(data_dir):
+    """Cuts the log of a killed server right after its last book record, as a crash between
+    that record and the ranking records after it would: those (and only those) go. Returns how
+    many records were cut."""
+    segments = wal_segments(data_dir)
+    for index in range(len(segments) - 1, -1, -1):
+        path = os.path.join(data_dir, segments[index])
+        records = wal_records(path)
+        books = [record for record in records if record[2] == RECORD_BOOK]
+        if not books:
+            continue
+        end = books[-1][1]
+        after = [record for record in records if record[0] >= end]
+        assert all(record[2] == RECORD_RANKING for record in after), after
+        for later in segments[index + 1:]:
+            later_path = os.path.join(data_dir, later)
+            assert all(record[2] == RECORD_RANKING for record in wal_records(later_path))
+            after += wal_records(later_path)
+            os.remove(later_path)
+        with open(path, "r+b") as segment:
+            segment.truncate(end)
+        return len(after)
+    raise AssertionError(f"no book record in {segments}")
+
+
+def day_name(ms):
+    return time.strftime("%Y%m%d", time.gmtime(ms / 1000))  # --ranking-tz is UTC by default
+
+
+class PointsLimitTest(DataDirTestCase):
+    """orders.md, "Points": a charge is refused when the balance plus the points held by the
+    user's pending orders would pass 10^12, so no refund ever makes a balance pass it; every
+    balance the server reaches, and every one a log written before that rule holds, replays
+    from the WAL and loads from a snapshot."""
+
+    def setUp(self):
+        super().setUp()
+        self.server_args = ["--snapshot_wal_bytes=0"]
+
+    def test_held_points_count_against_the_limit_and_balances_survive_kill_and_save(self):
+        db = self.start()
+        self.assertEqual(call(db, "BRAND.PUT", 1, "b"), b"OK")
+        self.assertEqual(call(db, "PRODUCT.PUT", 5, 1, AMOUNT_MAX, "dear"), b"OK")
+        self.assertEqual(call(db, "STOCK.SET", 5, 10), 10)
+        user = 77
+        self.assertEqual(call(db, "POINTS.CHARGE", user, AMOUNT_MAX), AMOUNT_MAX)
+        as_dict(call(db, *place_args("o1", user, HOLD_LONG_MS, [(5, 1)], points=AMOUNT_MAX)))
+        self.assertEqual(call(db, "POINTS.GET", user), 0)
+        # The sequence that once reached 3 x 10^12 (charge, place, charge, place, charge,
+        # cancel both): the second charge is refused now, o1 holding 10^12 points.
+        reply = call(db, "POINTS.CHARGE", user, AMOUNT_MAX)
+        self.assertIsInstance(reply, Error, "a charge past balance + held 10^12")
+        self.assertTrue(reply.startswith("LIMIT "), reply)
+        self.assertIsInstance(call(db, "POINTS.CHARGE", user, 1), Error)
+        reply = call(db, *place_args("o2", user, HOLD_LONG_MS, [(5, 1)], points=AMOUNT_MAX))
+        self.assertTrue(isinstance(reply, Error) and reply.startswith("ERR "), reply)
+        self.assertEqual(call(db, "ORDER.CANCEL", "o1")[5], b"CANCELLED")
+        self.assertEqual(call(db, "POINTS.GET", user), AMOUNT_MAX)
+        self.assertIsInstance(call(db, "POINTS.CHARGE", user, 1), Error)
+        # Points spent by a confirm leave the hold: they make room.
+        as_dict(call(db, *place_args("o3", user, HOLD_LONG_MS, [(5, 1)], points=AMOUNT_MAX // 2)))
+        self.assertIsInstance(call(db, "POINTS.CHARGE", user, 1), Error)
+        self.assertEqual(call(db, "ORDER.CONFIRM", "o3")[5], b"PAID")
+        self.assertEqual(call(db, "POINTS.CHARGE", user, AMOUNT_MAX // 2), AMOUNT_MAX)
+        # A pending order's points go back on expiry too, within the limit.
+        as_dict(call(db, *place_args("o4", user, 1, [(5, 1)], points=AMOUNT_MAX)))
+        fx.wait_until(lambda: as_dict(call(db, "ORDER.GET", "o4"))["status"] == b"EXPIRED",
+                      EXPIRY_DEADLINE_S, "o4 to expire")
+        self.assertEqual(call(db, "POINTS.GET", user), AMOUNT_MAX)
+        self.kill()
+        db = self.start()
+        self.assertEqual(call(db, "POINTS.GET", user), AMOUNT_MAX, "after SIGKILL, WAL replay")
+        self.assertIsInstance(call(db, "POINTS.CHARGE", user, 1), Error)
+        self.assertIs(call(db, "SAVE"), True)
+        self.kill()
+        db = self.start()
+        self.assertEqual(call(db, "POINTS.GET", user), AMOUNT_MAX, "after SAVE and SIGKILL")
+        self.assertTrue(self.snapshot_files(), "SAVE wrote a snapshot")
+
+    def test_balances_logged_before_the_limit_still_load(self):
+        """A log written by a server without the rule may hold a balance past 10^12 (refunds
+        after charges): up to 2^63-1, it replays, and a snapshot of it loads."""
+        balances = {1: 3 * AMOUNT_MAX, 2: 2 ** 63 - 1, 3: 0}
+        os.makedirs(self.data_dir)
+        records = [(RECORD_BOOK, points_entry(user, balance)) for user, balance in balances.items()]
+        with open(os.path.join(self.data_dir, "wal-%020d.log" % 1), "wb") as segment:
+            segment.write(wal_segment(1, records))
+        db = self.start()
+        for user, balance in balances.items():
+            self.assertEqual(call(db, "POINTS.GET", user), balance, f"user {user} from the WAL")
+        reply = call(db, "POINTS.CHARGE", 1, 1)
+        self.assertTrue(isinstance(reply, Error) and reply.startswith("LIMIT "), reply)
+        self.assertIs(call(db, "SAVE"), True)
+        self.kill()
+        db = self.start()
+        for user, balance in balances.items():
+            self.assertEqual(call(db, "POINTS.GET", user), balance, f"user {user} from SAVE")
+
+
+class RankingEventRetryTest(DataDirTestCase):
+    """orders.md, "Ranking events": ORDER.CONFIRM, LIKE.ADD and LIKE.DEL log their book record,
+    then apply their ranking events (each logged as ranking records). A crash between the two
+    keeps the change and loses the events; the client's retry finds the change done, answers
+    as before, and applies the same events again. Each crash is made exact: the server is
+    SIGKILLed after the reply (--fsync=always: everything is on disk), and the log is cut right
+    after the command's book record."""
+
+    def setUp(self):
+        super().setUp()
+        self.server_args = ["--snapshot_wal_bytes=0"]
+
+    def signals(self, db, day, product):
+        reply = call(db, "RANK.SIGNALS", "all", day, product)
+        if reply is None:
+            return {"likes": 0, "order_sum": 0.0}
+        fields = as_dict(reply)
+        return {"likes": fields["likes"], "order_sum": float(fields["order_sum"])}
+
+    def lose_the_ranking_records(self):
+        """SIGKILL, cut the log after the last book record, restart."""
+        self.kill()
+        self.assertGreater(cut_after_last_book_record(self.data_dir), 0,
+                           "the command logged ranking records after its book record")
+        return self.start()
+
+    def test_retries_apply_the_events_a_crash_lost(self):
+        db = self.start()
+        product, user = 8, 31
+        self.assertEqual(call(db, "BRAND.PUT", 1, "b"), b"OK")
+        self.assertEqual(call(db, "PRODUCT.PUT", product, 1, 2500, "ranked"), b"OK")
+        self.assertEqual(call(db, "STOCK.SET", product, 10), 10)
+        as_dict(call(db, *place_args("paid", user, HOLD_LONG_MS, [(product, 2)])))
+        order_sum = math.log1p(2 * 2500)
+
+        before = now_ms()
+        self.assertEqual(call(db, "ORDER.CONFIRM", "paid")[5], b"PAID")
+        day = day_name(before)
+        if day_name(now_ms()) != day:
+            self.skipTest("midnight UTC passed during the test")
+        self.assertAlmostEqual(self.signals(db, day, product)["order_sum"], order_sum)
+        db = self.lose_the_ranking_records()
+        self.assertEqual(as_dict(call(db, "ORDER.GET", "paid"))["status"], b"PAID")
+        self.assertEqual(self.signals(db, day, product)["order_sum"], 0.0, "the crash lost it")
+        self.assertEqual(call(db, "ORDER.CONFIRM", "paid"), Error("ERR order paid is PAID"))
+        self.assertAlmostEqual(self.signals(db, day, product)["order_sum"], order_sum)
+        self.assertEqual(call(db, "ORDER.CONFIRM", "paid"), Error("ERR order paid is PAID"))
+        self.assertAlmostEqual(self.signals(db, day, product)["order_sum"], order_sum,
+                               msg="a second retry counts nothing more")
+
+        self.assertEqual(call(db, "LIKE.ADD", user, product), 1)
+        self.assertEqual(self.signals(db, day, product)["likes"], 1)
+        db = self.lose_the_ranking_records()
+        self.assertEqual(call(db, "LIKE.COUNT", product), 1)
+        self.assertEqual(self.signals(db, day, product)["likes"], 0, "the crash lost it")
+        self.assertEqual(call(db, "LIKE.ADD", user, product), 0)
+        self.assertEqual(self.signals(db, day, product)["likes"], 1)
+        self.assertEqual(call(db, "LIKE.ADD", user, product), 0)
+        self.assertEqual(self.signals(db, day, product)["likes"], 1, "counted once")
+
+        self.assertEqual(call(db, "LIKE.DEL", user, product), 1)
+        self.assertEqual(self.signals(db, day, product)["likes"], 0)
+        db = self.lose_the_ranking_records()
+        self.assertEqual(call(db, "LIKE.COUNT", product), 0)
+        self.assertEqual(self.signals(db, day, product)["likes"], 1, "the crash lost it")
+        self.assertEqual(call(db, "LIKE.DEL", user, product), 0)
+        self.assertEqual(self.signals(db, day, product)["likes"], 0)
+        # The unlike is remembered in snapshots too, and a retry after it counts nothing more.
+        self.assertIs(call(db, "SAVE"), True)
+        self.kill()
+        db = self.start()
+        self.assertEqual(call(db, "LIKE.DEL", user, product), 0)
+        self.assertEqual(call(db, "ORDER.CONFIRM", "paid"), Error("ERR order paid is PAID"))
+        self.assertEqual(self.signals(db, day, product)["likes"], 0)
+        self.assertAlmostEqual(self.signals(db, day, product)["order_sum"], order_sum)
+        # Liking again is a new like with an event of its own.
+        self.assertEqual(call(db, "LIKE.ADD", user, product), 1)
+        self.assertEqual(self.signals(db, day, product)["likes"], 1)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ the "ERR " word, and the docs' error prefixes are part of what is checked here.
 
 import collections
 import itertools
+import math
 import os
 import random
 import sys
@@ -923,6 +924,19 @@ class BadInputTest(OrdersTestCase):
         self.assert_error(self.call("POINTS.CHARGE", user, 1), "LIMIT ", "a balance past 10^12")
         self.assertEqual(self.points(user), 10 ** 12)
 
+    def test_points_held_by_pending_orders_count_toward_the_limit(self):
+        """orders.md, "Points": balance + points held by pending orders <= 10^12."""
+        user = self.user(points=10 ** 12)
+        product = self.product(price=10 ** 12, stock=5)
+        order = f"held-{self.new_id()}"
+        self.place_ok(order, user, HOLD_LONG_MS, [(product, 1)], points=4 * 10 ** 11)
+        self.assertEqual(self.points(user), 6 * 10 ** 11)
+        self.assert_error(self.call("POINTS.CHARGE", user, 1), "LIMIT ",
+                          "10^12 with the 4 x 10^11 held")
+        self.assertEqual(self.points(user), 6 * 10 ** 11, "a refused charge changes nothing")
+        self.assertEqual(as_dict(self.call("ORDER.CANCEL", order))["status"], b"CANCELLED")
+        self.assertEqual(self.points(user), 10 ** 12, "the refund stays within the limit")
+
     def test_coupon_issue(self):
         user = self.user()
         coupon = self.coupon(user, "PERCENT", 20)
@@ -1065,6 +1079,37 @@ class LikesAndCatalogTest(OrdersTestCase):
         self.assertEqual(updated, dict(fields, brand=other_brand, price=5000, name=b"Red Mug",
                                        likes=1, stock=5, held=4))
         self.assertIsNone(self.call("PRODUCT.GET", self.new_id() + 10 ** 12))
+
+
+class RankingEventsTest(OrdersTestCase):
+    """orders.md, "Ranking events": a confirm counts each item for the ranking, whatever the
+    order id (1..64 bytes) and product id (0..2^63-1): an event id is at most 64 bytes."""
+
+    def order_signals(self, day, product):
+        reply = self.call("RANK.SIGNALS", "all", day, product)
+        self.assertNotIsInstance(reply, Error, f"RANK.SIGNALS all {day} {product}")
+        self.assertIsNotNone(reply, f"product {product} has no signals on {day}: its ORDER "
+                                    "event was refused")
+        return float(as_dict(reply)["order_sum"])
+
+    def test_longest_order_id_and_product_ids_reach_the_ranking(self):
+        largest = 2 ** 63 - 1
+        products = (largest, largest - 1)
+        for product, price in zip(products, (700, 900)):
+            self.assertEqual(self.call("PRODUCT.PUT", product, self.brand, price, "far"), b"OK")
+            self.assertEqual(self.call("STOCK.SET", product, 10), 10)
+        order = "o" * 64
+        user = self.user()
+        self.place_ok(order, user, HOLD_LONG_MS, [(products[0], 2), (products[1], 3)])
+        before = now_ms()
+        self.assertEqual(as_dict(self.call("ORDER.CONFIRM", order))["status"], b"PAID")
+        day = time.strftime("%Y%m%d", time.gmtime(before / 1000))  # --ranking-tz UTC
+        if time.strftime("%Y%m%d", time.gmtime(now_ms() / 1000)) != day:
+            self.skipTest("midnight UTC passed during the test")
+        # Each item its own event: two products of one order are two ids.
+        self.assertAlmostEqual(self.order_signals(day, products[0]), math.log1p(2 * 700))
+        self.assertAlmostEqual(self.order_signals(day, products[1]), math.log1p(3 * 900))
+        self.assert_server_alive()
 
 
 # ---------------------------------------------------------------------------------- stress
