@@ -5,11 +5,16 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
-
 #include <chrono>
+#include <cstring>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
+
+#include "storage/wal_format.h"
 
 namespace podium::server {
 namespace {
@@ -91,9 +96,32 @@ storage::Result<std::unique_ptr<Persistence>> Persistence::Open(
       &persistence->env_, persistence->settings_.dir, report->next_sequence, std::move(log_options));
   if (!log.ok()) return log.status();
   persistence->log_ = std::move(log).value();
+  persistence->wal_bytes_after_snapshot_ = persistence->PreviousGenerationWalBytes(
+      report->snapshot_path.empty() ? 0 : report->snapshot.wal_sequence);
   db->set_log(persistence->log_.get());
   persistence->thread_ = std::thread([raw = persistence.get()] { raw->RunBackground(); });
   return persistence;
+}
+
+uint64_t Persistence::PreviousGenerationWalBytes(uint64_t covered) {
+  storage::Result<std::vector<std::string>> names = env_.GetChildren(settings_.dir);
+  if (!names.ok()) return 0;
+  std::vector<std::pair<uint64_t, std::string>> segments;
+  for (const std::string& name : *names) {
+    if (std::optional<uint64_t> first = storage::ParseWalSegmentFileName(name)) {
+      segments.emplace_back(*first, name);
+    }
+  }
+  std::sort(segments.begin(), segments.end());
+  uint64_t bytes = 0;
+  // As EffectLog::RemoveSegmentsThrough judges: a segment holds only records <= covered when
+  // the next one starts at or before covered + 1.
+  for (size_t i = 0; i + 1 < segments.size() && segments[i + 1].first <= covered + 1; ++i) {
+    storage::Result<uint64_t> size =
+        env_.FileSize(storage::JoinPath(settings_.dir, segments[i].second));
+    if (size.ok()) bytes += *size;
+  }
+  return bytes;
 }
 
 storage::Status Persistence::LockDirectory() {

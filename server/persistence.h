@@ -76,6 +76,10 @@ class Persistence {
   void RunBackground();
   storage::Status TakeSnapshot();
 
+  // At start: the bytes of the segments that hold only records <= covered (the recovered
+  // snapshot's sequence), the previous generation's log, which the WAL-size trigger does not
+  // count.
+  uint64_t PreviousGenerationWalBytes(uint64_t covered);
   // Takes <dir>/LOCK with flock: one server per data directory, as LevelDB's LOCK file.
   storage::Status LockDirectory();
 

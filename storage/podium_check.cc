@@ -369,12 +369,43 @@ void CheckLog(Env* env, const std::string& dir, uint64_t covered, Database* stat
   }
 }
 
+// Whether the previous generation could stand in for the snapshot a start loads, were that
+// one to rot: the snapshot before it (or, with none, the log from its first record) and the
+// log after it must replay through the newest one's sequence. A start never reads them, so
+// only this finds them broken; the server starts either way, so it is a warning.
+void CheckPreviousGeneration(Env* env, const std::string& dir, const Examination& found,
+                             std::ostream& out) {
+  if (found.report.snapshot_path.empty()) return;  // nothing for it to stand in for
+  const uint64_t newest = found.report.snapshot.wal_sequence;
+  Database scratch;
+  RecoveryReport previous;
+  Result<uint64_t> covered = LoadNewestSnapshot(env, dir, &scratch, &previous, newest);
+  Status status = covered.status();
+  if (status.ok()) status = ReplayWal(env, dir, *covered, &scratch, {}, &previous);
+  if (status.ok() && previous.log_last_sequence < newest) {
+    status =
+        Status::Corruption("the log ends at record " + std::to_string(previous.log_last_sequence) +
+                           ", before record " + std::to_string(newest));
+  }
+  const std::string base = previous.snapshot_path.empty()
+                               ? std::string("the log from its first record")
+                               : previous.snapshot_path + " and the log after it";
+  if (!status.ok()) {
+    out << "previous generation: WARNING: " << base << " cannot stand in for "
+        << found.report.snapshot_path << " if it is damaged: " << status.message() << "\n";
+    return;
+  }
+  out << "previous generation: ok (" << base << " replay through record " << newest << ")\n";
+}
+
 // One pass over the directory, printing what it finds. The scratch state goes at return.
 Examination Examine(Env* env, const std::string& dir, std::ostream& out) {
   Examination found;
   auto state = std::make_unique<Database>();
   const uint64_t covered = CheckSnapshots(env, dir, &state, &found, out);
   CheckLog(env, dir, covered, state.get(), &found, out);
+  state.reset();
+  if (found.sound()) CheckPreviousGeneration(env, dir, found, out);
   return found;
 }
 

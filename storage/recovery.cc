@@ -210,14 +210,15 @@ class LogReplay {
 }  // namespace
 
 Result<uint64_t> LoadNewestSnapshot(Env* env, const std::string& dir, Database* db,
-                                    RecoveryReport* report) {
+                                    RecoveryReport* report, uint64_t below) {
   CHECK(report != nullptr);
   Result<std::vector<SnapshotFile>> snapshots = ListSnapshots(env, dir);
   if (!snapshots.ok()) return snapshots.status();
   for (const SnapshotFile& file : *snapshots) {
+    if (file.wal_sequence >= below) continue;
     if (Status verified = VerifySnapshotFile(env, file.path); !verified.ok()) {
       if (verified.code() != StatusCode::kCorruption) return verified;
-      report->damaged_snapshots.push_back({file.path, verified.message()});
+      report->damaged_snapshots.push_back({file.path, file.wal_sequence, verified.message()});
       continue;  // the previous generation, and the log since it, may stand in for it
     }
     DatabaseLoader loader(db);
@@ -243,6 +244,17 @@ Status ReplayWal(Env* env, const std::string& dir, uint64_t covered, Database* d
   LogReplay replay(**reader, dir, covered, db, options.truncate_corrupt_wal, report);
   Status status = replay.Run(on_record);
   report->stray_segments = (*reader)->stray_segments();
+  if (!status.ok()) return status;
+  // A damaged newer snapshot held every record up to its sequence, and they were all durable
+  // before it was renamed into place: standing in for it, the log must reach that far.
+  for (const RecoveryReport::DamagedSnapshot& damaged : report->damaged_snapshots) {
+    if (report->log_last_sequence < damaged.wal_sequence) {
+      return Status::Corruption("the log ends at record " +
+                                std::to_string(report->log_last_sequence) + ", before record " +
+                                std::to_string(damaged.wal_sequence) + " that " + damaged.path +
+                                " held: records in between are missing");
+    }
+  }
   return status;
 }
 

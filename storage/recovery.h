@@ -64,6 +64,7 @@ struct RecoveryReport {
   // Newer snapshots whose file checksum failed, passed over for the previous generation.
   struct DamagedSnapshot {
     std::string path;
+    uint64_t wal_sequence = 0;  // what its name says it held
     std::string problem;
   };
   std::vector<DamagedSnapshot> damaged_snapshots;
@@ -88,16 +89,19 @@ Result<RecoveryReport> Recover(Env* env, const std::string& dir, Database* db,
 // report->snapshot_path and report->snapshot. Returns the sequence it holds every record up to
 // (0: no snapshot whole); Corruption naming the file if the one chosen still cannot be read
 // whole (`db` then holds part of it); or an I/O error.
+// Only snapshots whose sequence is below `below` are considered (podium-check's look at the
+// previous generation).
 Result<uint64_t> LoadNewestSnapshot(Env* env, const std::string& dir, Database* db,
-                                    RecoveryReport* report);
+                                    RecoveryReport* report, uint64_t below = UINT64_MAX);
 
 // Reads the log of `dir` and replays every record after `covered` into `db` (which holds the
 // snapshot of `covered`), as Recover does, changing nothing on disk. Sets report's record
 // counts, wal_segments, tail (the cut TruncateWal must make before the log goes on: a torn
 // tail, an unfinished group, a reserve's zeros, or, with truncate_corrupt_wal, the first
 // corruption) and next_sequence. An error is what stops a start: Corruption naming the file and
-// offset (or the missing records), or IoError. `on_record`, if set, sees every record read,
-// those at or before `covered` included.
+// offset (or the missing records, also those of a damaged newer snapshot listed in
+// report->damaged_snapshots that the log does not reach), or IoError. `on_record`, if set,
+// sees every record read, those at or before `covered` included.
 Status ReplayWal(Env* env, const std::string& dir, uint64_t covered, Database* db,
                  RecoveryOptions options, RecoveryReport* report,
                  const std::function<void(const WalRecord&)>& on_record = nullptr);

@@ -16,6 +16,7 @@
 
 #include "storage/effects.h"
 #include "storage/fault_injection_file.h"
+#include "storage/snapshot_format.h"
 #include "storage/snapshot_writer.h"
 #include "storage/wal_format.h"
 #include "storage/wal_testing.h"
@@ -223,6 +224,63 @@ TEST_F(RecoveryTest, ASegmentBeforeTheSnapshotsLogIsNotRead) {
   ASSERT_TRUE(db.stock().Get(10).ok());
   EXPECT_EQ(*db.stock().Get(10), 100);
   EXPECT_FALSE(db.stock().Get(1030).ok());
+}
+
+// An empty snapshot of `sequence`.
+void WriteEmptySnapshot(FaultInjectionEnv& env, uint64_t sequence) {
+  SnapshotWriter writer(&env);
+  ASSERT_TRUE(writer.Begin(kDir, sequence, 0).ok());
+  ASSERT_TRUE(writer.BeginStrings().ok());
+  ASSERT_TRUE(writer.BeginSortedSets().ok());
+  ASSERT_TRUE(writer.BeginBook().ok());
+  ASSERT_TRUE(writer.BeginRankings().ok());
+  ASSERT_TRUE(writer.Finish().ok());
+}
+
+// The newest snapshot (10) is damaged, and the log after the previous one (5) ends at 7: it
+// cannot stand in for the damaged one, whose records 8..10 were durable. The start stops.
+TEST_F(RecoveryTest, APreviousGenerationWhoseLogStopsShortDoesNotStandIn) {
+  ASSERT_NO_FATAL_FAILURE(WriteEmptySnapshot(env_, 5));
+  ASSERT_NO_FATAL_FAILURE(WriteEmptySnapshot(env_, 10));
+  env_.MutableContents(PathOf(snapshot_format::FileName(10)))[40] ^= 1;
+  Write(6, StockRecords(1, 2));  // records 6 and 7
+  const std::map<std::string, std::string> before = Files();
+  Database db;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db);
+  ASSERT_FALSE(report.ok());
+  EXPECT_NE(report.status().message().find("the log ends at record 7, before record 10"),
+            std::string::npos)
+      << report.status().ToString();
+  EXPECT_EQ(Files(), before) << "a refused start changes nothing";
+  // With the log reaching 10, the previous generation stands in, and the damaged file goes
+  // aside.
+  Write(8, StockRecords(3, 5));  // records 8..10
+  Database recovered;
+  report = Recover(&env_, kDir, &recovered);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->snapshot.wal_sequence, 5u);
+  ASSERT_EQ(report->damaged_snapshots.size(), 1u);
+  EXPECT_TRUE(Files().contains(snapshot_format::FileName(10) + kDamagedSuffix));
+}
+
+// The only snapshot is at 3 and the segment after it was being created when the machine died
+// (its header cut short). The start cuts that file, and keeps the log before the snapshot: the
+// previous generation's log (here from the first record), which stands in for the snapshot.
+TEST_F(RecoveryTest, ATornHeaderAfterTheSnapshotKeepsThePreviousGenerationsLog) {
+  ASSERT_NO_FATAL_FAILURE(WriteEmptySnapshot(env_, 3));
+  Write(1, StockRecords(1, 3));
+  {
+    Result<std::unique_ptr<WritableFile>> torn =
+        env_.NewWritableFile(PathOf(WalSegmentFileName(4)));
+    ASSERT_TRUE(torn.ok());
+    ASSERT_TRUE((*torn)->Append("PDWL").ok());  // a header cut short
+    ASSERT_TRUE((*torn)->Sync().ok());
+  }
+  Database db;
+  Result<RecoveryReport> report = Recover(&env_, kDir, &db);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_EQ(report->next_sequence, 4u);
+  EXPECT_TRUE(Files().contains(WalSegmentFileName(1)));
 }
 
 // ZADD z 1 "": the empty member is a member, as in Redis, and its record replays.

@@ -134,9 +134,20 @@ Result<bool> WalReader::Next(WalRecord* record) {
 }
 
 // Opens the current segment and checks its header. false: the log ended there.
+bool WalReader::InLastSegment() const {
+  return std::all_of(segments_.begin() + static_cast<std::ptrdiff_t>(segment_index_) + 1,
+                     segments_.end(),
+                     [&](const Segment& later) { return later.first_sequence <= last_sequence_; });
+}
+
 Result<bool> WalReader::OpenSegment() {
   CHECK(file_ == nullptr);
   const Segment& current = segment();
+  // The first segment read continues whatever came before its name, so a torn header there
+  // (the writer was creating it) still ends the log just before it, not at sequence 0.
+  if (segment_index_ == start_index_ && current.first_sequence >= kWalSequenceFirst) {
+    last_sequence_ = current.first_sequence - 1;
+  }
   if (current.size_bytes > kWalSegmentBytesMax) {
     return Stop(0, "segment larger than kWalSegmentBytesMax");
   }

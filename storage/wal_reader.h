@@ -145,7 +145,9 @@ class WalReader {
   Dropped MeasureDropped(size_t index, uint64_t offset) const;
   // Every byte of the log from `position` on, zeros included: a bound on what a cut drops.
   uint64_t TotalBytesFrom(Position position) const;
-  bool InLastSegment() const { return segment_index_ + 1 == segments_.size(); }
+  // No later segment can continue the log: every one left is a stray (named at or below the
+  // last sequence read), if any is left.
+  bool InLastSegment() const;
   const Segment& segment() const { return segments_[segment_index_]; }
 
   Env* const env_;

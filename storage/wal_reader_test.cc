@@ -250,6 +250,23 @@ TEST_F(WalReaderTest, StraySegmentsInsideTheRecordsReadAreSkipped) {
                                                            WalSegmentFileName(empty_first)}));
 }
 
+// A stray named inside the last segment's records sorts after it: the last segment is still
+// the last, and its torn tail is cut as after any crash, not taken for corruption.
+TEST_F(WalReaderTest, AStrayAfterTheLastSegmentLeavesItsTornTailATornTail) {
+  const std::vector<WalRecord> written = WriteLog(&env_, kDir, 1, 59, kSmallSegmentBytes);
+  const std::string last = Segments().back();
+  const uint64_t last_first = *ParseWalSegmentFileName(last);
+  ASSERT_LE(last_first, written.back().sequence) << "the last segment holds records";
+  ASSERT_LT(last_first + 1, written.back().sequence);
+  PutFile(WalSegmentFileName(last_first + 1), "");  // a stray inside the last one's records
+  std::string& contents = env_.MutableContents(PathOf(last));
+  contents.resize(contents.size() - 3);  // the last record cut short
+  const ReadOutcome read = ReadLog(&env_, kDir);
+  ASSERT_TRUE(read.status.ok()) << read.status.ToString();
+  EXPECT_EQ(read.tail.kind, WalTail::Kind::kTornWrite);
+  EXPECT_EQ(read.records, Prefix(written, written.size() - 1));
+}
+
 // Past the end of the records read, a segment that does not continue them is still a gap: the
 // reader cannot tell a stray from a segment whose predecessor was lost.
 TEST_F(WalReaderTest, StaleSegmentPastTheRecordsReadIsCorruption) {

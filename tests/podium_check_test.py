@@ -272,6 +272,24 @@ class PodiumCheckTest(unittest.TestCase):
         self.assertIn("snapshot-00000000000000000050.snap: ok (the server starts from it)", output)
         self.assertEqual(output.splitlines()[-1], "sound")
 
+    def test_the_previous_generation_is_checked_too(self):
+        """A start never reads the snapshot of 50 and the segment from 51 (the newest snapshot
+        is 100), so only the check can find them broken: a warning, since the server starts."""
+        self.snapshot_mid_check()
+        status, output = run_check(self.data_dir)
+        self.assertEqual(status, 0, output)
+        self.assertIn("previous generation: ok (", output)
+        self.assertIn("replay through record 100", output)
+        segment = os.path.join(self.data_dir, "wal-00000000000000000051.log")
+        with open(segment, "rb") as file:
+            middle = len(file.read().rstrip(b"\0")) // 2
+        self.damage(segment, middle)
+        status, output = run_check(self.data_dir)
+        self.assertEqual(status, 0, output)
+        self.assertIn("previous generation: WARNING: ", output)
+        self.assertIn("wal-00000000000000000051.log", output)
+        self.assertEqual(output.splitlines()[-1], "sound")
+
     def test_a_damaged_snapshot_nothing_can_stand_in_for_is_not_advised_away(self):
         """The only snapshot is damaged and the log before it is gone: moving it away cannot
         help, so the advice is a backup or an empty start."""

@@ -30,10 +30,11 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
-from podium_fixture import (RawConnection, ServerProcess, free_port, main, resp_call,
-                            server_path)
+from podium_fixture import (RawConnection, ServerProcess, free_port, info_fields, main,
+                            resp_call, server_path)
 
 RECORDS = 300
 SEGMENT_HEADER_BYTES = 18  # docs/wal_format.md, "Segment header"
@@ -189,6 +190,31 @@ class RecoveryTest(unittest.TestCase):
         with RawConnection(self.server.port) as connection:
             self.assertIsNone(resp_call(connection, "GET", "other5"))
         self.assertIn("skipped " + os.path.join(self.data_dir, empty), self.server.stderr_text())
+
+    def test_the_previous_generations_log_does_not_trigger_a_snapshot(self):
+        """--snapshot_wal_bytes counts what the log grew by since the last snapshot. After a
+        restart the segments kept for the previous generation (about 100 KB here) are not
+        growth: an idle server takes no snapshot over several of the trigger's one-second
+        checks; 30 KB of writes then take one."""
+        value = "v" * 1000
+        self.start()
+        with RawConnection(self.server.port) as connection:
+            for round_ in range(2):
+                for i in range(100):
+                    self.assertEqual(resp_call(connection, "SET", f"k{round_}-{i}", value), "OK")
+                self.assertEqual(resp_call(connection, "SAVE"), "OK")
+        self.kill()
+        self.start("--snapshot_wal_bytes=20000")
+        self.assertEqual(info_fields(self.server.port)["snapshots_taken"], "0")
+        time.sleep(2.5)  # the trigger looks once a second: it has looked at least twice
+        self.assertEqual(info_fields(self.server.port)["snapshots_taken"], "0")
+        with RawConnection(self.server.port) as connection:
+            for i in range(30):
+                self.assertEqual(resp_call(connection, "SET", f"more{i}", value), "OK")
+        deadline = time.monotonic() + 30
+        while info_fields(self.server.port)["snapshots_taken"] == "0":
+            self.assertLess(time.monotonic(), deadline, "no snapshot after 30 KB of writes")
+            time.sleep(0.05)
 
     def test_a_client_that_shuts_down_its_side_gets_every_reply(self):
         """A client pipelines writes and big reads, then shuts down its side (an EOF) while
