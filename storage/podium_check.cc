@@ -155,37 +155,18 @@ class DirectoryLock {
 // For tests only (PODIUM_CHECK_TEST_OPEN_HOOK): runs a shell command before each file is opened
 // for reading, with the file's path in PODIUM_CHECK_OPENING, then opens it through `base`.
 // Everything else goes straight to `base`.
-class OpenHookEnv final : public Env {
+class OpenHookEnv final : public EnvWrapper {
  public:
-  OpenHookEnv(Env* base, std::string command) : base_(base), command_(std::move(command)) {}
+  OpenHookEnv(Env* base, std::string command) : EnvWrapper(base), command_(std::move(command)) {}
 
   Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
     RunHook(path);
-    return base_->NewSequentialFile(path);
+    return EnvWrapper::NewSequentialFile(path);
   }
   Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
     RunHook(path);
-    return base_->NewRandomAccessFile(path);
+    return EnvWrapper::NewRandomAccessFile(path);
   }
-  Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    return base_->NewWritableFile(path);
-  }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    return base_->NewAppendableFile(path);
-  }
-  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_->GetChildren(dir);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
-  Status Truncate(const std::string& path, uint64_t size) override {
-    return base_->Truncate(path, size);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
 
  private:
   void RunHook(const std::string& path) {
@@ -195,7 +176,6 @@ class OpenHookEnv final : public Env {
     CHECK_EQ(status, 0) << kOpenHookVariable << " failed: " << command_;
   }
 
-  Env* const base_;
   const std::string command_;
 };
 

@@ -55,41 +55,18 @@ class HookedFile final : public WritableFile {
 };
 
 // `base` with every new writable file a HookedFile; for the snapshot writer only.
-class HookedEnv final : public Env {
+class HookedEnv final : public EnvWrapper {
  public:
-  HookedEnv(Env* base, std::function<void()> hook) : base_(base), hook_(std::move(hook)) {}
+  HookedEnv(Env* base, std::function<void()> hook) : EnvWrapper(base), hook_(std::move(hook)) {}
   bool hook_ran() const { return !hook_; }
 
   Result<std::unique_ptr<WritableFile>> NewWritableFile(const std::string& path) override {
-    Result<std::unique_ptr<WritableFile>> file = base_->NewWritableFile(path);
+    Result<std::unique_ptr<WritableFile>> file = EnvWrapper::NewWritableFile(path);
     if (!file.ok()) return file.status();
     return std::unique_ptr<WritableFile>(new HookedFile(std::move(file).value(), &hook_));
   }
-  Result<std::unique_ptr<WritableFile>> NewAppendableFile(const std::string& path) override {
-    return base_->NewAppendableFile(path);
-  }
-  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
-    return base_->NewSequentialFile(path);
-  }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(const std::string& path) override {
-    return base_->NewRandomAccessFile(path);
-  }
-  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_->GetChildren(dir);
-  }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Result<uint64_t> FileSize(const std::string& path) override { return base_->FileSize(path); }
-  Status Truncate(const std::string& path, uint64_t size) override {
-    return base_->Truncate(path, size);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
 
  private:
-  Env* const base_;
   std::function<void()> hook_;
 };
 
