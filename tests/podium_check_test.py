@@ -23,7 +23,7 @@ import sys
 import tempfile
 import unittest
 
-from podium_fixture import RawConnection, ServerProcess, main, resp_call
+from podium_fixture import RawConnection, ServerProcess, check_path, main, resp_call, run_check
 
 CHECK_TIMEOUT_S = 60
 
@@ -58,19 +58,6 @@ elif mode == kind + "-once" and not os.path.exists(marker):
     open(marker, "w").close()
     become("after")
 '''
-
-
-def check_path():
-    path = os.environ.get("PODIUM_CHECK", "")
-    if not path or not os.access(path, os.X_OK):
-        raise RuntimeError("set PODIUM_CHECK=/path/to/podium-check (CTest does)")
-    return path
-
-
-def run_check(*args, env=None):
-    result = subprocess.run([check_path(), *args], stdin=subprocess.DEVNULL, capture_output=True,
-                            text=True, timeout=CHECK_TIMEOUT_S, env=env)
-    return result.returncode, result.stdout + result.stderr
 
 
 class PodiumCheckTest(unittest.TestCase):

@@ -33,6 +33,21 @@ SERVER_STOP_TIMEOUT_S = 5.0
 POLL_INTERVAL_S = 0.01
 
 
+def check_path():
+    """The podium-check binary under test: $PODIUM_CHECK (CTest sets it)."""
+    path = os.environ.get("PODIUM_CHECK", "")
+    if not path or not os.access(path, os.X_OK):
+        raise RuntimeError("set PODIUM_CHECK=/path/to/podium-check (CTest does)")
+    return path
+
+
+def run_check(*args, env=None, timeout_s=60):
+    """(exit status, stdout + stderr) of podium-check with `args`, stdin not a terminal."""
+    result = subprocess.run([check_path(), *args], stdin=subprocess.DEVNULL, capture_output=True,
+                            text=True, timeout=timeout_s, env=env)
+    return result.returncode, result.stdout + result.stderr
+
+
 def server_path():
     """The podium-server binary under test: --server PATH or $PODIUM_SERVER."""
     if "--server" in sys.argv:

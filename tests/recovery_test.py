@@ -34,7 +34,7 @@ import time
 import unittest
 
 from podium_fixture import (RawConnection, ServerProcess, free_port, info_fields, main,
-                            resp_call, server_path)
+                            resp_call, run_check, server_path)
 
 RECORDS = 300
 SEGMENT_HEADER_BYTES = 18  # docs/wal_format.md, "Segment header"
@@ -64,17 +64,8 @@ def wal_checksum(data):
     return xxhash.XXH3_64bits(data, len(data)) & 0xFFFFFFFF
 
 
-def check_path():
-    path = os.environ.get("PODIUM_CHECK", "")
-    if not path or not os.access(path, os.X_OK):
-        raise RuntimeError("set PODIUM_CHECK=/path/to/podium-check (CTest does)")
-    return path
-
-
-def run_check(data_dir, *flags):
-    result = subprocess.run([check_path(), f"--data_dir={data_dir}", *flags],
-                            stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
-    return result.returncode, result.stdout + result.stderr
+def check(data_dir, *flags):
+    return run_check(f"--data_dir={data_dir}", *flags)
 
 
 class RecoveryTest(unittest.TestCase):
@@ -137,7 +128,7 @@ class RecoveryTest(unittest.TestCase):
             resp_call(connection, "STOCK.SET", "7", "3")
         self.server.stop_and_check()
         self.server = None
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 0, output)
         self.assertIn("sound", output)
         self.assertIn("1 stock counters", output)
@@ -182,7 +173,7 @@ class RecoveryTest(unittest.TestCase):
         empty = "wal-%020d.log" % 100
         open(os.path.join(self.data_dir, empty), "wb").close()
 
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 0, output)
         self.assertIn("log: skipped " + empty + ": a stray", output)
         self.start()
@@ -268,7 +259,7 @@ class RecoveryTest(unittest.TestCase):
         with open(last, "r+b") as segment:
             segment.seek(self.records_end(last))
             segment.write(b"\x11\x22\x33\x44\x40\x00\x00\x00\x02")  # a record header, cut short
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 0, output)
         self.assertIn("torn tail", output)
         self.start()
@@ -286,7 +277,7 @@ class RecoveryTest(unittest.TestCase):
             segment.seek(offset)
             segment.write(bytes([byte[0] ^ 0x40]))
 
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 1, output)
         self.assertIn("DAMAGED", output)
         self.assertIn(name, output)
@@ -304,7 +295,7 @@ class RecoveryTest(unittest.TestCase):
         self.assertIn("dropped", self.server.stderr_text())
         self.server.stop_and_check()
         self.server = None
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 0, output)
 
     def test_repair_cuts_the_log(self):
@@ -313,13 +304,13 @@ class RecoveryTest(unittest.TestCase):
         with open(path, "r+b") as segment:
             segment.seek(self.records_end(path) // 3)
             segment.write(b"\xff\xff\xff\xff")
-        status, output = run_check(self.data_dir, "--repair")
+        status, output = check(self.data_dir, "--repair")
         self.assertEqual(status, 1, output)  # not a terminal and no --yes: nothing done
         self.assertIn("--yes", output)
-        status, output = run_check(self.data_dir, "--repair", "--yes")
+        status, output = check(self.data_dir, "--repair", "--yes")
         self.assertEqual(status, 0, output)
         self.assertIn("repaired", output)
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 0, output)
         self.start()
         kept = self.count_keys()
@@ -347,7 +338,7 @@ class RecoveryTest(unittest.TestCase):
         self.assertEqual(sorted(n for n in os.listdir(self.data_dir) if n.endswith(".snap")),
                          ["snapshot-00000000000000000050.snap", newest])
         self.damage_snapshot(newest)
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 0, output)
         self.assertIn("WARNING: damaged", output)
         self.start()
@@ -376,7 +367,7 @@ class RecoveryTest(unittest.TestCase):
         snapshot = next(n for n in os.listdir(self.data_dir) if n.endswith(".snap"))
         self.damage_snapshot(snapshot)
         os.remove(os.path.join(self.data_dir, "wal-00000000000000000001.log"))
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 1, output)
         self.assertIn(snapshot, output)
         status, output = self.start_fails()
@@ -404,12 +395,12 @@ class RecoveryTest(unittest.TestCase):
         status, server_output = self.start_fails()
         self.assertNotEqual(status, 0, server_output)
         self.assertIn("records in between are missing", server_output)
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 1, output)
         self.assertIn("DAMAGED", output)
         self.assertIn("records in between are missing", output)
         self.assertNotIn("sound", output.splitlines()[-1])
-        status, output = run_check(self.data_dir, "--repair", "--yes")
+        status, output = check(self.data_dir, "--repair", "--yes")
         self.assertEqual(status, 1, output)  # a cut cannot bring missing records back
         self.assertEqual(self.segments(), ["wal-00000000000000000101.log"])
 
@@ -417,10 +408,10 @@ class RecoveryTest(unittest.TestCase):
         self.start()
         with RawConnection(self.server.port) as connection:
             self.assertEqual(resp_call(connection, "SET", "k", "v"), "OK")
-        status, output = run_check(self.data_dir, "--repair", "--yes")
+        status, output = check(self.data_dir, "--repair", "--yes")
         self.assertEqual(status, 1, output)
         self.assertIn("in use by a podium-server", output)
-        status, output = run_check(self.data_dir)  # a plain check may run, and says so
+        status, output = check(self.data_dir)  # a plain check may run, and says so
         self.assertEqual(status, 0, output)
         self.assertIn("in use by a podium-server", output)
         with RawConnection(self.server.port) as connection:
@@ -446,7 +437,7 @@ class RecoveryTest(unittest.TestCase):
             segment.write(bytes([byte[0] ^ 0x20]))
         expected = f"25 records ({dropped_bytes} bytes)"
 
-        status, output = run_check(self.data_dir, "--repair")  # no terminal, no --yes
+        status, output = check(self.data_dir, "--repair")  # no terminal, no --yes
         self.assertEqual(status, 1, output)
         self.assertIn(f"offset {offset}", output)
         self.assertIn(expected, output)
@@ -485,17 +476,17 @@ class RecoveryTest(unittest.TestCase):
         self.assertNotEqual(status, 0, output)
         self.assertIn(f"{name} at offset {offset}", output)
         self.assertIn("record 151", output)
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 1, output)
         self.assertIn("DAMAGED", output)
         self.assertIn(f"{name} at offset {offset}", output)
         self.assertIn("record 151", output)
 
-        status, output = run_check(self.data_dir, "--repair", "--yes")
+        status, output = check(self.data_dir, "--repair", "--yes")
         self.assertEqual(status, 0, output)
         self.assertIn("repaired", output)
         self.assertEqual(self.records_end(os.path.join(self.data_dir, name)), offset)
-        status, output = run_check(self.data_dir)
+        status, output = check(self.data_dir)
         self.assertEqual(status, 0, output)
         self.start()
         self.assertEqual(self.count_keys(), 150)
